@@ -29,6 +29,9 @@ public interface Kernels extends AutoCloseable {
     /** Threads GEMM may use (the caller's thread included). */
     int threads();
 
+    /** The pool GEMM splits work over; other parallel kernels (attention) share it. */
+    dev.graft.core.parallel.ComputePool pool();
+
     /**
      * {@code C[m×n] = act(A[m×k] · op(B) + bias) (+ C when accumulate)}.
      *

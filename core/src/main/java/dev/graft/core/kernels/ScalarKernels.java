@@ -22,6 +22,11 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public ComputePool pool() {
+        return pool;
+    }
+
+    @Override
     public void gemm(int m, int n, int k, MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
                      boolean bTransposed, MemorySegment bias, long biasOff, Activation act, boolean accumulate,
                      MemorySegment c, long cOff, int ldc) {

@@ -1,0 +1,174 @@
+package dev.graft.backbones.bert;
+
+import dev.graft.attention.AttentionKernel;
+import dev.graft.core.backbone.TokenBatch;
+import dev.graft.core.kernels.Activation;
+import dev.graft.core.kernels.Kernels;
+import dev.graft.core.tensor.DType;
+import dev.graft.core.tensor.Tensor;
+import dev.graft.core.tensor.TensorArena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The BERT encoder's forward pass over frozen weights: embeddings, then N post-LayerNorm transformer layers.
+ * Immutable and thread-safe: every call works in its own child arena.
+ *
+ * <p>Shapes below: B = batch, T = tokens, n = B·T rows, H = hidden, I = intermediate, d = H / heads.
+ */
+public final class BertEncoder {
+    private final BertWeights w;
+    private final BertConfig c;
+    private final Kernels kernels;
+    private final List<AttentionKernel> attention;
+
+    /** One attention kernel for every layer. */
+    public BertEncoder(BertWeights weights, Kernels kernels, AttentionKernel attention) {
+        this(weights, kernels, java.util.Collections.nCopies(weights.config().numLayers(), attention));
+    }
+
+    /** An attention kernel per layer (bottom first), e.g. windowed below, dense above. */
+    public BertEncoder(BertWeights weights, Kernels kernels, List<AttentionKernel> attentionPerLayer) {
+        this.w = Objects.requireNonNull(weights);
+        this.c = weights.config();
+        this.kernels = Objects.requireNonNull(kernels);
+        this.attention = List.copyOf(attentionPerLayer);
+        if (attention.size() != c.numLayers()) {
+            throw new IllegalArgumentException(attention.size() + " attention kernels for " + c.numLayers() + " layers");
+        }
+    }
+
+    public BertConfig config() {
+        return c;
+    }
+
+    public List<AttentionKernel> attention() {
+        return attention;
+    }
+
+    /** {@link #encode(TokenBatch, TensorArena, boolean)} without the per-layer outputs. */
+    public EncoderOutput encode(TokenBatch batch, TensorArena out) {
+        return encode(batch, out, false);
+    }
+
+    /**
+     * Runs the encoder. Outputs are allocated in {@code out}; scratch lives in a child arena closed before
+     * returning.
+     *
+     * @param keepAllLayers also return every layer's output (one copy of [B, T, H] per layer)
+     */
+    public EncoderOutput encode(TokenBatch batch, TensorArena out, boolean keepAllLayers) {
+        int bSize = batch.batchSize();
+        int tokens = batch.tokens();
+        checkInputs(batch);
+        int n = bSize * tokens;
+        int hidden = c.hiddenSize();
+        int inter = c.intermediateSize();
+        int heads = c.numHeads();
+        int d = c.headSize();
+        float scale = (float) (1.0 / Math.sqrt(d));
+        MemorySegment mask = batch.attentionMask().segment();
+
+        Tensor xT = out.allocateUninitialized(DType.F32, bSize, tokens, hidden);
+        List<Tensor> kept = new ArrayList<>();
+        try (TensorArena work = out.child("bert-forward")) {
+            MemorySegment x = xT.segment();                                          // [n, H] running hidden state
+            MemorySegment q = work.allocateUninitialized(DType.F32, n, hidden).segment();      // [n, H]
+            MemorySegment k = work.allocateUninitialized(DType.F32, n, hidden).segment();      // [n, H]
+            MemorySegment v = work.allocateUninitialized(DType.F32, n, hidden).segment();      // [n, H]
+            MemorySegment ctx = work.allocateUninitialized(DType.F32, n, hidden).segment();    // [n, H]
+            MemorySegment ffn = work.allocateUninitialized(DType.F32, n, inter).segment();     // [n, I]
+
+            // Embeddings: x = LayerNorm(word[id] + position[t] + tokenType[type])
+            embed(batch, x);
+            keep(kept, keepAllLayers, xT, out);
+
+            for (int layer = 0; layer < c.numLayers(); layer++) {
+                BertLayerWeights l = w.layers().get(layer);
+                // Self-attention projections: q, k, v = x·W + b                       [n, H]
+                linear(l.query(), x, n, q, Activation.NONE, false);
+                linear(l.key(), x, n, k, Activation.NONE, false);
+                linear(l.value(), x, n, v, Activation.NONE, false);
+                // ctx = softmax(q·kᵀ / √d, padding mask) · v, per head                [n, H]
+                attention.get(layer).attend(bSize, tokens, heads, d, scale, q, 0, k, 0, v, 0, hidden,
+                        mask, 0, ctx, 0, hidden);
+                // x = LayerNorm(x + ctx·Wo + bo)                                       [n, H]
+                linear(l.attentionOutput(), ctx, n, x, Activation.NONE, true);
+                layerNorm(l.attentionNorm(), x, n);
+                // ffn = GELU(x·Wi + bi)                                                [n, I]
+                linear(l.intermediate(), x, n, ffn, Activation.GELU, false);
+                // x = LayerNorm(x + ffn·Wout + bout)                                   [n, H]
+                linear(l.output(), ffn, n, x, Activation.NONE, true);
+                layerNorm(l.outputNorm(), x, n);
+                if (layer < c.numLayers() - 1) {
+                    keep(kept, keepAllLayers, xT, out);
+                }
+            }
+        }
+        if (keepAllLayers) {
+            kept.add(xT);
+        }
+        return new EncoderOutput(xT, kept);
+    }
+
+    private void embed(TokenBatch batch, MemorySegment x) {
+        int hidden = c.hiddenSize();
+        long rowBytes = (long) hidden * Float.BYTES;
+        Tensor ids = batch.inputIds();
+        Tensor types = batch.tokenTypeIds();
+        MemorySegment word = w.wordEmbeddings().segment();
+        MemorySegment pos = w.positionEmbeddings().segment();
+        MemorySegment type = w.tokenTypeEmbeddings().segment();
+        int tokens = batch.tokens();
+        for (int r = 0; r < batch.batchSize() * tokens; r++) {
+            long dst = (long) r * hidden;
+            MemorySegment.copy(word, (long) ids.getInt(r) * rowBytes, x, dst * Float.BYTES, rowBytes);
+            kernels.add(hidden, x, dst, pos, (long) (r % tokens) * hidden, x, dst);
+            kernels.add(hidden, x, dst, type, (long) types.getInt(r) * hidden, x, dst);
+        }
+        layerNorm(w.embeddingNorm(), x, batch.batchSize() * tokens);
+    }
+
+    /** out[rows, l.out] = act(in[rows, l.in] · W + b) (+ out when accumulate) */
+    private void linear(Linear l, MemorySegment in, int rows, MemorySegment out, Activation act, boolean accumulate) {
+        kernels.gemm(rows, l.out(), l.in(), in, 0, l.in(), l.weight().segment(), 0, l.ld(), l.outIn(),
+                l.bias().segment(), 0, act, accumulate, out, 0, l.out());
+    }
+
+    private void layerNorm(LayerNormWeights norm, MemorySegment x, int rows) {
+        kernels.layerNorm(rows, norm.width(), x, 0, norm.gamma().segment(), 0, norm.beta().segment(), 0,
+                c.layerNormEps(), x, 0);
+    }
+
+    private static void keep(List<Tensor> kept, boolean keepAllLayers, Tensor x, TensorArena out) {
+        if (keepAllLayers) {
+            kept.add(out.copyOf(x));
+        }
+    }
+
+    private void checkInputs(TokenBatch batch) {
+        if (batch.batchSize() == 0) {
+            throw new IllegalArgumentException("empty batch: nothing to encode");
+        }
+        if (batch.tokens() > c.maxPositions()) {
+            throw new IllegalArgumentException("sequence of " + batch.tokens() + " tokens exceeds the model's "
+                    + c.maxPositions() + " positions (max_position_embeddings); truncate the input");
+        }
+        Tensor ids = batch.inputIds();
+        Tensor types = batch.tokenTypeIds();
+        for (long r = 0; r < ids.elementCount(); r++) {
+            int id = ids.getInt(r);
+            if (id < 0 || id >= c.vocabSize()) {
+                throw new IllegalArgumentException("token id " + id + " at sequence " + r / batch.tokens() + ", position "
+                        + r % batch.tokens() + " is outside the vocabulary [0, " + c.vocabSize() + ")");
+            }
+            int t = types.getInt(r);
+            if (t < 0 || t >= c.typeVocabSize()) {
+                throw new IllegalArgumentException("token type " + t + " at sequence " + r / batch.tokens() + ", position "
+                        + r % batch.tokens() + " is outside [0, " + c.typeVocabSize() + ")");
+            }
+        }
+    }
+}
