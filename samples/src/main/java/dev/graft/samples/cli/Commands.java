@@ -1,0 +1,13 @@
+package dev.graft.samples.cli;
+
+import java.util.List;
+
+/** The list of commands, in the order {@code --help} shows them. */
+final class Commands {
+    private Commands() {
+    }
+
+    static List<Command> all() {
+        return List.of();
+    }
+}

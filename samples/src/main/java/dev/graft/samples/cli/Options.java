@@ -1,0 +1,100 @@
+package dev.graft.samples.cli;
+
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * {@code --name value} and {@code --flag} options of one command. Every option a command reads is declared by
+ * reading it; {@link #rejectUnknown()} then fails on anything the command did not read (a typo'd option).
+ */
+public final class Options {
+    private final Map<String, String> values = new LinkedHashMap<>();
+    private final Set<String> read = new LinkedHashSet<>();
+    private final Set<String> flagNames;
+
+    /**
+     * @param args      the arguments after the command name
+     * @param flagNames options that take no value
+     */
+    public Options(List<String> args, Set<String> flagNames) {
+        this.flagNames = Set.copyOf(flagNames);
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (!a.startsWith("--") || a.length() == 2) {
+                throw new UsageException("unexpected argument '" + a + "' (options look like --name value)");
+            }
+            String name = a.substring(2);
+            String value;
+            int eq = name.indexOf('=');
+            if (eq >= 0) {
+                value = name.substring(eq + 1);
+                name = name.substring(0, eq);
+            } else if (flagNames.contains(name)) {
+                value = "true";
+            } else {
+                if (i + 1 >= args.size()) {
+                    throw new UsageException("option --" + name + " needs a value");
+                }
+                value = args.get(++i);
+            }
+            if (values.put(name, value) != null) {
+                throw new UsageException("option --" + name + " given twice");
+            }
+        }
+    }
+
+    public boolean has(String name) {
+        read.add(name);
+        return values.containsKey(name);
+    }
+
+    public String get(String name, String defaultValue) {
+        read.add(name);
+        return values.getOrDefault(name, defaultValue);
+    }
+
+    public String require(String name) {
+        read.add(name);
+        String v = values.get(name);
+        if (v == null) {
+            throw new UsageException("missing required option --" + name);
+        }
+        return v;
+    }
+
+    public boolean flag(String name) {
+        read.add(name);
+        if (!flagNames.contains(name)) {
+            throw new IllegalStateException("--" + name + " is not declared as a flag");
+        }
+        return Boolean.parseBoolean(values.getOrDefault(name, "false"));
+    }
+
+    public int getInt(String name, int defaultValue, int min, int max) {
+        String v = get(name, null);
+        if (v == null) {
+            return defaultValue;
+        }
+        try {
+            int x = Integer.parseInt(v.trim());
+            if (x < min || x > max) {
+                throw new UsageException("--" + name + " must be in [" + min + ", " + max + "], was " + x);
+            }
+            return x;
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + name + " needs a whole number, was '" + v + "'");
+        }
+    }
+
+    /** Fails on any option that the command never read. */
+    public void rejectUnknown() {
+        for (String name : values.keySet()) {
+            if (!read.contains(name)) {
+                throw new UsageException("unknown option --" + name);
+            }
+        }
+    }
+}
