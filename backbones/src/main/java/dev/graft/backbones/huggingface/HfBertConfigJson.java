@@ -18,7 +18,8 @@ import java.nio.file.Path;
  * file loads here exactly as it would there. Settings the encoder does not implement are rejected, not ignored:
  * a {@code model_type} other than "bert" (RoBERTa-style models offset position ids, DistilBERT names its
  * tensors differently), a {@code hidden_act} other than exact "gelu", a {@code position_embedding_type} other
- * than "absolute", a decoder.
+ * than "absolute", a decoder. A config without {@code model_type} (written by very old transformers versions) is
+ * accepted: the tensor names and shapes are checked anyway.
  */
 final class HfBertConfigJson {
     static final String FILE = "config.json";
