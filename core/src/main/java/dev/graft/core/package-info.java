@@ -7,7 +7,9 @@
  *   <li>{@link dev.graft.core.kernels} — the {@code Kernels} interface and its scalar reference;
  *       {@link dev.graft.core.kernels.vector} the Vector API implementation (the only package that
  *       imports {@code jdk.incubator.vector});</li>
- *   <li>{@link dev.graft.core.parallel} — the sized compute pool kernels run on.</li>
+ *   <li>{@link dev.graft.core.parallel} — the sized compute pool kernels run on;</li>
+ *   <li>{@link dev.graft.core.io} — safetensors files, read memory-mapped and written atomically;</li>
+ *   <li>{@link dev.graft.core.backbone} — what every backbone takes and gives (token batches, pooling).</li>
  * </ul>
  *
  * <p>Depends on Arrow Java and Jackson only. Nothing in core depends on the other Graft modules.

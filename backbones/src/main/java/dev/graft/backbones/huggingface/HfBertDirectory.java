@@ -1,0 +1,376 @@
+package dev.graft.backbones.huggingface;
+
+import dev.graft.backbones.bert.BertCheckpoint;
+import dev.graft.backbones.bert.BertConfig;
+import dev.graft.backbones.bert.BertLayerWeights;
+import dev.graft.backbones.bert.BertWeights;
+import dev.graft.backbones.bert.LayerNormWeights;
+import dev.graft.backbones.bert.Linear;
+import dev.graft.core.io.Safetensors;
+import dev.graft.core.io.Safetensors.TensorSource;
+import dev.graft.core.io.SafetensorsFile;
+import dev.graft.core.tensor.DType;
+import dev.graft.core.tensor.Tensor;
+import dev.graft.core.tensor.TensorArena;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A Hugging Face BERT model directory: {@code config.json}, {@code model.safetensors}, {@code tokenizer.json}.
+ *
+ * <h2>Loading</h2>
+ * {@link #load(Path)} reads the config (see {@link HfBertConfigJson} for what is accepted), validates and maps
+ * {@code model.safetensors} read-only, and builds {@link BertWeights} from views into the mapping — no weight is
+ * copied. Linear weights keep PyTorch's {@code [out, in]} layout ({@link Linear#outIn()} true). Tensor names are
+ * accepted with or without the {@code bert.} prefix that task models ({@code BertForMaskedLM}, …) put on the
+ * encoder, LayerNorms as {@code .weight/.bias} or the old {@code .gamma/.beta}. Tensors the encoder does not use
+ * ({@code pooler.*}, {@code cls.*}, {@code embeddings.position_ids}) are ignored; F16/BF16 files are converted
+ * to f32 copies on load. A missing file, a missing tensor, a tensor of the wrong shape or dtype, or a layer the
+ * config does not have is an exception naming the file and tensor.
+ *
+ * <h2>Writing</h2>
+ * {@link #write(BertCheckpoint, Path)} writes what transformers' {@code BertModel.save_pretrained} writes for the
+ * encoder: tensor names without the {@code bert.} prefix, Linear weights {@code [out, in]} (an {@code [in, out]}
+ * ONNX weight is transposed while it is written, one tensor at a time), f32, {@code __metadata__} {@code format=pt}
+ * (which transformers requires). No pooler is written (Graft's checkpoints have none; transformers initialises
+ * it and says so). The directory appears atomically: everything is written into a hidden sibling directory that
+ * is renamed to the target at the end; on failure it is deleted and the target is untouched.
+ */
+public final class HfBertDirectory {
+    /** The weights file name. */
+    public static final String WEIGHTS_FILE = "model.safetensors";
+    /** The config file name. */
+    public static final String CONFIG_FILE = HfBertConfigJson.FILE;
+    /** The tokenizer file name. */
+    public static final String TOKENIZER_FILE = "tokenizer.json";
+
+    private static final String PREFIX = "bert.";
+    private static final Pattern LAYER = Pattern.compile("encoder\\.layer\\.(\\d+)\\.");
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final int TILE = 32;
+
+    private HfBertDirectory() {
+    }
+
+    /** Loads {@code dir} into its own root arena, which the returned checkpoint closes. */
+    public static BertCheckpoint load(Path dir) throws IOException {
+        Objects.requireNonNull(dir, "dir");
+        return loadClosingOnFailure(dir, TensorArena.root("hf " + dir));
+    }
+
+    /**
+     * Loads {@code dir} into a new child arena of {@code parent}: the weights are accounted in {@code parent}'s
+     * allocator, closing the checkpoint releases them, and closing {@code parent} closes the checkpoint's arena.
+     */
+    public static BertCheckpoint load(Path dir, TensorArena parent) throws IOException {
+        Objects.requireNonNull(dir, "dir");
+        Objects.requireNonNull(parent, "parent");
+        return loadClosingOnFailure(dir, parent.child("hf " + dir));
+    }
+
+    private static BertCheckpoint loadClosingOnFailure(Path dir, TensorArena arena) throws IOException {
+        try {
+            return loadInto(dir, arena);
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                arena.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private static BertCheckpoint loadInto(Path dir, TensorArena arena) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new NoSuchFileException(dir.toString(), null, "no Hugging Face model directory here");
+        }
+        Path config = requireFile(dir.resolve(CONFIG_FILE), "the model's hyper-parameters");
+        Path weights = dir.resolve(WEIGHTS_FILE);
+        if (!Files.isRegularFile(weights)) {
+            if (Files.exists(dir.resolve(WEIGHTS_FILE + ".index.json"))) {
+                throw new HfFormatException(dir.resolve(WEIGHTS_FILE + ".index.json"),
+                        "sharded safetensors checkpoints are not supported; BERT-sized models fit one " + WEIGHTS_FILE);
+            }
+            String hint = Files.exists(dir.resolve("pytorch_model.bin"))
+                    ? "only pytorch_model.bin is here; Graft reads safetensors only (save_pretrained(safe_serialization=True) writes it)"
+                    : "the weights";
+            throw new NoSuchFileException(weights.toString(), null, "missing: " + hint);
+        }
+        Path tokenizer = requireFile(dir.resolve(TOKENIZER_FILE), "the tokenizer that goes with the weights");
+
+        BertConfig cfg = HfBertConfigJson.read(config);
+        SafetensorsFile file = Safetensors.open(weights, arena);
+        BertWeights w = new TensorReader(file, cfg).weights();
+        return new BertCheckpoint(dir.toString(), weights, tokenizer, w, arena);
+    }
+
+    private static Path requireFile(Path file, String what) throws NoSuchFileException {
+        if (!Files.isRegularFile(file)) {
+            throw new NoSuchFileException(file.toString(), null, "missing: " + what);
+        }
+        return file;
+    }
+
+    /** Finds the encoder's tensors in one safetensors file, with or without the {@code bert.} prefix. */
+    private static final class TensorReader {
+        private final SafetensorsFile file;
+        private final BertConfig config;
+        private final String prefix;
+
+        TensorReader(SafetensorsFile file, BertConfig config) throws HfFormatException {
+            this.file = file;
+            this.config = config;
+            String probe = "embeddings.word_embeddings.weight";
+            boolean bare = file.contains(probe);
+            boolean prefixed = file.contains(PREFIX + probe);
+            if (bare && prefixed) {
+                throw new HfFormatException(file.path(), "holds both '" + probe + "' and '" + PREFIX + probe
+                        + "'; cannot tell which encoder to load");
+            }
+            if (!bare && !prefixed) {
+                throw new HfFormatException(file.path(), "missing tensor '" + probe + "' (nor '" + PREFIX + probe
+                        + "'): not a BERT checkpoint?");
+            }
+            this.prefix = prefixed ? PREFIX : "";
+        }
+
+        BertWeights weights() throws HfFormatException {
+            checkNoExtraLayers();
+            try {
+                List<BertLayerWeights> layers = new ArrayList<>();
+                for (int i = 0; i < config.numLayers(); i++) {
+                    String l = "encoder.layer." + i + ".";
+                    layers.add(new BertLayerWeights(
+                            linear(l + "attention.self.query"),
+                            linear(l + "attention.self.key"),
+                            linear(l + "attention.self.value"),
+                            linear(l + "attention.output.dense"),
+                            norm(l + "attention.output.LayerNorm"),
+                            linear(l + "intermediate.dense"),
+                            linear(l + "output.dense"),
+                            norm(l + "output.LayerNorm")));
+                }
+                return new BertWeights(config,
+                        f32("embeddings.word_embeddings.weight"),
+                        f32("embeddings.position_embeddings.weight"),
+                        f32("embeddings.token_type_embeddings.weight"),
+                        norm("embeddings.LayerNorm"),
+                        layers);
+            } catch (IllegalArgumentException e) {
+                throw new HfFormatException(file.path(), e.getMessage()
+                        + (prefix.isEmpty() ? "" : " (tensor names carry the '" + PREFIX + "' prefix in this file)"), e);
+            } catch (BadTensor e) {
+                throw new HfFormatException(file.path(), e.getMessage());
+            }
+        }
+
+        /** A file with more layers than the config says is a config/weights mismatch, not something to ignore. */
+        private void checkNoExtraLayers() throws HfFormatException {
+            for (String name : file.names()) {
+                if (!name.startsWith(prefix)) {
+                    continue;
+                }
+                Matcher m = LAYER.matcher(name.substring(prefix.length()));
+                if (m.lookingAt()) {
+                    long layer = Long.parseLong(m.group(1));
+                    if (layer >= config.numLayers()) {
+                        throw new HfFormatException(file.path(), "tensor '" + name + "' belongs to layer " + layer
+                                + " but config.json says num_hidden_layers = " + config.numLayers());
+                    }
+                }
+            }
+        }
+
+        private Linear linear(String name) throws BadTensor {
+            return new Linear(name, f32(name + ".weight"), true, f32(name + ".bias"));
+        }
+
+        private LayerNormWeights norm(String name) throws BadTensor {
+            boolean old = !file.contains(prefix + name + ".weight") && file.contains(prefix + name + ".gamma");
+            return old
+                    ? new LayerNormWeights(name, f32(name + ".gamma"), f32(name + ".beta"))
+                    : new LayerNormWeights(name, f32(name + ".weight"), f32(name + ".bias"));
+        }
+
+        private Tensor f32(String name) throws BadTensor {
+            String full = prefix + name;
+            if (!file.contains(full)) {
+                throw new BadTensor("missing tensor '" + full + "' (config.json: " + config.numLayers()
+                        + " layers, hidden_size " + config.hiddenSize() + ")");
+            }
+            String dtype = file.info(full).dtype();
+            if (!dtype.equals("F32") && !dtype.equals("F16") && !dtype.equals("BF16")) {
+                throw new BadTensor("tensor '" + full + "' is " + dtype + " but weights must be F32, F16 or BF16");
+            }
+            return file.tensor(full); // F16/BF16 come back as f32 copies
+        }
+    }
+
+    /** A tensor the encoder needs is not in the file, or of a dtype it cannot use. */
+    private static final class BadTensor extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        BadTensor(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * Writes {@code source} as a Hugging Face {@code BertModel} directory at {@code dir}: {@code config.json},
+     * {@code model.safetensors} (HF names without prefix, {@code [out, in]} Linear weights, f32) and a copy of the
+     * source's tokenizer file as {@code tokenizer.json}. Atomic: {@code dir} either appears complete or not at all.
+     *
+     * @throws FileAlreadyExistsException when {@code dir} exists and is not an empty directory
+     * @throws NoSuchFileException        when the source's tokenizer file is missing (nothing is written)
+     */
+    public static void write(BertCheckpoint source, Path dir) throws IOException {
+        Objects.requireNonNull(source, "source");
+        Path target = dir.toAbsolutePath().normalize();
+        Path parent = target.getParent();
+        if (parent == null) {
+            throw new IllegalArgumentException("cannot write a model directory at the file system root: " + dir);
+        }
+        Path tokenizer = source.tokenizerFile();
+        if (!Files.isRegularFile(tokenizer)) {
+            throw new NoSuchFileException(tokenizer.toString(), null,
+                    "the tokenizer file of checkpoint '" + source.name() + "' is missing; nothing was written");
+        }
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !isEmptyDirectory(target)) {
+            throw new FileAlreadyExistsException(target.toString(), null,
+                    "exists and is not an empty directory; refusing to overwrite it");
+        }
+        Map<String, TensorSource> tensors = tensors(source.weights());
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("format", "pt");
+        metadata.put("graft.source", source.name());
+
+        Files.createDirectories(parent);
+        Path tmp = parent.resolve("." + target.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
+        Files.createDirectory(tmp);
+        try {
+            HfBertConfigJson.write(source.config(), tmp.resolve(CONFIG_FILE));
+            Safetensors.writeLazily(tmp.resolve(WEIGHTS_FILE), tensors, metadata);
+            Files.copy(tokenizer, tmp.resolve(TOKENIZER_FILE));
+            // rename(2): atomic, and replaces the target only when it is an empty directory
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException | RuntimeException | Error e) {
+            try {
+                deleteRecursively(tmp);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /** The tensors of a {@code BertModel} state dict, in its order, with HF names and {@code [out, in]} weights. */
+    static Map<String, TensorSource> tensors(BertWeights w) {
+        Map<String, TensorSource> out = new LinkedHashMap<>();
+        out.put("embeddings.word_embeddings.weight", TensorSource.of(w.wordEmbeddings()));
+        out.put("embeddings.position_embeddings.weight", TensorSource.of(w.positionEmbeddings()));
+        out.put("embeddings.token_type_embeddings.weight", TensorSource.of(w.tokenTypeEmbeddings()));
+        putNorm(out, "embeddings.LayerNorm", w.embeddingNorm());
+        for (int i = 0; i < w.layers().size(); i++) {
+            BertLayerWeights l = w.layers().get(i);
+            String p = "encoder.layer." + i + ".";
+            putLinear(out, p + "attention.self.query", l.query());
+            putLinear(out, p + "attention.self.key", l.key());
+            putLinear(out, p + "attention.self.value", l.value());
+            putLinear(out, p + "attention.output.dense", l.attentionOutput());
+            putNorm(out, p + "attention.output.LayerNorm", l.attentionNorm());
+            putLinear(out, p + "intermediate.dense", l.intermediate());
+            putLinear(out, p + "output.dense", l.output());
+            putNorm(out, p + "output.LayerNorm", l.outputNorm());
+        }
+        return out;
+    }
+
+    private static void putNorm(Map<String, TensorSource> out, String name, LayerNormWeights n) {
+        out.put(name + ".weight", TensorSource.of(n.gamma()));
+        out.put(name + ".bias", TensorSource.of(n.beta()));
+    }
+
+    private static void putLinear(Map<String, TensorSource> out, String name, Linear l) {
+        Tensor w = l.weight();
+        out.put(name + ".weight", l.outIn()
+                ? TensorSource.of(w)
+                : new TensorSource(DType.F32, new long[] {l.out(), l.in()}, scratch -> transpose(w, scratch)));
+        out.put(name + ".bias", TensorSource.of(l.bias()));
+    }
+
+    /** {@code [rows, cols]} f32 → a new {@code [cols, rows]} tensor in {@code arena}, tile by tile. */
+    static Tensor transpose(Tensor w, TensorArena arena) {
+        if (w.dtype() != DType.F32 || w.rank() != 2) {
+            throw new IllegalArgumentException("can only transpose a 2-d f32 tensor, not " + w.describe());
+        }
+        int rows = w.dim(0);
+        int cols = w.dim(1);
+        Tensor t = arena.allocateUninitialized(DType.F32, cols, rows);
+        MemorySegment src = w.segment();
+        MemorySegment dst = t.segment();
+        for (int i0 = 0; i0 < rows; i0 += TILE) {
+            int i1 = Math.min(rows, i0 + TILE);
+            for (int j0 = 0; j0 < cols; j0 += TILE) {
+                int j1 = Math.min(cols, j0 + TILE);
+                for (int i = i0; i < i1; i++) {
+                    for (int j = j0; j < j1; j++) {
+                        dst.setAtIndex(F32, (long) j * rows + i, src.getAtIndex(F32, (long) i * cols + j));
+                    }
+                }
+            }
+        }
+        return t;
+    }
+
+    private static boolean isEmptyDirectory(Path p) throws IOException {
+        if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(p)) {
+            return !s.iterator().hasNext();
+        }
+    }
+
+    private static void deleteRecursively(Path root) throws IOException {
+        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+                Files.delete(file);
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
+                if (exc != null) {
+                    throw exc;
+                }
+                Files.delete(d);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+}
