@@ -171,6 +171,22 @@ class BertTokenizerTest {
     }
 
     @Test
+    void truncatedPairsKeepBothSentencesAndBothSeparators() {
+        try (BertTokenizer t = BertTokenizer.fromJson("minilm", ModelResources.bytes(MINILM_TOKENIZER),
+                TokenizerSettings.forModel(VOCAB_SIZE, MAX_POSITIONS).withMaxLength(9))) {
+            TokenBatch b = t.encodePairs(List.of(words(10)), List.of(words(3)), arena);
+            assertThat(b.lengths()).containsExactly(9);
+            int[] ids = b.inputIds().toIntArray();
+            int[] types = b.tokenTypeIds().toIntArray();
+            // the longer first sentence is cut first: [CLS] 3 words [SEP] 3 words [SEP]
+            assertThat(ids[0]).isEqualTo(101);
+            assertThat(ids[4]).isEqualTo(102);
+            assertThat(ids[8]).isEqualTo(102);
+            assertThat(types).containsExactly(0, 0, 0, 0, 0, 1, 1, 1, 1);
+        }
+    }
+
+    @Test
     void wordIdsMapSubTokensToTheirWordAndSpecialTokensToMinusOne() {
         EncodedBatch e = tokenizer.encodeWithWordIds(List.of("tokenization works", "hello"), arena);
         assertThat(e.tokens().inputIds().toIntArray()).containsExactly(
