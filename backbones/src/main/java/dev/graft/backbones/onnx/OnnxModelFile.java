@@ -35,9 +35,9 @@ import java.util.Set;
  *
  * <h2>How the weights stay off the heap</h2>
  * The file is one protobuf {@code ModelProto}. Its large tensors sit in {@code raw_data} byte fields of the
- * {@code TensorProto}s in {@code graph.initializer}. protobuf-java (4.x) cannot alias a direct/mapped
- * buffer: {@code CodedInputStream.newInstance(ByteBuffer)} copies a direct buffer into a {@code byte[]}
- * first. So the parse is split in two:
+ * {@code TensorProto}s in {@code graph.initializer}. protobuf-java 4.36 has no decoder over direct memory any more:
+ * {@code CodedInputStream.newInstance(ByteBuffer)} copies a direct (or mapped) buffer into a {@code byte[]} first,
+ * and {@code enableAliasing} would then pin that heap copy. So the parse is split in two:
  * <ol>
  *   <li>a {@link CodedInputStream} walks the envelope (model → graph → initializer) over an
  *       {@link SegmentInputStream} of the mapping; when it meets an initializer's {@code raw_data} it records

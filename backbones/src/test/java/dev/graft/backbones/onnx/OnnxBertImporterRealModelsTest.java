@@ -148,6 +148,21 @@ class OnnxBertImporterRealModelsTest {
         assertThat(view.getFloat(view.elementCount() - 1)).isNotNaN();
     }
 
+    /** The weights stay in the mapping: importing allocates a few MB of heap (graph metadata), not the file's size. */
+    @ParameterizedTest
+    @CsvSource({"all-minilm-l6-v2", "bge-small-en-v15"})
+    void importingAllocatesFarLessHeapThanTheWeights(String name) throws IOException {
+        Path onnx = files(name).onnx();
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        try (TensorArena arena = TensorArena.root("heap " + name)) {
+            long before = threads.getCurrentThreadAllocatedBytes();
+            OnnxBertImporter.read(onnx, arena);
+            long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+            assertThat(allocated).as("heap bytes allocated while importing a %d-byte file", Files.size(onnx))
+                    .isLessThan(Files.size(onnx) / 10);
+        }
+    }
+
     @ParameterizedTest
     @CsvSource({"all-minilm-l6-v2", "bge-small-en-v15", "e5-small-v2"})
     void saysWhereHeadsAndEpsilonCameFrom(String name) throws IOException {
