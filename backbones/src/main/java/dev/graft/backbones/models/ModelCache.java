@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.CRC32;
@@ -171,6 +172,11 @@ public final class ModelCache {
     }
 
     private static void moveIntoPlace(Path tmp, Path target) throws IOException {
+        try { // createTempFile makes it owner-only; a cache may be shared by several users
+            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: keep its default permissions
+        }
         try {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {

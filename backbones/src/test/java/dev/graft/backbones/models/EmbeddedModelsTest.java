@@ -71,6 +71,7 @@ class EmbeddedModelsTest {
             assertThat(onnx.getFileName()).hasToString("all-minilm-l6-v2-90387606-d89d07a7.onnx");
             assertThat(tokenizer.getFileName()).hasToString("all-minilm-l6-v2-tokenizer-711661-c3f77764.json");
             assertThat(Files.size(onnx)).isEqualTo(90387606L);
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(onnx))).isEqualTo("rw-r--r--");
             assertThat(Files.readString(tokenizer)).contains("\"vocab\"");
             assertThat(cp.config()).isEqualTo(new BertConfig(30522, 384, 6, 12, 1536, 512, 2, 1e-12f));
             assertThat(cp.name()).isEqualTo("all-minilm-l6-v2");
