@@ -1,5 +1,6 @@
 package dev.graft.backbones.models;
 
+import dev.graft.core.backbone.Pooling;
 import java.util.Objects;
 
 /**
@@ -17,14 +18,6 @@ import java.util.Objects;
  */
 public record EmbeddedModel(String name, String artifact, String onnxResource, String tokenizerResource, Pooling pooling,
                             boolean normalize, String queryPrefix, String passagePrefix, String description) {
-
-    /** How token states become a sentence vector. */
-    public enum Pooling {
-        /** Mean over the non-padding tokens (attention mask). */
-        MEAN,
-        /** The final hidden state of the first token ({@code [CLS]}). */
-        CLS
-    }
 
     public EmbeddedModel {
         Objects.requireNonNull(name, "name");

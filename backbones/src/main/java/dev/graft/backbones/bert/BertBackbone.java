@@ -1,0 +1,223 @@
+package dev.graft.backbones.bert;
+
+import dev.graft.attention.AttentionKernel;
+import dev.graft.attention.dense.DenseAttention;
+import dev.graft.backbones.tokenizer.BertTokenizer;
+import dev.graft.backbones.tokenizer.TokenizerSettings;
+import dev.graft.core.backbone.Pooling;
+import dev.graft.core.backbone.TokenBatch;
+import dev.graft.core.kernels.Kernels;
+import dev.graft.core.tensor.Tensor;
+import dev.graft.core.tensor.TensorArena;
+import java.io.IOException;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * A frozen BERT backbone ready to serve: checkpoint (memory-mapped weights), tokenizer, kernels and encoder.
+ * Thread-safe; one instance is meant to be shared by every task of a service.
+ *
+ * <pre>{@code
+ * try (BertBackbone bert = Backbones.open("all-minilm-l6-v2")) {
+ *     float[][] e = bert.embed(List.of("a cat", "a dog"), Pooling.MEAN, true);
+ * }
+ * }</pre>
+ *
+ * <p>Lifecycle: {@link #builder()} → {@code setCheckpoint} (required) and {@code optX} settings → {@link Builder#build()}
+ * validates and loads the tokenizer → use → {@link #close()} releases the tokenizer, the kernels' threads (if the
+ * backbone made them) and the checkpoint's mapped weights.
+ */
+public final class BertBackbone implements AutoCloseable {
+    private final BertCheckpoint checkpoint;
+    private final BertTokenizer tokenizer;
+    private final Kernels kernels;
+    private final boolean ownsKernels;
+    private final BertEncoder encoder;
+    private final int maxLength;
+
+    private BertBackbone(Builder b, Kernels kernels, boolean ownsKernels, BertTokenizer tokenizer) {
+        this.checkpoint = b.checkpoint;
+        this.kernels = kernels;
+        this.ownsKernels = ownsKernels;
+        this.tokenizer = tokenizer;
+        this.maxLength = tokenizer.settings().maxLength();
+        List<AttentionKernel> attention = b.attention != null ? b.attention.apply(kernels)
+                : java.util.Collections.nCopies(checkpoint.config().numLayers(), new DenseAttention(kernels));
+        this.encoder = new BertEncoder(checkpoint.weights(), kernels, attention);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public BertConfig config() {
+        return checkpoint.config();
+    }
+
+    public BertCheckpoint checkpoint() {
+        return checkpoint;
+    }
+
+    public BertTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public BertEncoder encoder() {
+        return encoder;
+    }
+
+    public Kernels kernels() {
+        return kernels;
+    }
+
+    /** Longest token sequence the tokenizer produces (longer inputs are truncated). */
+    public int maxLength() {
+        return maxLength;
+    }
+
+    /** Tokenises texts into a padded batch owned by {@code arena}. */
+    public TokenBatch tokenize(List<String> texts, TensorArena arena) {
+        return tokenizer.encode(texts, arena);
+    }
+
+    /** Runs the encoder on a tokenised batch; outputs are owned by {@code arena}. */
+    public EncoderOutput encode(TokenBatch batch, TensorArena arena, boolean keepAllLayers) {
+        return encoder.encode(batch, arena, keepAllLayers);
+    }
+
+    /**
+     * Sentence embeddings [texts, hidden] owned by {@code arena}: tokenise, encode, pool, optionally L2-normalise.
+     * Scratch (tokens, hidden states) is released before returning.
+     */
+    public Tensor embed(List<String> texts, Pooling pooling, boolean normalize, TensorArena arena) {
+        Tensor pooled;
+        try (TensorArena work = arena.child("embed")) {
+            TokenBatch batch = tokenize(texts, work);
+            EncoderOutput out = encoder.encode(batch, work, false);
+            pooled = arena.transfer(pooling.apply(kernels, out.lastHidden(), batch.attentionMask(), work));
+        }
+        if (normalize) {
+            kernels.l2Normalize(pooled.dim(0), pooled.dim(1), pooled.segment(), 0, pooled.segment(), 0);
+        }
+        return pooled;
+    }
+
+    /** {@link #embed(List, Pooling, boolean, TensorArena)} into heap arrays, one row per text. */
+    public float[][] embed(List<String> texts, Pooling pooling, boolean normalize) {
+        try (TensorArena arena = TensorArena.over(checkpoint.arena().allocator().getRoot(), "embed")) {
+            Tensor t = embed(texts, pooling, normalize, arena);
+            int h = t.dim(1);
+            float[] flat = t.toFloatArray();
+            float[][] rows = new float[t.dim(0)][];
+            for (int i = 0; i < rows.length; i++) {
+                rows[i] = java.util.Arrays.copyOfRange(flat, i * h, (i + 1) * h);
+            }
+            return rows;
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            tokenizer.close();
+        } finally {
+            try {
+                if (ownsKernels) {
+                    kernels.close();
+                }
+            } finally {
+                checkpoint.close();
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "BertBackbone(" + checkpoint.name() + ", kernels " + kernels.name() + " × " + kernels.threads()
+                + " threads, max " + maxLength + " tokens)";
+    }
+
+    /** Builder: {@code setCheckpoint} is required; everything else has a default. */
+    public static final class Builder {
+        private BertCheckpoint checkpoint;
+        private Kernels kernels;
+        private int threads = Runtime.getRuntime().availableProcessors();
+        private int maxLength = -1;
+        private boolean truncate = true;
+        private Function<Kernels, List<AttentionKernel>> attention;
+
+        private Builder() {
+        }
+
+        /** The loaded weights (see {@code Backbones.load}); the backbone takes ownership and closes it. */
+        public Builder setCheckpoint(BertCheckpoint checkpoint) {
+            this.checkpoint = Objects.requireNonNull(checkpoint, "checkpoint");
+            return this;
+        }
+
+        /** Kernels to share with other components (not closed by the backbone). Default: its own. */
+        public Builder optKernels(Kernels kernels) {
+            this.kernels = Objects.requireNonNull(kernels, "kernels");
+            return this;
+        }
+
+        /** Threads of the backbone's own kernels (ignored with {@link #optKernels}). Default: all processors. */
+        public Builder optThreads(int threads) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("threads must be >= 1, was " + threads);
+            }
+            this.threads = threads;
+            return this;
+        }
+
+        /** Longest token sequence (special tokens included). Default: the model's position table (512). */
+        public Builder optMaxLength(int maxLength) {
+            if (maxLength < 2) {
+                throw new IllegalArgumentException("max length must be >= 2 ([CLS] and [SEP]), was " + maxLength);
+            }
+            this.maxLength = maxLength;
+            return this;
+        }
+
+        /** Whether longer inputs are truncated (default) or rejected with an error naming the limit. */
+        public Builder optTruncation(boolean truncate) {
+            this.truncate = truncate;
+            return this;
+        }
+
+        /** Attention kernels per layer (bottom first), made from the backbone's kernels. Default: dense everywhere. */
+        public Builder optAttention(Function<Kernels, List<AttentionKernel>> perLayer) {
+            this.attention = Objects.requireNonNull(perLayer, "attention");
+            return this;
+        }
+
+        /** Validates the settings, opens the tokenizer, and returns the backbone. */
+        public BertBackbone build() throws IOException {
+            if (checkpoint == null) {
+                throw new IllegalStateException("setCheckpoint(...) is required");
+            }
+            BertConfig c = checkpoint.config();
+            if (maxLength > c.maxPositions()) {
+                throw new IllegalArgumentException("max length " + maxLength + " exceeds the model's " + c.maxPositions()
+                        + " positions (max_position_embeddings)");
+            }
+            TokenizerSettings settings = TokenizerSettings.forModel(c).withTruncation(truncate);
+            if (maxLength > 0) {
+                settings = settings.withMaxLength(maxLength);
+            }
+            BertTokenizer tok = BertTokenizer.open(checkpoint.tokenizerFile(), settings);
+            boolean own = kernels == null;
+            Kernels k = own ? Kernels.create(threads) : kernels;
+            try {
+                return new BertBackbone(this, k, own, tok);
+            } catch (RuntimeException e) {
+                tok.close();
+                if (own) {
+                    k.close();
+                }
+                throw e;
+            }
+        }
+    }
+}
