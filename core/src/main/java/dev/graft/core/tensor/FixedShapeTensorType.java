@@ -1,6 +1,7 @@
 package dev.graft.core.tensor;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -35,7 +36,7 @@ public final class FixedShapeTensorType extends ArrowType.ExtensionType {
     /** The extension name, as written to the {@code ARROW:extension:name} field metadata. */
     public static final String EXTENSION_NAME = "arrow.fixed_shape_tensor";
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final long[] shape;
     private final java.util.List<String> dimNames;
@@ -226,9 +227,12 @@ public final class FixedShapeTensorType extends ArrowType.ExtensionType {
     }
 
     private static FixedShapeTensorType parseMetadata(String metadata) {
+        if (metadata == null || metadata.isEmpty()) {
+            throw new InvalidExtensionMetadataException(EXTENSION_NAME + " metadata (the tensor shape) is missing");
+        }
         JsonNode root;
         try {
-            root = JSON.readTree(metadata == null ? "" : metadata);
+            root = JSON.readTree(metadata);
         } catch (JsonProcessingException e) {
             throw new InvalidExtensionMetadataException(EXTENSION_NAME + " metadata is not JSON: '"
                     + abbreviate(metadata) + "'", e);

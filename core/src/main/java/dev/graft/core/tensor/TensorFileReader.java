@@ -221,7 +221,8 @@ public final class TensorFileReader implements AutoCloseable {
                         (org.apache.arrow.flatbuf.FixedSizeList) field.type(new org.apache.arrow.flatbuf.FixedSizeList());
                 storage = new ArrowType.FixedSizeList(list.listSize());
             } else {
-                storage = new ArrowType.Null(); // rejected by parse with the storage named
+                throw new TensorFileException(path, field.name(), FixedShapeTensorType.EXTENSION_NAME
+                        + " needs FixedSizeList storage, not " + typeName(field.typeType()), null);
             }
             try {
                 FixedShapeTensorType.parse(storage, extensionMetadata);
@@ -232,6 +233,10 @@ public final class TensorFileReader implements AutoCloseable {
         for (int i = 0; i < field.childrenLength(); i++) {
             checkTensorMetadata(path, field.children(i));
         }
+    }
+
+    private static String typeName(byte type) {
+        return type >= 0 && type < Type.names.length ? Type.name(type) : "type #" + type;
     }
 
     private static void rejectDictionaries(Path path, Field field, String column) throws TensorFileException {
@@ -248,7 +253,7 @@ public final class TensorFileReader implements AutoCloseable {
             try {
                 f.createVector(allocator).close();
             } catch (RuntimeException e) {
-                throw new TensorFileException(path, f.getName(), "has a type Arrow Java cannot load: " + f.getType(), e);
+                throw new TensorFileException(path, f.getName(), "has a type Arrow Java cannot load: " + f + " (" + e + ")", e);
             }
         }
         return VectorSchemaRoot.create(schema, allocator);
