@@ -27,6 +27,7 @@ import org.apache.arrow.flatbuf.RecordBatch;
 import org.apache.arrow.flatbuf.Type;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.OutOfMemoryException;
 import org.apache.arrow.vector.BufferLayout;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.TypeLayout;
@@ -70,7 +71,9 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * allocator). The root's vectors are valid until the next batch is loaded or the reader closes. The mapping
  * is private (copy-on-write) when the file may be opened for writing, so writes through Arrow vectors never
  * reach the file; otherwise it is read-only and the vectors must not be written. Do not truncate a file
- * while it is mapped.
+ * while it is mapped ({@link TensorFileWriter} replaces files by renaming, which is safe).
+ *
+ * <p>A reader is not thread-safe: load batches from one thread (tensors it made may be read from any).
  */
 public final class TensorFileReader implements AutoCloseable {
     private static final byte[] MAGIC = "ARROW1".getBytes(StandardCharsets.US_ASCII);
@@ -126,7 +129,13 @@ public final class TensorFileReader implements AutoCloseable {
         Arena scope = Arena.ofShared();
         VectorSchemaRoot root = null;
         try {
-            FileMapping.Mapping m = FileMapping.map(file, child);
+            FileMapping.Mapping m;
+            try {
+                m = FileMapping.map(file, child);
+            } catch (OutOfMemoryException e) {
+                throw new TensorFileException(file, null, "mapping its " + size + " bytes exceeds the limit of allocator '"
+                        + allocator.getName() + "' (" + allocator.getLimit() + " bytes)", e);
+            }
             mapping = m.buffer();
             MemorySegment bytes = MemorySegment.ofAddress(m.address()).reinterpret(m.size(), scope, null).asReadOnly();
             ArrowFooter footer = readFooter(file, bytes);

@@ -295,6 +295,17 @@ class TensorFileTest {
     }
 
     @Test
+    void aFileLargerThanTheAllocatorsLimitIsRejectedClearly() throws IOException {
+        Path file = dir.resolve("big.arrow");
+        goodFile(file);
+        try (org.apache.arrow.memory.BufferAllocator small = root.newChildAllocator("small", 0, 100)) {
+            assertThatThrownBy(() -> TensorFileReader.open(file, small))
+                    .isInstanceOf(TensorFileException.class).hasMessageContaining("big.arrow")
+                    .hasMessageContaining("'small'").hasMessageContaining("100 bytes");
+        }
+    }
+
+    @Test
     void useAfterCloseThrows() throws IOException {
         Path file = dir.resolve("closed.arrow");
         try (TensorArena arena = TensorArena.over(root, "t")) {
