@@ -3,11 +3,9 @@ package dev.graft.core.tensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -15,7 +13,6 @@ import java.util.Map;
 import java.util.Objects;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.ForeignAllocation;
 import org.apache.arrow.memory.OwnershipTransferResult;
 import org.apache.arrow.memory.RootAllocator;
 
@@ -153,34 +150,25 @@ public final class TensorArena implements AutoCloseable {
     /**
      * Maps a whole file into memory, read-only, for as long as this arena is open. Nothing can write
      * through the returned segment or through tensors made from it with {@link #view(MappedFile, long, DType, long...)}.
+     *
+     * <p>The segment and the views are invalidated when this arena closes. The mapping itself lives as long
+     * as any Arrow reference to {@link MappedFile#buffer()} (this arena's, or that of an Arrow vector
+     * exported from a view), so Arrow code holding the buffer never reads an unmapped page.
      */
     public MappedFile mapReadOnly(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, "not a regular file");
         }
-        MemorySegment mapped;
         synchronized (this) {
             requireOpen();
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-                long size = ch.size();
-                mapped = size == 0 ? MemorySegment.NULL.reinterpret(0) : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, scope);
+            if (Files.size(file) == 0) {
+                return new MappedFile(file, MemorySegment.NULL.reinterpret(0).asReadOnly(), null);
             }
+            FileMapping.Mapping m = FileMapping.map(file, allocator);
+            buffers.put(m.buffer(), Boolean.TRUE);
+            MemorySegment seg = MemorySegment.ofAddress(m.address()).reinterpret(m.size(), scope, null).asReadOnly();
+            return new MappedFile(file, seg, m.buffer());
         }
-        ArrowBuf buf = null;
-        if (mapped.byteSize() > 0) {
-            final long address = mapped.address();
-            final long size = mapped.byteSize();
-            synchronized (this) {
-                buf = allocator.wrapForeignAllocation(new ForeignAllocation(size, address) {
-                    @Override
-                    protected void release0() {
-                        // the mapping is unmapped when the arena's scope closes
-                    }
-                });
-                buffers.put(buf, Boolean.TRUE);
-            }
-        }
-        return new MappedFile(file, mapped.asReadOnly(), buf);
     }
 
     /** A file mapped by {@link #mapReadOnly}: its read-only bytes and the Arrow buffer that accounts for them. */

@@ -8,6 +8,11 @@
  * freed memory. Arenas nest; a tensor leaves its arena only by an explicit
  * {@link dev.graft.core.tensor.TensorArena#transfer transfer}.
  *
- * <p>Depends on Arrow's memory and vector modules only.
+ * <p>Tensors leave and enter Arrow without copies: {@link dev.graft.core.tensor.TensorColumns} turns a tensor into
+ * a column of the canonical {@code arrow.fixed_shape_tensor} extension type
+ * ({@link dev.graft.core.tensor.FixedShapeTensorType}) and back; {@link dev.graft.core.tensor.TensorFiles} writes
+ * such columns to Arrow IPC files atomically and reads them memory-mapped (layout: {@code docs/ARROW-LAYOUT.md}).
+ *
+ * <p>Depends on Arrow's memory, vector and format modules, and Jackson (the extension type's JSON metadata).
  */
 package dev.graft.core.tensor;
