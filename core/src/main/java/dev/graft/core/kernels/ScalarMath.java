@@ -1,10 +1,15 @@
 package dev.graft.core.kernels;
 
 /**
- * Scalar activation math shared by the scalar kernels and the Vector API kernels' tails.
+ * Scalar activation math shared by the scalar kernels and the scalar GEMM epilogue.
  *
  * <p>{@code erf} is Abramowitz &amp; Stegun 7.1.26 (max abs error 1.5e-7), evaluated in double; the Vector API
  * version in {@code VectorMath} uses the same polynomial so that the two agree to float rounding.
+ *
+ * <p>GELU is evaluated through {@code erfc(|x|/√2)} rather than {@code 1 + erf(x/√2)}: for negative x the
+ * latter subtracts two numbers close to 1 and loses the small result's digits; the erfc form has no
+ * cancellation on either side. Its inputs are clamped to ±{@value #GELU_CLAMP} (where GELU is x or 0 to float
+ * precision) so that infinities give {@code +∞ → +∞} and {@code -∞ → -0} rather than {@code ∞ · 0 = NaN}.
  */
 public final class ScalarMath {
     static final double P = 0.3275911;
@@ -13,6 +18,8 @@ public final class ScalarMath {
     static final double A3 = 1.421413741;
     static final double A4 = -1.453152027;
     static final double A5 = 1.061405429;
+    /** |x| beyond which GELU(x) is x (or 0) to float precision: erfc(20/√2) ≈ 6e-89. */
+    static final double GELU_CLAMP = 20.0;
     private static final double INV_SQRT2 = 0.7071067811865476;
 
     private ScalarMath() {
@@ -20,16 +27,15 @@ public final class ScalarMath {
 
     /** erf(x), |error| ≤ 1.5e-7. */
     public static double erf(double x) {
-        double ax = Math.abs(x);
-        double t = 1.0 / (1.0 + P * ax);
-        double poly = ((((A5 * t + A4) * t + A3) * t + A2) * t + A1) * t;
-        double y = 1.0 - poly * Math.exp(-ax * ax);
+        double y = 1.0 - erfcNonNegative(Math.abs(x));
         return x < 0 ? -y : y;
     }
 
-    /** GELU, erf form: {@code x/2 · (1 + erf(x/√2))}. */
+    /** GELU, erf form: {@code x/2 · (1 + erf(x/√2))}, |error| ≤ 2.2e-7 before rounding to float. */
     public static float gelu(float x) {
-        return (float) (0.5 * x * (1.0 + erf(x * INV_SQRT2)));
+        double xc = Math.max(-GELU_CLAMP, Math.min(GELU_CLAMP, x)); // NaN stays NaN
+        double h = 0.5 * xc * erfcNonNegative(Math.abs(xc) * INV_SQRT2); // x/2 · erfc(|x|/√2)
+        return (float) (x >= 0 ? x - h : h);
     }
 
     /** The activation of a GEMM epilogue. */
@@ -40,5 +46,12 @@ public final class ScalarMath {
             case RELU -> Math.max(0f, x);
             case TANH -> (float) Math.tanh(x);
         };
+    }
+
+    /** erfc(z) for z ≥ 0 by A&amp;S 7.1.26: {@code t·(a1 + t·(a2 + …)) · exp(-z²)}, t = 1/(1 + p·z). */
+    private static double erfcNonNegative(double z) {
+        double t = 1.0 / (1.0 + P * z);
+        double poly = ((((A5 * t + A4) * t + A3) * t + A2) * t + A1) * t;
+        return poly * Math.exp(-z * z);
     }
 }

@@ -1,13 +1,49 @@
 package dev.graft.core.kernels.vector;
 
 import dev.graft.core.kernels.Activation;
+import dev.graft.core.kernels.KernelArgs;
 import dev.graft.core.kernels.Kernels;
-
+import dev.graft.core.kernels.ScalarKernels;
 import dev.graft.core.parallel.ComputePool;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
-/** SKELETON — the Vector API kernels (owned by the kernels work); GEMM lives in {@link VectorGemm}. */
+/**
+ * The Vector API kernels: {@link FloatVector}s of the platform's preferred width (16 lanes with AVX-512) loaded
+ * straight from the {@link MemorySegment}s, with masked loads and stores for the last, partial vector of a row.
+ * GEMM lives in {@link VectorGemm}.
+ *
+ * <p>Design notes:
+ * <ul>
+ *   <li>Every vector lives in a local of one method; the per-row helpers take segments and scalars only, so a
+ *       helper that C2 decides not to inline still cannot make it box a vector. Nothing is allocated per call.</li>
+ *   <li>Reductions keep four independent accumulators (to hide the add latency) in the sweeps that do nothing
+ *       else, and reduce across lanes once per row.</li>
+ *   <li>layerNorm takes the mean first and then the variance around it (two passes over a row that sits in L1)
+ *       rather than the single-pass {@code E[x²] - E[x]²}, which in float loses most digits of the variance
+ *       when the mean is large next to the spread (hidden states around 100 ± 1, say). The second pass also
+ *       sums the deviations to correct the first mean's rounding ("corrected two-pass"), and the output is
+ *       {@code ((x - mean0) - delta)}, where {@code x - mean0} is exact for x near the mean: the result then
+ *       carries float rounding of the deviation, not of the (much larger) mean.</li>
+ *   <li>l2Normalize sums squares in float; a row whose sum of squares is zero, non-finite or outside
+ *       [1e-30, 1e30] (where float squares over- or underflow) is redone in double by the scalar reference.</li>
+ *   <li>The non-GEMM kernels run on the caller's thread.</li>
+ * </ul>
+ */
 public final class VectorKernels implements Kernels {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final int L = F.length();
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+    private static final float NEG_INF = Float.NEGATIVE_INFINITY;
+
     private final ComputePool pool;
     private final VectorGemm gemm;
 
@@ -18,7 +54,7 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public String name() {
-        return "vector";
+        return "vector-" + F.vectorBitSize();
     }
 
     @Override
@@ -38,36 +74,420 @@ public final class VectorKernels implements Kernels {
         gemm.gemm(m, n, k, a, aOff, lda, b, bOff, ldb, bTransposed, bias, biasOff, act, accumulate, c, cOff, ldc);
     }
 
+    // ---------------------------------------------------------------------------------------------- layerNorm
+
     @Override
     public void layerNorm(int rows, int cols, MemorySegment x, long xOff, MemorySegment gamma, long gammaOff,
                           MemorySegment beta, long betaOff, float eps, MemorySegment out, long outOff) {
-        throw new UnsupportedOperationException("skeleton");
+        KernelArgs.f32Rows("layerNorm", "x", x, xOff, rows, cols, cols, false);
+        KernelArgs.f32Rows("layerNorm", "out", out, outOff, rows, cols, cols, true);
+        KernelArgs.f32("layerNorm", "gamma", gamma, gammaOff, cols);
+        KernelArgs.f32("layerNorm", "beta", beta, betaOff, cols);
+        if (cols == 0) {
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            layerNormRow(cols, x, (xOff + (long) r * cols) * Float.BYTES, gamma, gammaOff * Float.BYTES,
+                    beta, betaOff * Float.BYTES, eps, out, (outOff + (long) r * cols) * Float.BYTES);
+        }
     }
+
+    /**
+     * One row; all offsets in bytes. Each pass is its own small method: C2 compiles small methods sooner and more
+     * reliably, and until a Vector API method is C2-compiled its vectors are objects on the heap.
+     */
+    private static void layerNormRow(int cols, MemorySegment x, long xb, MemorySegment gamma, long gb,
+                                     MemorySegment beta, long bb, float eps, MemorySegment out, long ob) {
+        float mean0 = sum(cols, x, xb) / cols;                          // pass 1: a first estimate of the mean
+        long sums = deviationSums(cols, x, xb, mean0);                  // pass 2: Σ(x - mean0), Σ(x - mean0)²
+        float delta = Float.intBitsToFloat((int) (sums >>> 32)) / cols; // mean = mean0 + delta
+        float variance = Float.intBitsToFloat((int) sums) / cols - delta * delta;
+        float rstd = (float) (1.0 / Math.sqrt(Math.max(0.0, variance) + (double) eps));
+        normalizeRow(cols, x, xb, mean0, delta, rstd, gamma, gb, beta, bb, out, ob); // pass 3
+    }
+
+    /** Σ x over one row. */
+    private static float sum(int cols, MemorySegment x, long xb) {
+        FloatVector s0 = FloatVector.zero(F);
+        FloatVector s1 = s0;
+        FloatVector s2 = s0;
+        FloatVector s3 = s0;
+        int j = 0;
+        for (int bound = cols - 4 * L; j <= bound; j += 4 * L) {
+            long o = xb + (long) j * Float.BYTES;
+            s0 = s0.add(FloatVector.fromMemorySegment(F, x, o, LE));
+            s1 = s1.add(FloatVector.fromMemorySegment(F, x, o + L * Float.BYTES, LE));
+            s2 = s2.add(FloatVector.fromMemorySegment(F, x, o + 2L * L * Float.BYTES, LE));
+            s3 = s3.add(FloatVector.fromMemorySegment(F, x, o + 3L * L * Float.BYTES, LE));
+        }
+        for (; j < cols; j += L) { // at most three full vectors and a partial one
+            s0 = s0.add(FloatVector.fromMemorySegment(F, x, xb + (long) j * Float.BYTES, LE, F.indexInRange(j, cols)));
+        }
+        return s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Σ d and Σ d² for d = x - mean0 over one row, packed as the float bits of Σ d (high half) and Σ d² (low half)
+     * of a long, so that two results come back without an allocation.
+     */
+    private static long deviationSums(int cols, MemorySegment x, long xb, float mean0) {
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = c0;
+        FloatVector s0 = c0;
+        FloatVector s1 = c0;
+        int j = 0;
+        for (int bound = cols - 2 * L; j <= bound; j += 2 * L) {
+            long o = xb + (long) j * Float.BYTES;
+            FloatVector d0 = FloatVector.fromMemorySegment(F, x, o, LE).sub(mean0);
+            FloatVector d1 = FloatVector.fromMemorySegment(F, x, o + L * Float.BYTES, LE).sub(mean0);
+            c0 = c0.add(d0);
+            c1 = c1.add(d1);
+            s0 = d0.fma(d0, s0);
+            s1 = d1.fma(d1, s1);
+        }
+        for (; j < cols; j += L) {
+            VectorMask<Float> in = F.indexInRange(j, cols);
+            // lanes outside the row load as 0 and must stay 0, not become -mean0
+            FloatVector d = FloatVector.fromMemorySegment(F, x, xb + (long) j * Float.BYTES, LE, in).sub(mean0, in);
+            c0 = c0.add(d);
+            s0 = d.fma(d, s0);
+        }
+        float deviations = c0.add(c1).reduceLanes(VectorOperators.ADD);
+        float squares = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        return ((long) Float.floatToRawIntBits(deviations) << 32) | (Float.floatToRawIntBits(squares) & 0xFFFF_FFFFL);
+    }
+
+    /** out ← ((x - mean0) - delta) · rstd · γ + β over one row. */
+    private static void normalizeRow(int cols, MemorySegment x, long xb, float mean0, float delta, float rstd,
+                                     MemorySegment gamma, long gb, MemorySegment beta, long bb,
+                                     MemorySegment out, long ob) {
+        int j = 0;
+        for (int bound = cols - L; j <= bound; j += L) {
+            long o = (long) j * Float.BYTES;
+            FloatVector v = FloatVector.fromMemorySegment(F, x, xb + o, LE);
+            FloatVector g = FloatVector.fromMemorySegment(F, gamma, gb + o, LE);
+            FloatVector b = FloatVector.fromMemorySegment(F, beta, bb + o, LE);
+            v.sub(mean0).sub(delta).mul(rstd).fma(g, b).intoMemorySegment(out, ob + o, LE);
+        }
+        if (j < cols) {
+            long o = (long) j * Float.BYTES;
+            VectorMask<Float> tail = F.indexInRange(j, cols);
+            FloatVector v = FloatVector.fromMemorySegment(F, x, xb + o, LE, tail);
+            FloatVector g = FloatVector.fromMemorySegment(F, gamma, gb + o, LE, tail);
+            FloatVector b = FloatVector.fromMemorySegment(F, beta, bb + o, LE, tail);
+            v.sub(mean0).sub(delta).mul(rstd).fma(g, b).intoMemorySegment(out, ob + o, LE, tail);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ element-wise
 
     @Override
     public void gelu(long n, MemorySegment x, long xOff, MemorySegment out, long outOff) {
-        throw new UnsupportedOperationException("skeleton");
+        KernelArgs.f32("gelu", "x", x, xOff, n);
+        KernelArgs.f32Out("gelu", "out", out, outOff, n);
+        long xb = xOff * Float.BYTES;
+        long ob = outOff * Float.BYTES;
+        long i = 0;
+        for (long bound = F.loopBound(n); i < bound; i += L) {
+            long o = i * Float.BYTES;
+            VectorMath.gelu(FloatVector.fromMemorySegment(F, x, xb + o, LE)).intoMemorySegment(out, ob + o, LE);
+        }
+        if (i < n) {
+            long o = i * Float.BYTES;
+            VectorMask<Float> tail = F.indexInRange(i, n);
+            VectorMath.gelu(FloatVector.fromMemorySegment(F, x, xb + o, LE, tail)).intoMemorySegment(out, ob + o, LE, tail);
+        }
     }
 
     @Override
     public void add(long n, MemorySegment a, long aOff, MemorySegment b, long bOff, MemorySegment out, long outOff) {
-        throw new UnsupportedOperationException("skeleton");
+        KernelArgs.f32("add", "a", a, aOff, n);
+        KernelArgs.f32("add", "b", b, bOff, n);
+        KernelArgs.f32Out("add", "out", out, outOff, n);
+        long ab = aOff * Float.BYTES;
+        long bb = bOff * Float.BYTES;
+        long ob = outOff * Float.BYTES;
+        long i = 0;
+        for (long bound = F.loopBound(n); i < bound; i += L) {
+            long o = i * Float.BYTES;
+            FloatVector.fromMemorySegment(F, a, ab + o, LE)
+                    .add(FloatVector.fromMemorySegment(F, b, bb + o, LE))
+                    .intoMemorySegment(out, ob + o, LE);
+        }
+        if (i < n) {
+            long o = i * Float.BYTES;
+            VectorMask<Float> tail = F.indexInRange(i, n);
+            FloatVector.fromMemorySegment(F, a, ab + o, LE, tail)
+                    .add(FloatVector.fromMemorySegment(F, b, bb + o, LE, tail))
+                    .intoMemorySegment(out, ob + o, LE, tail);
+        }
     }
+
+    // ------------------------------------------------------------------------------------------------ softmax
 
     @Override
     public void softmax(int rows, int cols, MemorySegment x, long xOff, int ld, float scale, MemorySegment keyMask, long maskOff) {
-        throw new UnsupportedOperationException("skeleton");
+        KernelArgs.f32Rows("softmax", "x", x, xOff, rows, cols, ld, true);
+        if (keyMask != null) {
+            KernelArgs.i32("softmax", "keyMask", keyMask, maskOff, cols);
+        }
+        if (cols == 0) {
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            long xb = (xOff + (long) r * ld) * Float.BYTES;
+            float max = keyMask == null ? maxRow(cols, x, xb, scale) : maxRowMasked(cols, x, xb, scale, keyMask, maskOff * Integer.BYTES);
+            if (max == NEG_INF) { // every column excluded (or -inf)
+                zero(cols, x, xb);
+                continue;
+            }
+            float sum = keyMask == null ? expRow(cols, x, xb, scale, max) : expRowMasked(cols, x, xb, scale, max, keyMask, maskOff * Integer.BYTES);
+            scaleRow(cols, x, xb, 1f / sum, x, xb);
+        }
     }
+
+    /** max over the row of x·scale. */
+    private static float maxRow(int cols, MemorySegment x, long xb, float scale) {
+        FloatVector m0 = FloatVector.broadcast(F, NEG_INF);
+        FloatVector m1 = m0;
+        FloatVector m2 = m0;
+        FloatVector m3 = m0;
+        int j = 0;
+        for (int bound = cols - 4 * L; j <= bound; j += 4 * L) {
+            long o = xb + (long) j * Float.BYTES;
+            m0 = m0.max(FloatVector.fromMemorySegment(F, x, o, LE).mul(scale));
+            m1 = m1.max(FloatVector.fromMemorySegment(F, x, o + L * Float.BYTES, LE).mul(scale));
+            m2 = m2.max(FloatVector.fromMemorySegment(F, x, o + 2L * L * Float.BYTES, LE).mul(scale));
+            m3 = m3.max(FloatVector.fromMemorySegment(F, x, o + 3L * L * Float.BYTES, LE).mul(scale));
+        }
+        for (int bound = cols - L; j <= bound; j += L) {
+            m0 = m0.max(FloatVector.fromMemorySegment(F, x, xb + (long) j * Float.BYTES, LE).mul(scale));
+        }
+        if (j < cols) {
+            VectorMask<Float> tail = F.indexInRange(j, cols);
+            FloatVector v = FloatVector.fromMemorySegment(F, x, xb + (long) j * Float.BYTES, LE, tail).mul(scale);
+            m1 = m1.lanewise(VectorOperators.MAX, v, tail);
+        }
+        return m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
+    }
+
+    /** max over the kept columns of x·scale, -∞ when none is kept. */
+    private static float maxRowMasked(int cols, MemorySegment x, long xb, float scale, MemorySegment mask, long mb) {
+        FloatVector m0 = FloatVector.broadcast(F, NEG_INF);
+        FloatVector m1 = m0;
+        int j = 0;
+        for (int bound = cols - 2 * L; j <= bound; j += 2 * L) {
+            long o = (long) j * Float.BYTES;
+            VectorMask<Float> k0 = IntVector.fromMemorySegment(I, mask, mb + o, LE).compare(VectorOperators.NE, 0).cast(F);
+            VectorMask<Float> k1 = IntVector.fromMemorySegment(I, mask, mb + o + L * Integer.BYTES, LE)
+                    .compare(VectorOperators.NE, 0).cast(F);
+            m0 = m0.lanewise(VectorOperators.MAX, FloatVector.fromMemorySegment(F, x, xb + o, LE).mul(scale), k0);
+            m1 = m1.lanewise(VectorOperators.MAX, FloatVector.fromMemorySegment(F, x, xb + o + L * Float.BYTES, LE).mul(scale), k1);
+        }
+        for (; j < cols; j += L) {
+            long o = (long) j * Float.BYTES;
+            VectorMask<Float> in = F.indexInRange(j, cols);
+            VectorMask<Float> keep = IntVector.fromMemorySegment(I, mask, mb + o, LE, in.cast(I))
+                    .compare(VectorOperators.NE, 0).cast(F).and(in);
+            m0 = m0.lanewise(VectorOperators.MAX, FloatVector.fromMemorySegment(F, x, xb + o, LE, in).mul(scale), keep);
+        }
+        return m0.max(m1).reduceLanes(VectorOperators.MAX);
+    }
+
+    /** x ← exp(x·scale - max) over the row; returns the sum. */
+    private static float expRow(int cols, MemorySegment x, long xb, float scale, float max) {
+        FloatVector s0 = FloatVector.zero(F);
+        FloatVector s1 = s0;
+        int j = 0;
+        for (int bound = cols - L; j <= bound; j += L) {
+            long o = xb + (long) j * Float.BYTES;
+            FloatVector e = FloatVector.fromMemorySegment(F, x, o, LE).fma(scale, -max).lanewise(VectorOperators.EXP);
+            e.intoMemorySegment(x, o, LE);
+            s0 = s0.add(e);
+        }
+        if (j < cols) {
+            long o = xb + (long) j * Float.BYTES;
+            VectorMask<Float> tail = F.indexInRange(j, cols);
+            FloatVector e = FloatVector.fromMemorySegment(F, x, o, LE, tail).fma(scale, -max).lanewise(VectorOperators.EXP);
+            e.intoMemorySegment(x, o, LE, tail);
+            s1 = s1.add(e, tail);
+        }
+        return s0.add(s1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** x ← exp(x·scale - max) over the kept columns and exactly 0 elsewhere; returns the sum. */
+    private static float expRowMasked(int cols, MemorySegment x, long xb, float scale, float max, MemorySegment mask, long mb) {
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector s0 = zero;
+        int j = 0;
+        for (int bound = cols - L; j <= bound; j += L) {
+            long o = (long) j * Float.BYTES;
+            VectorMask<Float> keep = IntVector.fromMemorySegment(I, mask, mb + o, LE).compare(VectorOperators.NE, 0).cast(F);
+            FloatVector e = FloatVector.fromMemorySegment(F, x, xb + o, LE).fma(scale, -max).lanewise(VectorOperators.EXP);
+            e = zero.blend(e, keep);
+            e.intoMemorySegment(x, xb + o, LE);
+            s0 = s0.add(e);
+        }
+        if (j < cols) {
+            long o = (long) j * Float.BYTES;
+            VectorMask<Float> in = F.indexInRange(j, cols);
+            VectorMask<Float> keep = IntVector.fromMemorySegment(I, mask, mb + o, LE, in.cast(I))
+                    .compare(VectorOperators.NE, 0).cast(F).and(in);
+            FloatVector e = FloatVector.fromMemorySegment(F, x, xb + o, LE, in).fma(scale, -max).lanewise(VectorOperators.EXP);
+            e = zero.blend(e, keep);
+            e.intoMemorySegment(x, xb + o, LE, in);
+            s0 = s0.add(e);
+        }
+        return s0.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** out ← x · factor over one row of n floats; byte offsets; in place allowed. */
+    private static void scaleRow(int n, MemorySegment x, long xb, float factor, MemorySegment out, long ob) {
+        int j = 0;
+        for (int bound = n - L; j <= bound; j += L) {
+            long o = (long) j * Float.BYTES;
+            FloatVector.fromMemorySegment(F, x, xb + o, LE).mul(factor).intoMemorySegment(out, ob + o, LE);
+        }
+        if (j < n) {
+            long o = (long) j * Float.BYTES;
+            VectorMask<Float> tail = F.indexInRange(j, n);
+            FloatVector.fromMemorySegment(F, x, xb + o, LE, tail).mul(factor).intoMemorySegment(out, ob + o, LE, tail);
+        }
+    }
+
+    /** out ← 0 over n floats; byte offset. */
+    private static void zero(int n, MemorySegment out, long ob) {
+        FloatVector z = FloatVector.zero(F);
+        int j = 0;
+        for (int bound = n - L; j <= bound; j += L) {
+            z.intoMemorySegment(out, ob + (long) j * Float.BYTES, LE);
+        }
+        if (j < n) {
+            z.intoMemorySegment(out, ob + (long) j * Float.BYTES, LE, F.indexInRange(j, n));
+        }
+    }
+
+    // ----------------------------------------------------------------------------------------------- meanPool
 
     @Override
     public void meanPool(int batch, int tokens, int hidden, MemorySegment x, long xOff, MemorySegment mask, long maskOff,
                          MemorySegment out, long outOff) {
-        throw new UnsupportedOperationException("skeleton");
+        KernelArgs.nonNegative("meanPool", "batch", batch);
+        KernelArgs.f32Rows("meanPool", "x", x, xOff, Math.multiplyExact(batch, tokens), hidden, hidden, false);
+        KernelArgs.f32Rows("meanPool", "out", out, outOff, batch, hidden, hidden, true);
+        if (mask != null) {
+            KernelArgs.i32("meanPool", "mask", mask, maskOff, (long) batch * tokens);
+        }
+        for (int b = 0; b < batch; b++) {
+            long mb = (maskOff + (long) b * tokens) * Integer.BYTES;
+            long ob = (outOff + (long) b * hidden) * Float.BYTES;
+            int count = mask == null ? tokens : countKept(tokens, mask, mb);
+            if (count == 0) {
+                zero(hidden, out, ob);
+            } else {
+                sumTokens(tokens, hidden, x, (xOff + (long) b * tokens * hidden) * Float.BYTES, mask, mb, count, out, ob);
+            }
+        }
     }
+
+    private static int countKept(int tokens, MemorySegment mask, long mb) {
+        int count = 0;
+        for (int t = 0; t < tokens; t++) {
+            if (mask.get(I32, mb + (long) t * Integer.BYTES) != 0) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * out[h] ← (Σ over kept tokens t of x[t, h]) / count, for one sequence. Walks the hidden axis in blocks of four
+     * vectors held in registers while it runs down the tokens, so each output is written once.
+     */
+    private static void sumTokens(int tokens, int hidden, MemorySegment x, long xb, MemorySegment mask, long mb,
+                                  int count, MemorySegment out, long ob) {
+        long row = (long) hidden * Float.BYTES;
+        float n = count;
+        int h = 0;
+        for (int bound = hidden - 4 * L; h <= bound; h += 4 * L) {
+            FloatVector s0 = FloatVector.zero(F);
+            FloatVector s1 = s0;
+            FloatVector s2 = s0;
+            FloatVector s3 = s0;
+            long o = xb + (long) h * Float.BYTES;
+            for (int t = 0; t < tokens; t++, o += row) {
+                if (mask != null && mask.get(I32, mb + (long) t * Integer.BYTES) == 0) {
+                    continue;
+                }
+                s0 = s0.add(FloatVector.fromMemorySegment(F, x, o, LE));
+                s1 = s1.add(FloatVector.fromMemorySegment(F, x, o + L * Float.BYTES, LE));
+                s2 = s2.add(FloatVector.fromMemorySegment(F, x, o + 2L * L * Float.BYTES, LE));
+                s3 = s3.add(FloatVector.fromMemorySegment(F, x, o + 3L * L * Float.BYTES, LE));
+            }
+            long p = ob + (long) h * Float.BYTES;
+            s0.div(n).intoMemorySegment(out, p, LE);
+            s1.div(n).intoMemorySegment(out, p + L * Float.BYTES, LE);
+            s2.div(n).intoMemorySegment(out, p + 2L * L * Float.BYTES, LE);
+            s3.div(n).intoMemorySegment(out, p + 3L * L * Float.BYTES, LE);
+        }
+        for (; h < hidden; h += L) {
+            VectorMask<Float> in = F.indexInRange(h, hidden);
+            FloatVector s = FloatVector.zero(F);
+            long o = xb + (long) h * Float.BYTES;
+            for (int t = 0; t < tokens; t++, o += row) {
+                if (mask != null && mask.get(I32, mb + (long) t * Integer.BYTES) == 0) {
+                    continue;
+                }
+                s = s.add(FloatVector.fromMemorySegment(F, x, o, LE, in));
+            }
+            s.div(n).intoMemorySegment(out, ob + (long) h * Float.BYTES, LE, in);
+        }
+    }
+
+    // -------------------------------------------------------------------------------------------- l2Normalize
 
     @Override
     public void l2Normalize(int rows, int cols, MemorySegment x, long xOff, MemorySegment out, long outOff) {
-        throw new UnsupportedOperationException("skeleton");
+        KernelArgs.f32Rows("l2Normalize", "x", x, xOff, rows, cols, cols, false);
+        KernelArgs.f32Rows("l2Normalize", "out", out, outOff, rows, cols, cols, true);
+        for (int r = 0; r < rows; r++) {
+            long xe = xOff + (long) r * cols;
+            long oe = outOff + (long) r * cols;
+            float squares = sumOfSquares(cols, x, xe * Float.BYTES);
+            if (squares >= 1e-30f && squares <= 1e30f) {
+                scaleRow(cols, x, xe * Float.BYTES, (float) (1.0 / Math.sqrt(squares)), out, oe * Float.BYTES);
+            } else { // zero, NaN, or where float squares under/overflow
+                ScalarKernels.l2NormalizeRow(cols, x, xe, out, oe);
+            }
+        }
+    }
+
+    private static float sumOfSquares(int cols, MemorySegment x, long xb) {
+        FloatVector s0 = FloatVector.zero(F);
+        FloatVector s1 = s0;
+        FloatVector s2 = s0;
+        FloatVector s3 = s0;
+        int j = 0;
+        for (int bound = cols - 4 * L; j <= bound; j += 4 * L) {
+            long o = xb + (long) j * Float.BYTES;
+            FloatVector v0 = FloatVector.fromMemorySegment(F, x, o, LE);
+            FloatVector v1 = FloatVector.fromMemorySegment(F, x, o + L * Float.BYTES, LE);
+            FloatVector v2 = FloatVector.fromMemorySegment(F, x, o + 2L * L * Float.BYTES, LE);
+            FloatVector v3 = FloatVector.fromMemorySegment(F, x, o + 3L * L * Float.BYTES, LE);
+            s0 = v0.fma(v0, s0);
+            s1 = v1.fma(v1, s1);
+            s2 = v2.fma(v2, s2);
+            s3 = v3.fma(v3, s3);
+        }
+        for (int bound = cols - L; j <= bound; j += L) {
+            FloatVector v = FloatVector.fromMemorySegment(F, x, xb + (long) j * Float.BYTES, LE);
+            s0 = v.fma(v, s0);
+        }
+        if (j < cols) {
+            FloatVector v = FloatVector.fromMemorySegment(F, x, xb + (long) j * Float.BYTES, LE, F.indexInRange(j, cols));
+            s1 = v.fma(v, s1);
+        }
+        return s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
     }
 
     @Override

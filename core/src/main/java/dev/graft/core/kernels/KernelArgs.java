@@ -1,0 +1,77 @@
+package dev.graft.core.kernels;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Argument checks shared by the kernel implementations, run once per call before any memory is touched, so
+ * that a wrong size or offset fails with a message naming the kernel, the argument and the limit instead of
+ * an anonymous {@link IndexOutOfBoundsException} half-way through a write.
+ *
+ * <p>Public only so that {@code dev.graft.core.kernels.vector} can use it; not part of Graft's API. The checks
+ * build a message only when they fail, so they allocate nothing on the success path.
+ */
+public final class KernelArgs {
+    private KernelArgs() {
+    }
+
+    /** {@code value >= 0}. */
+    public static void nonNegative(String kernel, String what, long value) {
+        if (value < 0) {
+            throw new IllegalArgumentException(kernel + ": " + what + " must be >= 0, was " + value);
+        }
+    }
+
+    /** {@code count} f32 elements starting at element {@code off} lie inside {@code seg}. */
+    public static void f32(String kernel, String what, MemorySegment seg, long off, long count) {
+        elements(kernel, what, seg, off, count, Float.BYTES, "f32");
+    }
+
+    /** As {@link #f32}, and {@code seg} can be written. */
+    public static void f32Out(String kernel, String what, MemorySegment seg, long off, long count) {
+        f32(kernel, what, seg, off, count);
+        if (seg.isReadOnly() && count > 0) {
+            throw new IllegalArgumentException(kernel + ": " + what + " is read-only and cannot receive the result");
+        }
+    }
+
+    /** {@code count} i32 elements starting at element {@code off} lie inside {@code seg}. */
+    public static void i32(String kernel, String what, MemorySegment seg, long off, long count) {
+        elements(kernel, what, seg, off, count, Integer.BYTES, "i32");
+    }
+
+    /**
+     * {@code rows} rows of {@code cols} f32 elements, row {@code r} starting at element {@code off + r*ld}, lie
+     * inside {@code seg} (which must be writable when {@code write}), and {@code ld >= cols}.
+     */
+    public static void f32Rows(String kernel, String what, MemorySegment seg, long off,
+                               int rows, int cols, long ld, boolean write) {
+        nonNegative(kernel, "rows", rows);
+        nonNegative(kernel, "cols", cols);
+        if (ld < cols) {
+            throw new IllegalArgumentException(kernel + ": the row stride of " + what + " (" + ld
+                    + ") is smaller than its row length (" + cols + ")");
+        }
+        long span = rows == 0 || cols == 0 ? 0 : (rows - 1L) * ld + cols;
+        if (write) {
+            f32Out(kernel, what, seg, off, span);
+        } else {
+            f32(kernel, what, seg, off, span);
+        }
+    }
+
+    private static void elements(String kernel, String what, MemorySegment seg, long off, long count,
+                                 int size, String type) {
+        if (seg == null) {
+            throw new NullPointerException(kernel + ": " + what + " is null");
+        }
+        if (off < 0 || count < 0) {
+            throw new IllegalArgumentException(kernel + ": " + what + " has a negative element offset or count ("
+                    + off + ", " + count + ")");
+        }
+        long available = seg.byteSize() / size;
+        if (off > available || count > available - off) {
+            throw new IndexOutOfBoundsException(kernel + ": " + what + " needs " + count + " " + type
+                    + " elements at element offset " + off + " but its segment holds " + available);
+        }
+    }
+}
