@@ -8,6 +8,6 @@ final class Commands {
     }
 
     static List<Command> all() {
-        return List.of();
+        return List.of(new SimilarityCommand(), new EmbedCommand(), new StsCommand(), new TensorsCommand());
     }
 }

@@ -1,0 +1,69 @@
+package dev.graft.samples.cli;
+
+import dev.graft.backbones.bert.BertBackbone;
+import dev.graft.backbones.eval.StsBenchmark;
+import dev.graft.backbones.eval.StsEvaluator;
+import dev.graft.backbones.eval.StsResult;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Locale;
+
+/** {@code sts}: Spearman correlation on the STS Benchmark, cosine of sentence embeddings vs gold scores. */
+final class StsCommand implements Command {
+
+    @Override
+    public String name() {
+        return "sts";
+    }
+
+    @Override
+    public String summary() {
+        return "STS Benchmark Spearman of a model's sentence embeddings (../shared/datasets/stsbenchmark)";
+    }
+
+    @Override
+    public String usage() {
+        return """
+                usage: samples/graft sts [--model NAME|DIR] [--pooling mean|cls] [--prefix TEXT] [--max-length N]
+                                         [--threads N] [--split test|dev|train] [--datasets DIR]
+
+                Embeds both sentences of every pair, takes their cosine similarity, and prints the Spearman
+                correlation with the gold scores; the last line is one JSON object.
+
+                options:
+                """ + BackboneOptions.USAGE + """
+
+                  --prefix TEXT       put before every sentence (e5-small-v2 expects "query: ")
+                  --split NAME        test (default), dev or train
+                  --datasets DIR      the shared datasets folder (default: ../shared/datasets beside the project)""";
+    }
+
+    @Override
+    public int run(Options o, PrintStream out, PrintStream err) throws Exception {
+        BackboneOptions bo = BackboneOptions.read(o);
+        String prefix = o.get("prefix", "");
+        StsBenchmark.Split split;
+        try {
+            split = StsBenchmark.Split.valueOf(o.get("split", "test").toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--split must be test, dev or train");
+        }
+        Path shared = Path.of(o.get("datasets", System.getProperty("graft.shared.dir", "../shared") + "/datasets")).getParent();
+        o.rejectUnknown();
+        StsEvaluator evaluator = new StsEvaluator(StsBenchmark.read(shared, split));
+        try (BertBackbone bert = bo.open()) {
+            long t0 = System.nanoTime();
+            StsResult r = evaluator.evaluate(texts -> bert.embed(texts.stream().map(s -> prefix + s).toList(), bo.pooling(), false), 64);
+            double s = (System.nanoTime() - t0) / 1e9;
+            out.printf(Locale.ROOT, "%s, %s pooling%s, max %d tokens: STS-B %s Spearman %.4f (Pearson %.4f) over %d pairs; "
+                            + "%d sentences in %.1f s (%.0f sentences/s)%n",
+                    bo.model(), bo.pooling().name().toLowerCase(Locale.ROOT), prefix.isEmpty() ? "" : ", prefix '" + prefix + "'",
+                    bert.maxLength(), split.name().toLowerCase(Locale.ROOT), r.spearman(), r.pearson(), r.pairs(),
+                    r.sentences(), s, r.sentences() / s);
+            out.printf(Locale.ROOT, "{\"model\":\"%s\",\"split\":\"%s\",\"spearman\":%.5f,\"pearson\":%.5f,\"pairs\":%d,\"sentences_per_second\":%.1f}%n",
+                    bo.model().replace("\"", "\\\""), split.name().toLowerCase(Locale.ROOT), r.spearman(), r.pearson(), r.pairs(),
+                    r.sentences() / s);
+        }
+        return 0;
+    }
+}
