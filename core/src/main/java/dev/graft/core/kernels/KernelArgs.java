@@ -44,7 +44,7 @@ public final class KernelArgs {
      * inside {@code seg} (which must be writable when {@code write}), and {@code ld >= cols}.
      */
     public static void f32Rows(String kernel, String what, MemorySegment seg, long off,
-                               int rows, int cols, long ld, boolean write) {
+                               long rows, int cols, long ld, boolean write) {
         nonNegative(kernel, "rows", rows);
         nonNegative(kernel, "cols", cols);
         if (ld < cols) {

@@ -129,7 +129,8 @@ public final class ScalarKernels implements Kernels {
     public void meanPool(int batch, int tokens, int hidden, MemorySegment x, long xOff, MemorySegment mask, long maskOff,
                          MemorySegment out, long outOff) {
         KernelArgs.nonNegative("meanPool", "batch", batch);
-        KernelArgs.f32Rows("meanPool", "x", x, xOff, Math.multiplyExact(batch, tokens), hidden, hidden, false);
+        KernelArgs.nonNegative("meanPool", "tokens", tokens);
+        KernelArgs.f32Rows("meanPool", "x", x, xOff, (long) batch * tokens, hidden, hidden, false);
         KernelArgs.f32Rows("meanPool", "out", out, outOff, batch, hidden, hidden, true);
         if (mask != null) {
             KernelArgs.i32("meanPool", "mask", mask, maskOff, (long) batch * tokens);

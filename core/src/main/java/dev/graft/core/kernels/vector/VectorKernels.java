@@ -43,6 +43,7 @@ public final class VectorKernels implements Kernels {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
+    private static final String NAME = "vector-" + F.vectorBitSize();
 
     private final ComputePool pool;
     private final VectorGemm gemm;
@@ -54,7 +55,7 @@ public final class VectorKernels implements Kernels {
 
     @Override
     public String name() {
-        return "vector-" + F.vectorBitSize();
+        return NAME;
     }
 
     @Override
@@ -373,7 +374,8 @@ public final class VectorKernels implements Kernels {
     public void meanPool(int batch, int tokens, int hidden, MemorySegment x, long xOff, MemorySegment mask, long maskOff,
                          MemorySegment out, long outOff) {
         KernelArgs.nonNegative("meanPool", "batch", batch);
-        KernelArgs.f32Rows("meanPool", "x", x, xOff, Math.multiplyExact(batch, tokens), hidden, hidden, false);
+        KernelArgs.nonNegative("meanPool", "tokens", tokens);
+        KernelArgs.f32Rows("meanPool", "x", x, xOff, (long) batch * tokens, hidden, hidden, false);
         KernelArgs.f32Rows("meanPool", "out", out, outOff, batch, hidden, hidden, true);
         if (mask != null) {
             KernelArgs.i32("meanPool", "mask", mask, maskOff, (long) batch * tokens);
