@@ -19,9 +19,9 @@ import java.util.List;
 import java.util.Random;
 
 /** Small random BERT checkpoints built in memory, and comparisons of weights by their logical matrices. */
-final class HfTestModels {
+public final class HfTestModels {
     /** vocab 50, hidden 16, 2 layers, 4 heads, intermediate 32, 20 positions, 2 token types. */
-    static final BertConfig TINY = new BertConfig(50, 16, 2, 4, 32, 20, 2, 1e-12f);
+    public static final BertConfig TINY = new BertConfig(50, 16, 2, 4, 32, 20, 2, 1e-12f);
 
     static final String TOKENIZER_JSON = "{\"version\":\"1.0\",\"model\":{\"type\":\"WordPiece\",\"vocab\":{\"[PAD]\":0,\"[UNK]\":1}}}";
 
@@ -29,7 +29,7 @@ final class HfTestModels {
     }
 
     /** Random weights; Linear weights {@code [out, in]} when {@code outIn}, else {@code [in, out]} as ONNX stores them. */
-    static BertWeights randomWeights(TensorArena arena, BertConfig c, boolean outIn, long seed) {
+    public static BertWeights randomWeights(TensorArena arena, BertConfig c, boolean outIn, long seed) {
         Random r = new Random(seed);
         int h = c.hiddenSize();
         int i = c.intermediateSize();
@@ -51,7 +51,7 @@ final class HfTestModels {
     }
 
     /** A checkpoint over {@code weights} whose tokenizer file is a tiny fixture written into {@code dir}. */
-    static BertCheckpoint checkpoint(Path dir, BertWeights weights, TensorArena arena) throws IOException {
+    public static BertCheckpoint checkpoint(Path dir, BertWeights weights, TensorArena arena) throws IOException {
         Path tokenizer = Files.writeString(dir.resolve("source-tokenizer.json"), TOKENIZER_JSON);
         return new BertCheckpoint("random-test-model", dir.resolve("source.onnx"), tokenizer, weights, arena);
     }

@@ -60,7 +60,7 @@ final class SimilarityCommand implements Command {
             out.println();
             out.print("      ");
             for (int j = 0; j < sentences.size(); j++) {
-                out.printf("  [%d] ", j);
+                out.printf("   [%d]", j);
             }
             out.println();
             for (int i = 0; i < sentences.size(); i++) {
@@ -70,7 +70,7 @@ final class SimilarityCommand implements Command {
                     for (int c = 0; c < e[i].length; c++) {
                         dot += e[i][c] * e[j][c];
                     }
-                    out.printf(" %5.3f", dot);
+                    out.printf(" %6.3f", dot);
                 }
                 out.println();
             }
