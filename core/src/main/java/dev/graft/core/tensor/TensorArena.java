@@ -192,7 +192,8 @@ public final class TensorArena implements AutoCloseable {
 
     /**
      * Moves the buffer under {@code tensor} into this arena (Arrow ownership transfer, no copy) and returns a
-     * view of it owned here. Views made from the old arena stop working when that arena closes.
+     * view of it owned here: the memory is accounted here and lives until this arena closes. Views made from the
+     * old arena keep working until that arena closes, then throw.
      */
     public Tensor transfer(Tensor tensor) {
         TensorArena from = tensor.arena();
@@ -205,13 +206,14 @@ public final class TensorArena implements AutoCloseable {
         ArrowBuf old = tensor.arrowBuffer();
         ArrowBuf moved;
         synchronized (from) {
-            if (from.buffers.remove(old) == null) {
+            if (!from.buffers.containsKey(old)) {
                 throw new IllegalStateException("cannot transfer " + tensor.describe() + ": arena '" + from.name
-                        + "' does not own its buffer (was it transferred already, or is it a mapped file?)");
+                        + "' does not own its buffer (is it a view of a mapped file?)");
             }
+            // Accounting moves to this arena. The source keeps its own reference until it closes, so views made
+            // there (slices, reshapes) stay valid for as long as their arena is open, whichever arena closes first.
             OwnershipTransferResult r = old.getReferenceManager().transferOwnership(old, allocator);
             moved = r.getTransferredBuffer();
-            old.getReferenceManager().release();
         }
         synchronized (this) {
             requireOpen();
