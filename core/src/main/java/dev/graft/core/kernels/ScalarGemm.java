@@ -1,9 +1,19 @@
 package dev.graft.core.kernels;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
-/** SKELETON — the plain-loop GEMM reference (owned by the GEMM work). */
+/**
+ * The reference GEMM: three plain loops, obviously correct, used as the test oracle for the Vector API GEMM.
+ *
+ * <p>Each dot product is accumulated in {@code double}, in increasing k order, and rounded to float once before
+ * the bias is added; the bias, activation ({@link ScalarMath#apply}) and accumulation then run in float.
+ * Single-threaded; allocates nothing.
+ */
 public final class ScalarGemm {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
     private ScalarGemm() {
     }
 
@@ -14,6 +24,81 @@ public final class ScalarGemm {
                             MemorySegment bias, long biasOff,
                             Activation act, boolean accumulate,
                             MemorySegment c, long cOff, int ldc) {
-        throw new UnsupportedOperationException("skeleton");
+        checkArguments(m, n, k, a, aOff, lda, b, bOff, ldb, bTransposed, bias, biasOff, act, c, cOff, ldc);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double sum = 0;
+                for (int p = 0; p < k; p++) {
+                    long bIdx = bTransposed ? bOff + (long) j * ldb + p : bOff + (long) p * ldb + j;
+                    sum += (double) a.getAtIndex(F32, aOff + (long) i * lda + p) * b.getAtIndex(F32, bIdx);
+                }
+                float v = (float) sum;
+                if (bias != null) {
+                    v += bias.getAtIndex(F32, biasOff + j);
+                }
+                v = ScalarMath.apply(act, v);
+                long cIdx = cOff + (long) i * ldc + j;
+                if (accumulate) {
+                    v += c.getAtIndex(F32, cIdx);
+                }
+                c.setAtIndex(F32, cIdx, v);
+            }
+        }
+    }
+
+    /**
+     * Validates the arguments of {@link Kernels#gemm} (shared by every implementation), so that bad input fails
+     * with a message naming the operand and the limit instead of reading out of bounds.
+     *
+     * @throws IllegalArgumentException for a negative size or offset, a leading dimension below the row length,
+     *                                  or a segment too small for the matrix it should hold
+     * @throws NullPointerException     for a null matrix segment or activation
+     */
+    public static void checkArguments(int m, int n, int k,
+                                      MemorySegment a, long aOff, int lda,
+                                      MemorySegment b, long bOff, int ldb, boolean bTransposed,
+                                      MemorySegment bias, long biasOff,
+                                      Activation act, MemorySegment c, long cOff, int ldc) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException("gemm: negative size m=" + m + " n=" + n + " k=" + k);
+        }
+        if (act == null) {
+            throw new NullPointerException("gemm: act is null (use Activation.NONE)");
+        }
+        if (m == 0 || n == 0) {
+            return;
+        }
+        checkMatrix("A", a, aOff, m, k, lda);
+        if (bTransposed) {
+            checkMatrix("B (transposed, n×k)", b, bOff, n, k, ldb);
+        } else {
+            checkMatrix("B (k×n)", b, bOff, k, n, ldb);
+        }
+        checkMatrix("C", c, cOff, m, n, ldc);
+        if (bias != null) {
+            checkMatrix("bias", bias, biasOff, 1, n, n);
+        }
+    }
+
+    private static void checkMatrix(String name, MemorySegment seg, long off, int rows, int cols, int ld) {
+        if (seg == null) {
+            throw new NullPointerException("gemm: " + name + " segment is null");
+        }
+        if (off < 0) {
+            throw new IllegalArgumentException("gemm: " + name + " offset " + off + " is negative");
+        }
+        if (rows == 0 || cols == 0) {
+            return;
+        }
+        if (ld < cols) {
+            throw new IllegalArgumentException("gemm: " + name + " leading dimension " + ld
+                    + " is smaller than its row length " + cols);
+        }
+        long lastElement = off + (long) (rows - 1) * ld + cols;
+        if (lastElement > seg.byteSize() / Float.BYTES) {
+            throw new IllegalArgumentException("gemm: " + name + " [" + rows + "×" + cols + ", ld " + ld
+                    + ", offset " + off + "] needs " + lastElement + " floats but its segment holds "
+                    + seg.byteSize() / Float.BYTES);
+        }
     }
 }

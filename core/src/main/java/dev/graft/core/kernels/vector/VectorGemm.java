@@ -1,11 +1,47 @@
 package dev.graft.core.kernels.vector;
 
+import static dev.graft.core.kernels.vector.GemmKernels.MR;
+import static dev.graft.core.kernels.vector.GemmKernels.NR;
+
 import dev.graft.core.kernels.Activation;
+import dev.graft.core.kernels.ScalarGemm;
 import dev.graft.core.parallel.ComputePool;
 import java.lang.foreign.MemorySegment;
 
-/** SKELETON — the blocked, packed Vector API GEMM (owned by the GEMM work). */
+/**
+ * The Vector API GEMM behind {@link dev.graft.core.kernels.Kernels#gemm}: {@code C = act(A·op(B) + bias) (+C)}.
+ *
+ * <p><b>Large m</b> (the usual case: tokens × hidden): a Goto/BLIS-style blocked kernel. For each block of
+ * {@link #KC} k-steps, B is packed once into contiguous panels of {@link GemmKernels#NR} columns (in parallel,
+ * into the calling thread's buffer); then every task packs an {@code mc}-row block of A into
+ * {@link GemmKernels#MR}-row micro-panels and runs the register-blocked MR×NR micro-kernel over its panels,
+ * finishing each tile with the fused epilogue (bias, activation, accumulate). The tasks — blocks of C — are
+ * spread over the {@link ComputePool} by its atomic counter.
+ *
+ * <p><b>Small m</b> (batch-1 inference, pooled heads): packing B would cost more than the product, so B is read
+ * in place: row-major B by a 4-row × NR kernel that streams B's rows, transposed B by 4×4 dot-product kernels
+ * along k.
+ *
+ * <p>Scratch buffers are per thread (see {@link GemmScratch}), so the instance is safe to call from many threads
+ * at once; a call made while the pool is busy, or from inside a pool task, runs single-threaded inline.
+ * Steady-state calls allocate nothing.
+ *
+ * <p>Segments of a confined {@link java.lang.foreign.Arena} can only be read by their owner, so a call with one
+ * runs on the calling thread alone. Heap segments must be backed by {@code byte[]} (a limit of the Vector API); other heap segments, and k = 0,
+ * go to {@link ScalarGemm}.
+ */
 public final class VectorGemm {
+    /** k-steps per packed block (a packed B panel of KC×NR floats is 96 KiB: it stays in L2). */
+    static final int KC = 384;
+    /** Target rows per block of C (a packed A block of MC×KC floats is 144 KiB). */
+    static final int MC = 96;
+    /** Largest m for which row-major B is read in place rather than packed. */
+    static final int SMALL_M_NN = 8;
+    /** Largest m for which transposed B is read in place (dot products) rather than packed. */
+    static final int SMALL_M_NT = 16;
+    /** Below this many flops a GEMM runs on the calling thread alone. */
+    static final long PARALLEL_MIN_FLOPS = 1L << 21;
+
     private final ComputePool pool;
 
     public VectorGemm(ComputePool pool) {
@@ -19,6 +55,127 @@ public final class VectorGemm {
                      MemorySegment bias, long biasOff,
                      Activation act, boolean accumulate,
                      MemorySegment c, long cOff, int ldc) {
-        throw new UnsupportedOperationException("skeleton");
+        ScalarGemm.checkArguments(m, n, k, a, aOff, lda, b, bOff, ldb, bTransposed, bias, biasOff, act, c, cOff, ldc);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0 || !vectorAccessible(a) || !vectorAccessible(b) || !vectorAccessible(c)
+                || bias != null && !vectorAccessible(bias)) {
+            ScalarGemm.gemm(m, n, k, a, aOff, lda, b, bOff, ldb, bTransposed, bias, biasOff, act, accumulate,
+                    c, cOff, ldc);
+            return;
+        }
+        GemmScratch scratch = GemmScratch.current();
+        GemmJob job = scratch.job;
+        job.set(m, n, k, a, aOff, lda, b, bOff, ldb, bTransposed, bias, biasOff, act, accumulate, c, cOff, ldc);
+        boolean parallel = pool.threads() > 1 && 2L * m * n * k >= PARALLEL_MIN_FLOPS
+                && sharable(a) && sharable(b) && sharable(c) && (bias == null || sharable(bias));
+        try {
+            if (!bTransposed && m <= SMALL_M_NN && n >= NR || bTransposed && m <= SMALL_M_NT) {
+                runDirect(job, parallel);
+            } else {
+                runPacked(job, scratch, parallel);
+            }
+        } finally {
+            job.release();
+        }
+    }
+
+    private void runDirect(GemmJob job, boolean parallel) {
+        job.phase = job.bTransposed ? GemmJob.DIRECT_NT : GemmJob.DIRECT_NN;
+        job.flags = finalFlags(job);
+        job.nChunks = ceilDiv(job.n, NR);
+        job.chunksPerTask = parallel ? 1 : job.nChunks;
+        run(job, ceilDiv(job.nChunks, job.chunksPerTask), parallel);
+    }
+
+    private void runPacked(GemmJob job, GemmScratch scratch, boolean parallel) {
+        int m = job.m;
+        int n = job.n;
+        int k = job.k;
+        // One k block when an activation must see the whole sum before C is added; else blocks of ~KC.
+        int kcMax = job.accumulate && job.act != Activation.NONE ? k : KC;
+        int kc = ceilDiv(k, ceilDiv(k, kcMax));
+        int nPanels = ceilDiv(n, NR);
+        int mBlocks = ceilDiv(m, MC);
+        int mc = ceilDiv(ceilDiv(m, mBlocks), MR) * MR;
+        mBlocks = ceilDiv(m, mc);
+        int nBlocks = 1;
+        if (parallel) { // enough blocks for the atomic counter to balance the threads
+            nBlocks = Math.min(nPanels, Math.max(1, ceilDiv(4 * pool.threads(), mBlocks)));
+        }
+        int ppb = ceilDiv(nPanels, nBlocks);
+        nBlocks = ceilDiv(nPanels, ppb);
+        job.kcStride = kc;
+        job.nPanels = nPanels;
+        job.mc = mc;
+        job.nBlocks = nBlocks;
+        job.panelsPerBlock = ppb;
+        job.bp = scratch.packedB(kc * nPanels * NR);
+        for (int pc = 0; pc < k; pc += kc) {
+            job.pc = pc;
+            job.kcCur = Math.min(kc, k - pc);
+            job.flags = blockFlags(job, pc == 0, pc + job.kcCur >= k);
+            job.phase = GemmJob.PACK_B;
+            run(job, nPanels, parallel);
+            job.phase = GemmJob.PACKED;
+            run(job, mBlocks * nBlocks, parallel);
+        }
+    }
+
+    private void run(GemmJob job, int tasks, boolean parallel) {
+        if (parallel && tasks > 1) {
+            pool.parallelFor(tasks, job);
+        } else {
+            for (int i = 0; i < tasks; i++) {
+                job.run(i, 0);
+            }
+        }
+    }
+
+    /** Epilogue flags when the whole k range is summed in one pass. */
+    private static int finalFlags(GemmJob job) {
+        return blockFlags(job, true, true);
+    }
+
+    /** Epilogue flags for a k block: bias once, C before the activation unless it must come after, act last. */
+    private static int blockFlags(GemmJob job, boolean first, boolean last) {
+        int flags = 0;
+        if (first && job.bias != null) {
+            flags |= GemmKernels.ADD_BIAS;
+        }
+        boolean actOn = job.act != Activation.NONE;
+        if (!first || job.accumulate && !actOn) {
+            flags |= GemmKernels.ADD_C;
+        }
+        if (last && actOn) {
+            flags |= GemmKernels.ACTIVATE;
+            if (job.accumulate) {
+                flags |= GemmKernels.ADD_C_AFTER; // only reached with a single k block (see runPacked)
+            }
+        }
+        return flags;
+    }
+
+    @Override
+    public String toString() {
+        return "VectorGemm[threads=" + pool.threads() + ", lanes=" + GemmKernels.L + "]";
+    }
+
+    /** A thread that owns no segment: a segment it may access is not confined to the caller. */
+    private static final Thread OTHER_THREAD = Thread.ofPlatform().unstarted(() -> { });
+
+    /** Whether the pool's workers may read the segment (false for a confined arena's segments). */
+    private static boolean sharable(MemorySegment s) {
+        return s.isAccessibleBy(OTHER_THREAD);
+    }
+
+    /** The Vector API reads native segments and byte[]-backed heap segments only. */
+    private static boolean vectorAccessible(MemorySegment s) {
+        return s.isNative() || s.heapBase().orElse(null) instanceof byte[];
+    }
+
+    private static int ceilDiv(int x, int y) {
+        return (x + y - 1) / y;
     }
 }

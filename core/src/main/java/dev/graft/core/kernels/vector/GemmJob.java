@@ -1,0 +1,200 @@
+package dev.graft.core.kernels.vector;
+
+import static dev.graft.core.kernels.vector.GemmKernels.MR;
+import static dev.graft.core.kernels.vector.GemmKernels.NR;
+
+import dev.graft.core.kernels.Activation;
+import dev.graft.core.parallel.ComputePool;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One GEMM call's arguments and plan, reused by its calling thread for every call (so a call allocates nothing),
+ * and the {@link ComputePool.IndexedTask} the pool runs: a task index names a B panel to pack, a block of C to
+ * compute, or a column chunk for the small-m kernels, depending on {@link #phase}.
+ *
+ * <p>Fields are written by the calling thread before it hands the job to the pool (the pool's publication makes
+ * them visible to the workers) and are only read by tasks.
+ */
+final class GemmJob implements ComputePool.IndexedTask {
+    /** Pack panel {@code index} of B for the current k block into {@link #bp}. */
+    static final int PACK_B = 0;
+    /** Compute block {@code index} (mBlock × nBlock) of C from packed A and the packed B in {@link #bp}. */
+    static final int PACKED = 1;
+    /** Small m, B [k×n] read in place: column chunks of NR. */
+    static final int DIRECT_NN = 2;
+    /** Small m, B [n×k] read in place (dot products): column chunks of NR. */
+    static final int DIRECT_NT = 3;
+
+    int m, n, k;
+    MemorySegment a;
+    long aOff;
+    int lda;
+    MemorySegment b;
+    long bOff;
+    int ldb;
+    boolean bTransposed;
+    MemorySegment bias;
+    long biasOff;
+    Activation act;
+    boolean accumulate;
+    MemorySegment c;
+    long cOff;
+    int ldc;
+
+    int phase;
+    /** Epilogue flags of the current k block (see {@link GemmKernels#epilogue}). */
+    int flags;
+    // Packed plan: k block [pc, pc+kcCur), panels of kcStride·NR floats in bp, C blocks of mc rows × ppb panels.
+    int pc, kcCur, kcStride, nPanels, mc, nBlocks, panelsPerBlock;
+    float[] bp;
+    // Small-m plan: chunks of NR columns, chunksPerTask per task.
+    int nChunks, chunksPerTask;
+
+    void set(int m, int n, int k, MemorySegment a, long aOff, int lda,
+             MemorySegment b, long bOff, int ldb, boolean bTransposed,
+             MemorySegment bias, long biasOff, Activation act, boolean accumulate,
+             MemorySegment c, long cOff, int ldc) {
+        this.m = m;
+        this.n = n;
+        this.k = k;
+        this.a = a;
+        this.aOff = aOff;
+        this.lda = lda;
+        this.b = b;
+        this.bOff = bOff;
+        this.ldb = ldb;
+        this.bTransposed = bTransposed;
+        this.bias = bias;
+        this.biasOff = biasOff;
+        this.act = act;
+        this.accumulate = accumulate;
+        this.c = c;
+        this.cOff = cOff;
+        this.ldc = ldc;
+    }
+
+    /** Drops the references to the caller's memory once the call is over. */
+    void release() {
+        a = null;
+        b = null;
+        bias = null;
+        c = null;
+        bp = null;
+    }
+
+    @Override
+    public void run(int index, int worker) {
+        switch (phase) {
+            case PACK_B -> packPanel(index);
+            case PACKED -> computeBlock(index);
+            case DIRECT_NN -> directNN(index);
+            case DIRECT_NT -> directNT(index);
+            default -> throw new IllegalStateException("phase " + phase);
+        }
+    }
+
+    private void packPanel(int jp) {
+        int col0 = jp * NR;
+        int cols = Math.min(NR, n - col0);
+        int w = GemmKernels.panelWidth(cols);
+        int base = jp * kcStride * NR;
+        if (bTransposed) {
+            GemmKernels.packBTransposed(b, bOff, ldb, pc, kcCur, col0, cols, w, bp, base);
+        } else {
+            GemmKernels.packB(b, bOff, ldb, pc, kcCur, col0, cols, w, bp, base);
+        }
+    }
+
+    private void computeBlock(int index) {
+        int mb = index / nBlocks;
+        int nb = index - mb * nBlocks;
+        int row0 = mb * mc;
+        int rows = Math.min(mc, m - row0);
+        int jp0 = nb * panelsPerBlock;
+        int jp1 = Math.min(nPanels, jp0 + panelsPerBlock);
+        int kc = kcCur;
+        GemmScratch s = GemmScratch.current();
+        float[] ap = s.packedA((rows + MR - 1) / MR * MR * kc);
+        float[] tile = s.tile;
+        float[] bPacked = bp;
+        GemmKernels.packA(a, aOff, lda, row0, rows, pc, kc, ap);
+        for (int jp = jp0; jp < jp1; jp++) {
+            int col0 = jp * NR;
+            int cols = Math.min(NR, n - col0);
+            boolean wide = GemmKernels.panelWidth(cols) == NR;
+            int base = jp * kcStride * NR;
+            for (int q = 0; q * MR < rows; q++) {
+                int r0 = row0 + q * MR;
+                if (wide) {
+                    GemmKernels.kernel6x4(ap, q * MR * kc, bPacked, base, kc, tile);
+                } else {
+                    GemmKernels.kernel6x2(ap, q * MR * kc, bPacked, base, kc, tile);
+                }
+                GemmKernels.epilogue(tile, 0, Math.min(MR, rows - q * MR), cols,
+                        c, cOff + (long) r0 * ldc + col0, ldc, bias, biasOff + col0, act, flags);
+            }
+        }
+    }
+
+    private void directNN(int task) {
+        float[] tile = GemmScratch.current().tile;
+        int ch1 = Math.min(nChunks, (task + 1) * chunksPerTask);
+        for (int ch = task * chunksPerTask; ch < ch1; ch++) {
+            int col0 = ch * NR;
+            int shift = 0;
+            if (col0 + NR > n) { // last chunk: slide it left to end at n, keep only its new columns
+                shift = col0 + NR - n;
+                col0 = n - NR;
+            }
+            long bIdx = bOff + col0;
+            for (int i = 0; i < m; ) {
+                int rows;
+                if (m - i >= 2) {
+                    rows = Math.min(4, m - i);
+                    GemmKernels.directNN4(a, rowA(i), rowA(i + 1), rowA(i + 2), rowA(i + 3), b, bIdx, ldb, k, tile);
+                } else {
+                    rows = 1;
+                    GemmKernels.directNN1(a, rowA(i), b, bIdx, ldb, k, tile);
+                }
+                GemmKernels.epilogue(tile, shift, rows, NR - shift, c, cOff + (long) i * ldc + col0 + shift, ldc,
+                        bias, biasOff + col0 + shift, act, flags);
+                i += rows;
+            }
+        }
+    }
+
+    private void directNT(int task) {
+        float[] tile = GemmScratch.current().tile;
+        int ch1 = Math.min(nChunks, (task + 1) * chunksPerTask);
+        for (int ch = task * chunksPerTask; ch < ch1; ch++) {
+            int col0 = ch * NR;
+            int cols = Math.min(NR, n - col0);
+            for (int i = 0; i < m; ) {
+                int rows = m - i >= 2 ? Math.min(4, m - i) : 1;
+                for (int jj = 0; jj < cols; jj += 4) {
+                    int j = col0 + jj;
+                    if (rows > 1) {
+                        GemmKernels.dotNT4x4(a, rowA(i), rowA(i + 1), rowA(i + 2), rowA(i + 3),
+                                b, rowB(j), rowB(j + 1), rowB(j + 2), rowB(j + 3), k, tile, jj);
+                    } else {
+                        GemmKernels.dotNT1x4(a, rowA(i), b, rowB(j), rowB(j + 1), rowB(j + 2), rowB(j + 3),
+                                k, tile, jj);
+                    }
+                }
+                GemmKernels.epilogue(tile, 0, rows, cols, c, cOff + (long) i * ldc + col0, ldc,
+                        bias, biasOff + col0, act, flags);
+                i += rows;
+            }
+        }
+    }
+
+    /** Element index of A[i, 0], clamped to the last row (the kernels then compute a duplicate row, never stored). */
+    private long rowA(int i) {
+        return aOff + (long) Math.min(i, m - 1) * lda;
+    }
+
+    /** Element index of B[j, 0] of a transposed B, clamped to the last row. */
+    private long rowB(int j) {
+        return bOff + (long) Math.min(j, n - 1) * ldb;
+    }
+}

@@ -1,0 +1,518 @@
+package dev.graft.core.kernels.vector;
+
+import dev.graft.core.kernels.Activation;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The pieces {@link VectorGemm} is built from: packing of A and B into contiguous panels, the register-blocked
+ * micro-kernels, the small-m kernels that read B in place, and the fused epilogue (bias, activation, accumulate).
+ *
+ * <p>Every kernel keeps its accumulators in locals of one method and writes the raw sums to a small per-thread
+ * {@code tile} array (row stride {@link #NR}); {@link #epilogue} then finishes a tile. That split keeps each
+ * method small enough for C2 to keep all vectors in registers, and no method takes a vector argument except the
+ * tiny activation helpers of {@link VectorMath}, which always inline.
+ *
+ * <p>The vector width is chosen here, once: {@link #S} is the platform's preferred float species (16 lanes on
+ * AVX-512), and every block size derives from its length {@link #L}.
+ */
+final class GemmKernels {
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Lanes per vector. */
+    static final int L = S.length();
+    /** Bytes per vector. */
+    static final long VBYTES = (long) L * Float.BYTES;
+    /** Rows of the packed micro-kernel. */
+    static final int MR = 6;
+    /** Columns of the packed micro-kernel (four vectors); also the width of a packed B panel and of a tile. */
+    static final int NR = 4 * L;
+    /** Size of the per-thread tile: MR rows of NR, plus one vector of slack for the epilogue's masked tail. */
+    static final int TILE_SIZE = MR * NR + L;
+
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+
+    private GemmKernels() {
+    }
+
+    /** Width, in floats, of packed B panel whose real width is {@code cols}: NR, or NR/2 for a narrow last panel. */
+    static int panelWidth(int cols) {
+        return cols > NR / 2 ? NR : NR / 2;
+    }
+
+    /**
+     * Packs rows [row0, row0+rows) × columns [p0, p0+kc) of A into MR-row micro-panels, {@code MR} floats per k step
+     * (element (p, r) of micro-panel q at {@code q·MR·kc + p·MR + r}), zero-filling the rows of the last one.
+     */
+    static void packA(MemorySegment a, long aOff, int lda, int row0, int rows, int p0, int kc, float[] ap) {
+        for (int q = 0; q * MR < rows; q++) {
+            int base = q * MR * kc;
+            int valid = Math.min(MR, rows - q * MR);
+            for (int r = 0; r < valid; r++) {
+                long src = (aOff + (long) (row0 + q * MR + r) * lda + p0) * Float.BYTES;
+                int dst = base + r;
+                for (int p = 0; p < kc; p++) {
+                    ap[dst + p * MR] = a.get(F32, src + (long) p * Float.BYTES);
+                }
+            }
+            for (int r = valid; r < MR; r++) {
+                for (int p = 0; p < kc; p++) {
+                    ap[base + p * MR + r] = 0f;
+                }
+            }
+        }
+    }
+
+    /**
+     * Packs the k rows [p0, p0+kc) × columns [col0, col0+cols) of a row-major B ([k×n]) into one panel of
+     * {@code w} floats per k step at {@code bp[base...]}, zero-filling the columns past {@code cols}.
+     */
+    static void packB(MemorySegment b, long bOff, int ldb, int p0, int kc, int col0, int cols, int w,
+                      float[] bp, int base) {
+        int full = cols - cols % L;
+        for (int p = 0; p < kc; p++) {
+            long src = (bOff + (long) (p0 + p) * ldb + col0) * Float.BYTES;
+            int dst = base + p * w;
+            int j = 0;
+            for (; j < full; j += L) {
+                FloatVector.fromMemorySegment(S, b, src + (long) j * Float.BYTES, LE).intoArray(bp, dst + j);
+            }
+            for (; j < cols; j++) {
+                bp[dst + j] = b.get(F32, src + (long) j * Float.BYTES);
+            }
+            for (; j < w; j++) {
+                bp[dst + j] = 0f;
+            }
+        }
+    }
+
+    /**
+     * Packs columns [p0, p0+kc) of rows [col0, col0+cols) of a transposed B ([n×k], PyTorch layout) into one panel
+     * of {@code w} floats per k step — a transpose — zero-filling the columns past {@code cols}.
+     */
+    static void packBTransposed(MemorySegment b, long bOff, int ldb, int p0, int kc, int col0, int cols, int w,
+                                float[] bp, int base) {
+        for (int j = 0; j < cols; j++) {
+            long src = (bOff + (long) (col0 + j) * ldb + p0) * Float.BYTES;
+            int dst = base + j;
+            for (int p = 0; p < kc; p++) {
+                bp[dst + p * w] = b.get(F32, src + (long) p * Float.BYTES);
+            }
+        }
+        for (int j = cols; j < w; j++) {
+            for (int p = 0; p < kc; p++) {
+                bp[base + p * w + j] = 0f;
+            }
+        }
+    }
+
+    /** What the epilogue does with a tile of raw sums. */
+    static final int ADD_BIAS = 1;
+    /** Add C's current contents before the activation (a later k block, or accumulate without activation). */
+    static final int ADD_C = 2;
+    /** Apply the activation (the last k block). */
+    static final int ACTIVATE = 4;
+    /** Add C's contents after the activation (accumulate with an activation; one k block only). */
+    static final int ADD_C_AFTER = 8;
+
+    /**
+     * Finishes {@code rows} × {@code width} sums of {@code tile} (starting at {@code tileCol} of each NR-wide row)
+     * into C (element index {@code cIdx} of the first), as {@code flags} says; {@code biasIdx} is the element
+     * index of the bias of the first column.
+     */
+    static void epilogue(float[] tile, int tileCol, int rows, int width,
+                         MemorySegment c, long cIdx, int ldc,
+                         MemorySegment bias, long biasIdx, Activation act, int flags) {
+        boolean addBias = (flags & ADD_BIAS) != 0;
+        boolean addC = (flags & ADD_C) != 0;
+        boolean activate = (flags & ACTIVATE) != 0 && act != Activation.NONE;
+        boolean addCAfter = (flags & ADD_C_AFTER) != 0;
+        int full = width - width % L;
+        for (int r = 0; r < rows; r++) {
+            int t = r * NR + tileCol;
+            long cRow = (cIdx + (long) r * ldc) * Float.BYTES;
+            long bRow = biasIdx * Float.BYTES;
+            for (int j = 0; j < full; j += L) {
+                long jb = (long) j * Float.BYTES;
+                FloatVector v = FloatVector.fromArray(S, tile, t + j);
+                if (addBias) {
+                    v = v.add(FloatVector.fromMemorySegment(S, bias, bRow + jb, LE));
+                }
+                if (addC) {
+                    v = v.add(FloatVector.fromMemorySegment(S, c, cRow + jb, LE));
+                }
+                if (activate) {
+                    v = switch (act) {
+                        case GELU -> VectorMath.gelu(v);
+                        case TANH -> VectorMath.tanh(v);
+                        case RELU -> VectorMath.relu(v);
+                        case NONE -> v;
+                    };
+                }
+                if (addCAfter) {
+                    v = v.add(FloatVector.fromMemorySegment(S, c, cRow + jb, LE));
+                }
+                v.intoMemorySegment(c, cRow + jb, LE);
+            }
+            if (full < width) {
+                VectorMask<Float> mask = S.indexInRange(full, width);
+                long jb = (long) full * Float.BYTES;
+                FloatVector v = FloatVector.fromArray(S, tile, t + full);
+                if (addBias) {
+                    v = v.add(FloatVector.fromMemorySegment(S, bias, bRow + jb, LE, mask));
+                }
+                if (addC) {
+                    v = v.add(FloatVector.fromMemorySegment(S, c, cRow + jb, LE, mask));
+                }
+                if (activate) {
+                    v = switch (act) {
+                        case GELU -> VectorMath.gelu(v);
+                        case TANH -> VectorMath.tanh(v);
+                        case RELU -> VectorMath.relu(v);
+                        case NONE -> v;
+                    };
+                }
+                if (addCAfter) {
+                    v = v.add(FloatVector.fromMemorySegment(S, c, cRow + jb, LE, mask));
+                }
+                v.intoMemorySegment(c, cRow + jb, LE, mask);
+            }
+        }
+    }
+
+    /**
+     * The 6×4L register-blocked micro-kernel: 6 rows of packed A (6 floats per k step) times one packed
+     * B panel (4 vectors per k step), 24 accumulators; writes the raw sums to {@code tile} (row stride NR).
+     */
+    static void kernel6x4(float[] ap, int aBase, float[] bp, int bBase, int kc, float[] tile) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c00 = zero, c01 = zero, c02 = zero, c03 = zero;
+        FloatVector c10 = zero, c11 = zero, c12 = zero, c13 = zero;
+        FloatVector c20 = zero, c21 = zero, c22 = zero, c23 = zero;
+        FloatVector c30 = zero, c31 = zero, c32 = zero, c33 = zero;
+        FloatVector c40 = zero, c41 = zero, c42 = zero, c43 = zero;
+        FloatVector c50 = zero, c51 = zero, c52 = zero, c53 = zero;
+        for (int p = 0; p < kc; p++) {
+            int bi = bBase + p * 4 * L;
+            int ai = aBase + p * 6;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector b2 = FloatVector.fromArray(S, bp, bi + 2 * L);
+            FloatVector b3 = FloatVector.fromArray(S, bp, bi + 3 * L);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ai]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            c02 = a0.fma(b2, c02);
+            c03 = a0.fma(b3, c03);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            c12 = a1.fma(b2, c12);
+            c13 = a1.fma(b3, c13);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            c22 = a2.fma(b2, c22);
+            c23 = a2.fma(b3, c23);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            c32 = a3.fma(b2, c32);
+            c33 = a3.fma(b3, c33);
+            FloatVector a4 = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            c42 = a4.fma(b2, c42);
+            c43 = a4.fma(b3, c43);
+            FloatVector a5 = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+            c52 = a5.fma(b2, c52);
+            c53 = a5.fma(b3, c53);
+        }
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, 0 + L);
+        c02.intoArray(tile, 0 + 2 * L);
+        c03.intoArray(tile, 0 + 3 * L);
+        c10.intoArray(tile, 1 * NR);
+        c11.intoArray(tile, 1 * NR + L);
+        c12.intoArray(tile, 1 * NR + 2 * L);
+        c13.intoArray(tile, 1 * NR + 3 * L);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + L);
+        c22.intoArray(tile, 2 * NR + 2 * L);
+        c23.intoArray(tile, 2 * NR + 3 * L);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + L);
+        c32.intoArray(tile, 3 * NR + 2 * L);
+        c33.intoArray(tile, 3 * NR + 3 * L);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + L);
+        c42.intoArray(tile, 4 * NR + 2 * L);
+        c43.intoArray(tile, 4 * NR + 3 * L);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + L);
+        c52.intoArray(tile, 5 * NR + 2 * L);
+        c53.intoArray(tile, 5 * NR + 3 * L);
+    }
+
+    /**
+     * The 6×2L register-blocked micro-kernel: 6 rows of packed A (6 floats per k step) times one packed
+     * B panel (2 vectors per k step), 12 accumulators; writes the raw sums to {@code tile} (row stride NR).
+     */
+    static void kernel6x2(float[] ap, int aBase, float[] bp, int bBase, int kc, float[] tile) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c00 = zero, c01 = zero;
+        FloatVector c10 = zero, c11 = zero;
+        FloatVector c20 = zero, c21 = zero;
+        FloatVector c30 = zero, c31 = zero;
+        FloatVector c40 = zero, c41 = zero;
+        FloatVector c50 = zero, c51 = zero;
+        for (int p = 0; p < kc; p++) {
+            int bi = bBase + p * 2 * L;
+            int ai = aBase + p * 6;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
+            FloatVector a0 = FloatVector.broadcast(S, ap[ai]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            FloatVector a4 = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = a4.fma(b0, c40);
+            c41 = a4.fma(b1, c41);
+            FloatVector a5 = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = a5.fma(b0, c50);
+            c51 = a5.fma(b1, c51);
+        }
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, 0 + L);
+        c10.intoArray(tile, 1 * NR);
+        c11.intoArray(tile, 1 * NR + L);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + L);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + L);
+        c40.intoArray(tile, 4 * NR);
+        c41.intoArray(tile, 4 * NR + L);
+        c50.intoArray(tile, 5 * NR);
+        c51.intoArray(tile, 5 * NR + L);
+    }
+
+    /**
+     * Small-m kernel, B not transposed and not packed: 4 row(s) of A (element index of A[row, 0] each) times 4
+     * vectors of B read straight from its segment ({@code bIdx} = element index of B[0, col0]); raw sums to tile.
+     */
+    static void directNN4(MemorySegment a, long a0, long a1, long a2, long a3, MemorySegment b, long bIdx, int ldb, int k, float[] tile) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c00 = zero, c01 = zero, c02 = zero, c03 = zero;
+        FloatVector c10 = zero, c11 = zero, c12 = zero, c13 = zero;
+        FloatVector c20 = zero, c21 = zero, c22 = zero, c23 = zero;
+        FloatVector c30 = zero, c31 = zero, c32 = zero, c33 = zero;
+        for (int p = 0; p < k; p++) {
+            long bo = (bIdx + (long) p * ldb) * Float.BYTES;
+            FloatVector b0 = FloatVector.fromMemorySegment(S, b, bo, LE);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, b, bo + VBYTES, LE);
+            FloatVector b2 = FloatVector.fromMemorySegment(S, b, bo + 2 * VBYTES, LE);
+            FloatVector b3 = FloatVector.fromMemorySegment(S, b, bo + 3 * VBYTES, LE);
+            FloatVector x0 = FloatVector.broadcast(S, a.get(F32, (a0 + p) * Float.BYTES));
+            c00 = x0.fma(b0, c00);
+            c01 = x0.fma(b1, c01);
+            c02 = x0.fma(b2, c02);
+            c03 = x0.fma(b3, c03);
+            FloatVector x1 = FloatVector.broadcast(S, a.get(F32, (a1 + p) * Float.BYTES));
+            c10 = x1.fma(b0, c10);
+            c11 = x1.fma(b1, c11);
+            c12 = x1.fma(b2, c12);
+            c13 = x1.fma(b3, c13);
+            FloatVector x2 = FloatVector.broadcast(S, a.get(F32, (a2 + p) * Float.BYTES));
+            c20 = x2.fma(b0, c20);
+            c21 = x2.fma(b1, c21);
+            c22 = x2.fma(b2, c22);
+            c23 = x2.fma(b3, c23);
+            FloatVector x3 = FloatVector.broadcast(S, a.get(F32, (a3 + p) * Float.BYTES));
+            c30 = x3.fma(b0, c30);
+            c31 = x3.fma(b1, c31);
+            c32 = x3.fma(b2, c32);
+            c33 = x3.fma(b3, c33);
+        }
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, 0 + L);
+        c02.intoArray(tile, 0 + 2 * L);
+        c03.intoArray(tile, 0 + 3 * L);
+        c10.intoArray(tile, 1 * NR);
+        c11.intoArray(tile, 1 * NR + L);
+        c12.intoArray(tile, 1 * NR + 2 * L);
+        c13.intoArray(tile, 1 * NR + 3 * L);
+        c20.intoArray(tile, 2 * NR);
+        c21.intoArray(tile, 2 * NR + L);
+        c22.intoArray(tile, 2 * NR + 2 * L);
+        c23.intoArray(tile, 2 * NR + 3 * L);
+        c30.intoArray(tile, 3 * NR);
+        c31.intoArray(tile, 3 * NR + L);
+        c32.intoArray(tile, 3 * NR + 2 * L);
+        c33.intoArray(tile, 3 * NR + 3 * L);
+    }
+
+    /**
+     * Small-m kernel, B not transposed and not packed: 1 row(s) of A (element index of A[row, 0] each) times 4
+     * vectors of B read straight from its segment ({@code bIdx} = element index of B[0, col0]); raw sums to tile.
+     */
+    static void directNN1(MemorySegment a, long a0, MemorySegment b, long bIdx, int ldb, int k, float[] tile) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c00 = zero, c01 = zero, c02 = zero, c03 = zero;
+        for (int p = 0; p < k; p++) {
+            long bo = (bIdx + (long) p * ldb) * Float.BYTES;
+            FloatVector b0 = FloatVector.fromMemorySegment(S, b, bo, LE);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, b, bo + VBYTES, LE);
+            FloatVector b2 = FloatVector.fromMemorySegment(S, b, bo + 2 * VBYTES, LE);
+            FloatVector b3 = FloatVector.fromMemorySegment(S, b, bo + 3 * VBYTES, LE);
+            FloatVector x0 = FloatVector.broadcast(S, a.get(F32, (a0 + p) * Float.BYTES));
+            c00 = x0.fma(b0, c00);
+            c01 = x0.fma(b1, c01);
+            c02 = x0.fma(b2, c02);
+            c03 = x0.fma(b3, c03);
+        }
+        c00.intoArray(tile, 0);
+        c01.intoArray(tile, 0 + L);
+        c02.intoArray(tile, 0 + 2 * L);
+        c03.intoArray(tile, 0 + 3 * L);
+    }
+
+    /**
+     * Small-m kernel, B transposed ([n×k]) and not packed: dot products of 4 row(s) of A with 4 rows of B along k
+     * (element indices of each row's first float), vectors along k, masked k tail; C[r][j] to tile[tIdx + r·NR + j].
+     */
+    static void dotNT4x4(MemorySegment a, long a0, long a1, long a2, long a3, MemorySegment b, long b0, long b1, long b2, long b3, int k, float[] tile, int tIdx) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c00 = zero, c01 = zero, c02 = zero, c03 = zero;
+        FloatVector c10 = zero, c11 = zero, c12 = zero, c13 = zero;
+        FloatVector c20 = zero, c21 = zero, c22 = zero, c23 = zero;
+        FloatVector c30 = zero, c31 = zero, c32 = zero, c33 = zero;
+        int kv = S.loopBound(k);
+        int p = 0;
+        for (; p < kv; p += L) {
+            long po = (long) p * Float.BYTES;
+            FloatVector y0 = FloatVector.fromMemorySegment(S, b, b0 * Float.BYTES + po, LE);
+            FloatVector y1 = FloatVector.fromMemorySegment(S, b, b1 * Float.BYTES + po, LE);
+            FloatVector y2 = FloatVector.fromMemorySegment(S, b, b2 * Float.BYTES + po, LE);
+            FloatVector y3 = FloatVector.fromMemorySegment(S, b, b3 * Float.BYTES + po, LE);
+            FloatVector x0 = FloatVector.fromMemorySegment(S, a, a0 * Float.BYTES + po, LE);
+            c00 = x0.fma(y0, c00);
+            c01 = x0.fma(y1, c01);
+            c02 = x0.fma(y2, c02);
+            c03 = x0.fma(y3, c03);
+            FloatVector x1 = FloatVector.fromMemorySegment(S, a, a1 * Float.BYTES + po, LE);
+            c10 = x1.fma(y0, c10);
+            c11 = x1.fma(y1, c11);
+            c12 = x1.fma(y2, c12);
+            c13 = x1.fma(y3, c13);
+            FloatVector x2 = FloatVector.fromMemorySegment(S, a, a2 * Float.BYTES + po, LE);
+            c20 = x2.fma(y0, c20);
+            c21 = x2.fma(y1, c21);
+            c22 = x2.fma(y2, c22);
+            c23 = x2.fma(y3, c23);
+            FloatVector x3 = FloatVector.fromMemorySegment(S, a, a3 * Float.BYTES + po, LE);
+            c30 = x3.fma(y0, c30);
+            c31 = x3.fma(y1, c31);
+            c32 = x3.fma(y2, c32);
+            c33 = x3.fma(y3, c33);
+        }
+        if (p < k) {
+            VectorMask<Float> mask = S.indexInRange(p, k);
+            long po = (long) p * Float.BYTES;
+            FloatVector y0 = FloatVector.fromMemorySegment(S, b, b0 * Float.BYTES + po, LE, mask);
+            FloatVector y1 = FloatVector.fromMemorySegment(S, b, b1 * Float.BYTES + po, LE, mask);
+            FloatVector y2 = FloatVector.fromMemorySegment(S, b, b2 * Float.BYTES + po, LE, mask);
+            FloatVector y3 = FloatVector.fromMemorySegment(S, b, b3 * Float.BYTES + po, LE, mask);
+            FloatVector x0 = FloatVector.fromMemorySegment(S, a, a0 * Float.BYTES + po, LE, mask);
+            c00 = x0.fma(y0, c00);
+            c01 = x0.fma(y1, c01);
+            c02 = x0.fma(y2, c02);
+            c03 = x0.fma(y3, c03);
+            FloatVector x1 = FloatVector.fromMemorySegment(S, a, a1 * Float.BYTES + po, LE, mask);
+            c10 = x1.fma(y0, c10);
+            c11 = x1.fma(y1, c11);
+            c12 = x1.fma(y2, c12);
+            c13 = x1.fma(y3, c13);
+            FloatVector x2 = FloatVector.fromMemorySegment(S, a, a2 * Float.BYTES + po, LE, mask);
+            c20 = x2.fma(y0, c20);
+            c21 = x2.fma(y1, c21);
+            c22 = x2.fma(y2, c22);
+            c23 = x2.fma(y3, c23);
+            FloatVector x3 = FloatVector.fromMemorySegment(S, a, a3 * Float.BYTES + po, LE, mask);
+            c30 = x3.fma(y0, c30);
+            c31 = x3.fma(y1, c31);
+            c32 = x3.fma(y2, c32);
+            c33 = x3.fma(y3, c33);
+        }
+        tile[tIdx + 0] = c00.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 1] = c01.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 2] = c02.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 3] = c03.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 1 * NR + 0] = c10.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 1 * NR + 1] = c11.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 1 * NR + 2] = c12.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 1 * NR + 3] = c13.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 2 * NR + 0] = c20.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 2 * NR + 1] = c21.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 2 * NR + 2] = c22.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 2 * NR + 3] = c23.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 3 * NR + 0] = c30.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 3 * NR + 1] = c31.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 3 * NR + 2] = c32.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 3 * NR + 3] = c33.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Small-m kernel, B transposed ([n×k]) and not packed: dot products of 1 row(s) of A with 4 rows of B along k
+     * (element indices of each row's first float), vectors along k, masked k tail; C[r][j] to tile[tIdx + r·NR + j].
+     */
+    static void dotNT1x4(MemorySegment a, long a0, MemorySegment b, long b0, long b1, long b2, long b3, int k, float[] tile, int tIdx) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c00 = zero, c01 = zero, c02 = zero, c03 = zero;
+        int kv = S.loopBound(k);
+        int p = 0;
+        for (; p < kv; p += L) {
+            long po = (long) p * Float.BYTES;
+            FloatVector y0 = FloatVector.fromMemorySegment(S, b, b0 * Float.BYTES + po, LE);
+            FloatVector y1 = FloatVector.fromMemorySegment(S, b, b1 * Float.BYTES + po, LE);
+            FloatVector y2 = FloatVector.fromMemorySegment(S, b, b2 * Float.BYTES + po, LE);
+            FloatVector y3 = FloatVector.fromMemorySegment(S, b, b3 * Float.BYTES + po, LE);
+            FloatVector x0 = FloatVector.fromMemorySegment(S, a, a0 * Float.BYTES + po, LE);
+            c00 = x0.fma(y0, c00);
+            c01 = x0.fma(y1, c01);
+            c02 = x0.fma(y2, c02);
+            c03 = x0.fma(y3, c03);
+        }
+        if (p < k) {
+            VectorMask<Float> mask = S.indexInRange(p, k);
+            long po = (long) p * Float.BYTES;
+            FloatVector y0 = FloatVector.fromMemorySegment(S, b, b0 * Float.BYTES + po, LE, mask);
+            FloatVector y1 = FloatVector.fromMemorySegment(S, b, b1 * Float.BYTES + po, LE, mask);
+            FloatVector y2 = FloatVector.fromMemorySegment(S, b, b2 * Float.BYTES + po, LE, mask);
+            FloatVector y3 = FloatVector.fromMemorySegment(S, b, b3 * Float.BYTES + po, LE, mask);
+            FloatVector x0 = FloatVector.fromMemorySegment(S, a, a0 * Float.BYTES + po, LE, mask);
+            c00 = x0.fma(y0, c00);
+            c01 = x0.fma(y1, c01);
+            c02 = x0.fma(y2, c02);
+            c03 = x0.fma(y3, c03);
+        }
+        tile[tIdx + 0] = c00.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 1] = c01.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 2] = c02.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 3] = c03.reduceLanes(VectorOperators.ADD);
+    }
+}
