@@ -10,8 +10,12 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The pieces {@link VectorGemm} is built from: packing of A and B into contiguous panels, the register-blocked
+ * The pieces {@link VectorGemm} is built from: packing of B into contiguous panels, the register-blocked
  * micro-kernels, the small-m kernels that read B in place, and the fused epilogue (bias, activation, accumulate).
+ *
+ * <p>A is never packed: the micro-kernel broadcasts its MR rows straight from the segment (six sequential
+ * streams, which the hardware prefetcher follows); measured on Zen 4 this runs as fast as an interleaved packed
+ * copy, and saves the copy.
  *
  * <p>Every kernel keeps its accumulators in locals of one method and writes the raw sums to a small per-thread
  * {@code tile} array (row stride {@link #NR}); {@link #epilogue} then finishes a tile. That split keeps each
@@ -43,29 +47,6 @@ final class GemmKernels {
     /** Width, in floats, of packed B panel whose real width is {@code cols}: NR, or NR/2 for a narrow last panel. */
     static int panelWidth(int cols) {
         return cols > NR / 2 ? NR : NR / 2;
-    }
-
-    /**
-     * Packs rows [row0, row0+rows) × columns [p0, p0+kc) of A into MR-row micro-panels, {@code MR} floats per k step
-     * (element (p, r) of micro-panel q at {@code q·MR·kc + p·MR + r}), zero-filling the rows of the last one.
-     */
-    static void packA(MemorySegment a, long aOff, int lda, int row0, int rows, int p0, int kc, float[] ap) {
-        for (int q = 0; q * MR < rows; q++) {
-            int base = q * MR * kc;
-            int valid = Math.min(MR, rows - q * MR);
-            for (int r = 0; r < valid; r++) {
-                long src = (aOff + (long) (row0 + q * MR + r) * lda + p0) * Float.BYTES;
-                int dst = base + r;
-                for (int p = 0; p < kc; p++) {
-                    ap[dst + p * MR] = a.get(F32, src + (long) p * Float.BYTES);
-                }
-            }
-            for (int r = valid; r < MR; r++) {
-                for (int p = 0; p < kc; p++) {
-                    ap[base + p * MR + r] = 0f;
-                }
-            }
-        }
     }
 
     /**
@@ -186,10 +167,11 @@ final class GemmKernels {
     }
 
     /**
-     * The 6×4L register-blocked micro-kernel: 6 rows of packed A (6 floats per k step) times one packed
-     * B panel (4 vectors per k step), 24 accumulators; writes the raw sums to {@code tile} (row stride NR).
+     * The 6×4L register-blocked micro-kernel: 6 rows of A read in place (byte offsets of A[row, p0] in
+     * {@code a}) times one packed B panel (4 vectors per k step): 24 accumulators over {@code kc} k steps;
+     * writes the raw sums to {@code tile} (row stride NR).
      */
-    static void kernel6x4(float[] ap, int aBase, float[] bp, int bBase, int kc, float[] tile) {
+    static void kernel6x4(MemorySegment a, long a0, long a1, long a2, long a3, long a4, long a5, float[] bp, int bBase, int kc, float[] tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero, c01 = zero, c02 = zero, c03 = zero;
         FloatVector c10 = zero, c11 = zero, c12 = zero, c13 = zero;
@@ -199,41 +181,41 @@ final class GemmKernels {
         FloatVector c50 = zero, c51 = zero, c52 = zero, c53 = zero;
         for (int p = 0; p < kc; p++) {
             int bi = bBase + p * 4 * L;
-            int ai = aBase + p * 6;
+            long po = (long) p * Float.BYTES;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
             FloatVector b2 = FloatVector.fromArray(S, bp, bi + 2 * L);
             FloatVector b3 = FloatVector.fromArray(S, bp, bi + 3 * L);
-            FloatVector a0 = FloatVector.broadcast(S, ap[ai]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
-            c02 = a0.fma(b2, c02);
-            c03 = a0.fma(b3, c03);
-            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
-            c12 = a1.fma(b2, c12);
-            c13 = a1.fma(b3, c13);
-            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
-            c22 = a2.fma(b2, c22);
-            c23 = a2.fma(b3, c23);
-            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
-            c32 = a3.fma(b2, c32);
-            c33 = a3.fma(b3, c33);
-            FloatVector a4 = FloatVector.broadcast(S, ap[ai + 4]);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
-            c42 = a4.fma(b2, c42);
-            c43 = a4.fma(b3, c43);
-            FloatVector a5 = FloatVector.broadcast(S, ap[ai + 5]);
-            c50 = a5.fma(b0, c50);
-            c51 = a5.fma(b1, c51);
-            c52 = a5.fma(b2, c52);
-            c53 = a5.fma(b3, c53);
+            FloatVector x0 = FloatVector.broadcast(S, a.get(F32, a0 + po));
+            c00 = x0.fma(b0, c00);
+            c01 = x0.fma(b1, c01);
+            c02 = x0.fma(b2, c02);
+            c03 = x0.fma(b3, c03);
+            FloatVector x1 = FloatVector.broadcast(S, a.get(F32, a1 + po));
+            c10 = x1.fma(b0, c10);
+            c11 = x1.fma(b1, c11);
+            c12 = x1.fma(b2, c12);
+            c13 = x1.fma(b3, c13);
+            FloatVector x2 = FloatVector.broadcast(S, a.get(F32, a2 + po));
+            c20 = x2.fma(b0, c20);
+            c21 = x2.fma(b1, c21);
+            c22 = x2.fma(b2, c22);
+            c23 = x2.fma(b3, c23);
+            FloatVector x3 = FloatVector.broadcast(S, a.get(F32, a3 + po));
+            c30 = x3.fma(b0, c30);
+            c31 = x3.fma(b1, c31);
+            c32 = x3.fma(b2, c32);
+            c33 = x3.fma(b3, c33);
+            FloatVector x4 = FloatVector.broadcast(S, a.get(F32, a4 + po));
+            c40 = x4.fma(b0, c40);
+            c41 = x4.fma(b1, c41);
+            c42 = x4.fma(b2, c42);
+            c43 = x4.fma(b3, c43);
+            FloatVector x5 = FloatVector.broadcast(S, a.get(F32, a5 + po));
+            c50 = x5.fma(b0, c50);
+            c51 = x5.fma(b1, c51);
+            c52 = x5.fma(b2, c52);
+            c53 = x5.fma(b3, c53);
         }
         c00.intoArray(tile, 0);
         c01.intoArray(tile, 0 + L);
@@ -262,10 +244,11 @@ final class GemmKernels {
     }
 
     /**
-     * The 6×2L register-blocked micro-kernel: 6 rows of packed A (6 floats per k step) times one packed
-     * B panel (2 vectors per k step), 12 accumulators; writes the raw sums to {@code tile} (row stride NR).
+     * The 6×2L register-blocked micro-kernel: 6 rows of A read in place (byte offsets of A[row, p0] in
+     * {@code a}) times one packed B panel (2 vectors per k step): 12 accumulators over {@code kc} k steps;
+     * writes the raw sums to {@code tile} (row stride NR).
      */
-    static void kernel6x2(float[] ap, int aBase, float[] bp, int bBase, int kc, float[] tile) {
+    static void kernel6x2(MemorySegment a, long a0, long a1, long a2, long a3, long a4, long a5, float[] bp, int bBase, int kc, float[] tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero, c01 = zero;
         FloatVector c10 = zero, c11 = zero;
@@ -275,27 +258,27 @@ final class GemmKernels {
         FloatVector c50 = zero, c51 = zero;
         for (int p = 0; p < kc; p++) {
             int bi = bBase + p * 2 * L;
-            int ai = aBase + p * 6;
+            long po = (long) p * Float.BYTES;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
-            FloatVector a0 = FloatVector.broadcast(S, ap[ai]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
-            FloatVector a4 = FloatVector.broadcast(S, ap[ai + 4]);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
-            FloatVector a5 = FloatVector.broadcast(S, ap[ai + 5]);
-            c50 = a5.fma(b0, c50);
-            c51 = a5.fma(b1, c51);
+            FloatVector x0 = FloatVector.broadcast(S, a.get(F32, a0 + po));
+            c00 = x0.fma(b0, c00);
+            c01 = x0.fma(b1, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a.get(F32, a1 + po));
+            c10 = x1.fma(b0, c10);
+            c11 = x1.fma(b1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a.get(F32, a2 + po));
+            c20 = x2.fma(b0, c20);
+            c21 = x2.fma(b1, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a.get(F32, a3 + po));
+            c30 = x3.fma(b0, c30);
+            c31 = x3.fma(b1, c31);
+            FloatVector x4 = FloatVector.broadcast(S, a.get(F32, a4 + po));
+            c40 = x4.fma(b0, c40);
+            c41 = x4.fma(b1, c41);
+            FloatVector x5 = FloatVector.broadcast(S, a.get(F32, a5 + po));
+            c50 = x5.fma(b0, c50);
+            c51 = x5.fma(b1, c51);
         }
         c00.intoArray(tile, 0);
         c01.intoArray(tile, 0 + L);

@@ -31,10 +31,15 @@ import java.lang.foreign.MemorySegment;
  * go to {@link ScalarGemm}.
  */
 public final class VectorGemm {
-    /** k-steps per packed block (a packed B panel of KC×NR floats is 96 KiB: it stays in L2). */
-    static final int KC = 384;
-    /** Target rows per block of C (a packed A block of MC×KC floats is 144 KiB). */
-    static final int MC = 96;
+    /**
+     * Most k-steps per block. Large on purpose: every extra k block re-reads and re-writes C, and on Zen 4 those
+     * cache misses cost more than streaming a long B panel (KC×NR floats, up to 512 KiB) from L2.
+     */
+    static final int KC = Integer.getInteger("graft.kc", 2048);
+    /** Target rows per block of C. */
+    static final int MC = Integer.getInteger("graft.mc", 96);
+    /** Most floats of packed B held at once (4 MiB per calling thread); wider B is done in column blocks. */
+    static final int B_PACK_FLOATS = 1 << 20;
     /** Largest m for which row-major B is read in place rather than packed. */
     static final int SMALL_M_NN = 8;
     /** Largest m for which transposed B is read in place (dot products) rather than packed. */
@@ -96,30 +101,35 @@ public final class VectorGemm {
         // One k block when an activation must see the whole sum before C is added; else blocks of ~KC.
         int kcMax = job.accumulate && job.act != Activation.NONE ? k : KC;
         int kc = ceilDiv(k, ceilDiv(k, kcMax));
-        int nPanels = ceilDiv(n, NR);
+        // Column blocks bound the packed B buffer to B_PACK_FLOATS.
+        int ncMax = Math.max(NR, B_PACK_FLOATS / kc / NR * NR);
         int mBlocks = ceilDiv(m, MC);
         int mc = ceilDiv(ceilDiv(m, mBlocks), MR) * MR;
         mBlocks = ceilDiv(m, mc);
-        int nBlocks = 1;
-        if (parallel) { // enough blocks for the atomic counter to balance the threads
-            nBlocks = Math.min(nPanels, Math.max(1, ceilDiv(4 * pool.threads(), mBlocks)));
-        }
-        int ppb = ceilDiv(nPanels, nBlocks);
-        nBlocks = ceilDiv(nPanels, ppb);
         job.kcStride = kc;
-        job.nPanels = nPanels;
         job.mc = mc;
-        job.nBlocks = nBlocks;
-        job.panelsPerBlock = ppb;
-        job.bp = scratch.packedB(kc * nPanels * NR);
-        for (int pc = 0; pc < k; pc += kc) {
-            job.pc = pc;
-            job.kcCur = Math.min(kc, k - pc);
-            job.flags = blockFlags(job, pc == 0, pc + job.kcCur >= k);
-            job.phase = GemmJob.PACK_B;
-            run(job, nPanels, parallel);
-            job.phase = GemmJob.PACKED;
-            run(job, mBlocks * nBlocks, parallel);
+        job.bp = scratch.packedB(kc * ceilDiv(Math.min(n, ncMax), NR) * NR);
+        for (int jc = 0; jc < n; jc += ncMax) {
+            int nPanels = ceilDiv(Math.min(ncMax, n - jc), NR);
+            int nBlocks = 1;
+            if (parallel) { // enough blocks for the atomic counter to balance the threads
+                nBlocks = Math.min(nPanels, Math.max(1, ceilDiv(4 * pool.threads(), mBlocks)));
+            }
+            int ppb = ceilDiv(nPanels, nBlocks);
+            job.colBase = jc;
+            job.colEnd = Math.min(n, jc + ncMax);
+            job.nPanels = nPanels;
+            job.panelsPerBlock = ppb;
+            job.nBlocks = ceilDiv(nPanels, ppb);
+            for (int pc = 0; pc < k; pc += kc) {
+                job.pc = pc;
+                job.kcCur = Math.min(kc, k - pc);
+                job.flags = blockFlags(job, pc == 0, pc + job.kcCur >= k);
+                job.phase = GemmJob.PACK_B;
+                run(job, nPanels, parallel);
+                job.phase = GemmJob.PACKED;
+                run(job, mBlocks * job.nBlocks, parallel);
+            }
         }
     }
 
