@@ -1,11 +1,11 @@
 package dev.graft.core.kernels.vector;
 
 import dev.graft.core.kernels.Activation;
+import dev.graft.core.kernels.ScalarMath;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -105,63 +105,125 @@ final class GemmKernels {
      * Finishes {@code rows} × {@code width} sums of {@code tile} (starting at {@code tileCol} of each NR-wide row)
      * into C (element index {@code cIdx} of the first), as {@code flags} says; {@code biasIdx} is the element
      * index of the bias of the first column.
+     *
+     * <p>Each step is its own pass over the tile (which sits in L1), each pass a small method with one straight
+     * path: C2 compiles them once and keeps every vector in a register. A single loop with a branch per flag and a
+     * switch on the activation merged vectors from different paths, and C2 kept deoptimising it (each new
+     * flag/activation combination hit an uncommon trap) and boxing vectors in between.
      */
     static void epilogue(float[] tile, int tileCol, int rows, int width,
                          MemorySegment c, long cIdx, int ldc,
                          MemorySegment bias, long biasIdx, Activation act, int flags) {
-        boolean addBias = (flags & ADD_BIAS) != 0;
-        boolean addC = (flags & ADD_C) != 0;
-        boolean activate = (flags & ACTIVATE) != 0 && act != Activation.NONE;
-        boolean addCAfter = (flags & ADD_C_AFTER) != 0;
+        if ((flags & ADD_BIAS) != 0) {
+            addRow(tile, tileCol, rows, width, bias, biasIdx);
+        }
+        if ((flags & ADD_C) != 0) {
+            addMatrix(tile, tileCol, rows, width, c, cIdx, ldc);
+        }
+        if ((flags & ACTIVATE) != 0) {
+            switch (act) {
+                case GELU -> gelu(tile, tileCol, rows, width);
+                case TANH -> tanh(tile, tileCol, rows, width);
+                case RELU -> relu(tile, tileCol, rows, width);
+                case NONE -> { }
+            }
+        }
+        if ((flags & ADD_C_AFTER) != 0) {
+            addMatrix(tile, tileCol, rows, width, c, cIdx, ldc);
+        }
+        store(tile, tileCol, rows, width, c, cIdx, ldc);
+    }
+
+    /** tile[r][j] += x[xIdx + j] for every row. */
+    private static void addRow(float[] tile, int tileCol, int rows, int width, MemorySegment x, long xIdx) {
+        int full = width - width % L;
+        long xb = xIdx * Float.BYTES;
+        for (int r = 0; r < rows; r++) {
+            int t = r * NR + tileCol;
+            int j = 0;
+            for (; j < full; j += L) {
+                FloatVector.fromArray(S, tile, t + j)
+                        .add(FloatVector.fromMemorySegment(S, x, xb + (long) j * Float.BYTES, LE))
+                        .intoArray(tile, t + j);
+            }
+            for (; j < width; j++) {
+                tile[t + j] += x.get(F32, xb + (long) j * Float.BYTES);
+            }
+        }
+    }
+
+    /** tile[r][j] += C[r][j]. */
+    private static void addMatrix(float[] tile, int tileCol, int rows, int width, MemorySegment c, long cIdx, int ldc) {
         int full = width - width % L;
         for (int r = 0; r < rows; r++) {
             int t = r * NR + tileCol;
-            long cRow = (cIdx + (long) r * ldc) * Float.BYTES;
-            long bRow = biasIdx * Float.BYTES;
-            for (int j = 0; j < full; j += L) {
-                long jb = (long) j * Float.BYTES;
-                FloatVector v = FloatVector.fromArray(S, tile, t + j);
-                if (addBias) {
-                    v = v.add(FloatVector.fromMemorySegment(S, bias, bRow + jb, LE));
-                }
-                if (addC) {
-                    v = v.add(FloatVector.fromMemorySegment(S, c, cRow + jb, LE));
-                }
-                if (activate) {
-                    v = switch (act) {
-                        case GELU -> VectorMath.gelu(v);
-                        case TANH -> VectorMath.tanh(v);
-                        case RELU -> VectorMath.relu(v);
-                        case NONE -> v;
-                    };
-                }
-                if (addCAfter) {
-                    v = v.add(FloatVector.fromMemorySegment(S, c, cRow + jb, LE));
-                }
-                v.intoMemorySegment(c, cRow + jb, LE);
+            long cb = (cIdx + (long) r * ldc) * Float.BYTES;
+            int j = 0;
+            for (; j < full; j += L) {
+                FloatVector.fromArray(S, tile, t + j)
+                        .add(FloatVector.fromMemorySegment(S, c, cb + (long) j * Float.BYTES, LE))
+                        .intoArray(tile, t + j);
             }
-            if (full < width) {
-                VectorMask<Float> mask = S.indexInRange(full, width);
-                long jb = (long) full * Float.BYTES;
-                FloatVector v = FloatVector.fromArray(S, tile, t + full);
-                if (addBias) {
-                    v = v.add(FloatVector.fromMemorySegment(S, bias, bRow + jb, LE, mask));
-                }
-                if (addC) {
-                    v = v.add(FloatVector.fromMemorySegment(S, c, cRow + jb, LE, mask));
-                }
-                if (activate) {
-                    v = switch (act) {
-                        case GELU -> VectorMath.gelu(v);
-                        case TANH -> VectorMath.tanh(v);
-                        case RELU -> VectorMath.relu(v);
-                        case NONE -> v;
-                    };
-                }
-                if (addCAfter) {
-                    v = v.add(FloatVector.fromMemorySegment(S, c, cRow + jb, LE, mask));
-                }
-                v.intoMemorySegment(c, cRow + jb, LE, mask);
+            for (; j < width; j++) {
+                tile[t + j] += c.get(F32, cb + (long) j * Float.BYTES);
+            }
+        }
+    }
+
+    /** C[r][j] = tile[r][j]. */
+    private static void store(float[] tile, int tileCol, int rows, int width, MemorySegment c, long cIdx, int ldc) {
+        int full = width - width % L;
+        for (int r = 0; r < rows; r++) {
+            int t = r * NR + tileCol;
+            long cb = (cIdx + (long) r * ldc) * Float.BYTES;
+            int j = 0;
+            for (; j < full; j += L) {
+                FloatVector.fromArray(S, tile, t + j).intoMemorySegment(c, cb + (long) j * Float.BYTES, LE);
+            }
+            for (; j < width; j++) {
+                c.set(F32, cb + (long) j * Float.BYTES, tile[t + j]);
+            }
+        }
+    }
+
+    private static void gelu(float[] tile, int tileCol, int rows, int width) {
+        int full = width - width % L;
+        for (int r = 0; r < rows; r++) {
+            int t = r * NR + tileCol;
+            int j = 0;
+            for (; j < full; j += L) {
+                VectorMath.gelu(FloatVector.fromArray(S, tile, t + j)).intoArray(tile, t + j);
+            }
+            for (; j < width; j++) {
+                tile[t + j] = ScalarMath.apply(Activation.GELU, tile[t + j]);
+            }
+        }
+    }
+
+    private static void tanh(float[] tile, int tileCol, int rows, int width) {
+        int full = width - width % L;
+        for (int r = 0; r < rows; r++) {
+            int t = r * NR + tileCol;
+            int j = 0;
+            for (; j < full; j += L) {
+                VectorMath.tanh(FloatVector.fromArray(S, tile, t + j)).intoArray(tile, t + j);
+            }
+            for (; j < width; j++) {
+                tile[t + j] = ScalarMath.apply(Activation.TANH, tile[t + j]);
+            }
+        }
+    }
+
+    private static void relu(float[] tile, int tileCol, int rows, int width) {
+        int full = width - width % L;
+        for (int r = 0; r < rows; r++) {
+            int t = r * NR + tileCol;
+            int j = 0;
+            for (; j < full; j += L) {
+                VectorMath.relu(FloatVector.fromArray(S, tile, t + j)).intoArray(tile, t + j);
+            }
+            for (; j < width; j++) {
+                tile[t + j] = ScalarMath.apply(Activation.RELU, tile[t + j]);
             }
         }
     }
@@ -376,7 +438,7 @@ final class GemmKernels {
 
     /**
      * Small-m kernel, B transposed ([n×k]) and not packed: dot products of 4 row(s) of A with 4 rows of B along k
-     * (element indices of each row's first float), vectors along k, masked k tail; C[r][j] to tile[tIdx + r·NR + j].
+     * (element indices of each row's first float), vectors along k, scalar k tail; C[r][j] to tile[tIdx + r·NR + j].
      */
     static void dotNT4x4(MemorySegment a, long a0, long a1, long a2, long a3, MemorySegment b, long b0, long b1, long b2, long b3, int k, float[] tile, int tIdx) {
         FloatVector zero = FloatVector.zero(S);
@@ -413,55 +475,58 @@ final class GemmKernels {
             c32 = x3.fma(y2, c32);
             c33 = x3.fma(y3, c33);
         }
-        if (p < k) {
-            VectorMask<Float> mask = S.indexInRange(p, k);
+        float s00 = 0f, s01 = 0f, s02 = 0f, s03 = 0f;
+        float s10 = 0f, s11 = 0f, s12 = 0f, s13 = 0f;
+        float s20 = 0f, s21 = 0f, s22 = 0f, s23 = 0f;
+        float s30 = 0f, s31 = 0f, s32 = 0f, s33 = 0f;
+        for (; p < k; p++) { // k tail, scalar (masked loads are not reliably allocation-free)
             long po = (long) p * Float.BYTES;
-            FloatVector y0 = FloatVector.fromMemorySegment(S, b, b0 * Float.BYTES + po, LE, mask);
-            FloatVector y1 = FloatVector.fromMemorySegment(S, b, b1 * Float.BYTES + po, LE, mask);
-            FloatVector y2 = FloatVector.fromMemorySegment(S, b, b2 * Float.BYTES + po, LE, mask);
-            FloatVector y3 = FloatVector.fromMemorySegment(S, b, b3 * Float.BYTES + po, LE, mask);
-            FloatVector x0 = FloatVector.fromMemorySegment(S, a, a0 * Float.BYTES + po, LE, mask);
-            c00 = x0.fma(y0, c00);
-            c01 = x0.fma(y1, c01);
-            c02 = x0.fma(y2, c02);
-            c03 = x0.fma(y3, c03);
-            FloatVector x1 = FloatVector.fromMemorySegment(S, a, a1 * Float.BYTES + po, LE, mask);
-            c10 = x1.fma(y0, c10);
-            c11 = x1.fma(y1, c11);
-            c12 = x1.fma(y2, c12);
-            c13 = x1.fma(y3, c13);
-            FloatVector x2 = FloatVector.fromMemorySegment(S, a, a2 * Float.BYTES + po, LE, mask);
-            c20 = x2.fma(y0, c20);
-            c21 = x2.fma(y1, c21);
-            c22 = x2.fma(y2, c22);
-            c23 = x2.fma(y3, c23);
-            FloatVector x3 = FloatVector.fromMemorySegment(S, a, a3 * Float.BYTES + po, LE, mask);
-            c30 = x3.fma(y0, c30);
-            c31 = x3.fma(y1, c31);
-            c32 = x3.fma(y2, c32);
-            c33 = x3.fma(y3, c33);
+            float y0 = b.get(F32, b0 * Float.BYTES + po);
+            float y1 = b.get(F32, b1 * Float.BYTES + po);
+            float y2 = b.get(F32, b2 * Float.BYTES + po);
+            float y3 = b.get(F32, b3 * Float.BYTES + po);
+            float x0 = a.get(F32, a0 * Float.BYTES + po);
+            s00 += x0 * y0;
+            s01 += x0 * y1;
+            s02 += x0 * y2;
+            s03 += x0 * y3;
+            float x1 = a.get(F32, a1 * Float.BYTES + po);
+            s10 += x1 * y0;
+            s11 += x1 * y1;
+            s12 += x1 * y2;
+            s13 += x1 * y3;
+            float x2 = a.get(F32, a2 * Float.BYTES + po);
+            s20 += x2 * y0;
+            s21 += x2 * y1;
+            s22 += x2 * y2;
+            s23 += x2 * y3;
+            float x3 = a.get(F32, a3 * Float.BYTES + po);
+            s30 += x3 * y0;
+            s31 += x3 * y1;
+            s32 += x3 * y2;
+            s33 += x3 * y3;
         }
-        tile[tIdx + 0] = c00.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 1] = c01.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 2] = c02.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 3] = c03.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 1 * NR + 0] = c10.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 1 * NR + 1] = c11.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 1 * NR + 2] = c12.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 1 * NR + 3] = c13.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 2 * NR + 0] = c20.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 2 * NR + 1] = c21.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 2 * NR + 2] = c22.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 2 * NR + 3] = c23.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 3 * NR + 0] = c30.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 3 * NR + 1] = c31.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 3 * NR + 2] = c32.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 3 * NR + 3] = c33.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 0] = c00.reduceLanes(VectorOperators.ADD) + s00;
+        tile[tIdx + 1] = c01.reduceLanes(VectorOperators.ADD) + s01;
+        tile[tIdx + 2] = c02.reduceLanes(VectorOperators.ADD) + s02;
+        tile[tIdx + 3] = c03.reduceLanes(VectorOperators.ADD) + s03;
+        tile[tIdx + 1 * NR + 0] = c10.reduceLanes(VectorOperators.ADD) + s10;
+        tile[tIdx + 1 * NR + 1] = c11.reduceLanes(VectorOperators.ADD) + s11;
+        tile[tIdx + 1 * NR + 2] = c12.reduceLanes(VectorOperators.ADD) + s12;
+        tile[tIdx + 1 * NR + 3] = c13.reduceLanes(VectorOperators.ADD) + s13;
+        tile[tIdx + 2 * NR + 0] = c20.reduceLanes(VectorOperators.ADD) + s20;
+        tile[tIdx + 2 * NR + 1] = c21.reduceLanes(VectorOperators.ADD) + s21;
+        tile[tIdx + 2 * NR + 2] = c22.reduceLanes(VectorOperators.ADD) + s22;
+        tile[tIdx + 2 * NR + 3] = c23.reduceLanes(VectorOperators.ADD) + s23;
+        tile[tIdx + 3 * NR + 0] = c30.reduceLanes(VectorOperators.ADD) + s30;
+        tile[tIdx + 3 * NR + 1] = c31.reduceLanes(VectorOperators.ADD) + s31;
+        tile[tIdx + 3 * NR + 2] = c32.reduceLanes(VectorOperators.ADD) + s32;
+        tile[tIdx + 3 * NR + 3] = c33.reduceLanes(VectorOperators.ADD) + s33;
     }
 
     /**
      * Small-m kernel, B transposed ([n×k]) and not packed: dot products of 1 row(s) of A with 4 rows of B along k
-     * (element indices of each row's first float), vectors along k, masked k tail; C[r][j] to tile[tIdx + r·NR + j].
+     * (element indices of each row's first float), vectors along k, scalar k tail; C[r][j] to tile[tIdx + r·NR + j].
      */
     static void dotNT1x4(MemorySegment a, long a0, MemorySegment b, long b0, long b1, long b2, long b3, int k, float[] tile, int tIdx) {
         FloatVector zero = FloatVector.zero(S);
@@ -480,22 +545,22 @@ final class GemmKernels {
             c02 = x0.fma(y2, c02);
             c03 = x0.fma(y3, c03);
         }
-        if (p < k) {
-            VectorMask<Float> mask = S.indexInRange(p, k);
+        float s00 = 0f, s01 = 0f, s02 = 0f, s03 = 0f;
+        for (; p < k; p++) { // k tail, scalar (masked loads are not reliably allocation-free)
             long po = (long) p * Float.BYTES;
-            FloatVector y0 = FloatVector.fromMemorySegment(S, b, b0 * Float.BYTES + po, LE, mask);
-            FloatVector y1 = FloatVector.fromMemorySegment(S, b, b1 * Float.BYTES + po, LE, mask);
-            FloatVector y2 = FloatVector.fromMemorySegment(S, b, b2 * Float.BYTES + po, LE, mask);
-            FloatVector y3 = FloatVector.fromMemorySegment(S, b, b3 * Float.BYTES + po, LE, mask);
-            FloatVector x0 = FloatVector.fromMemorySegment(S, a, a0 * Float.BYTES + po, LE, mask);
-            c00 = x0.fma(y0, c00);
-            c01 = x0.fma(y1, c01);
-            c02 = x0.fma(y2, c02);
-            c03 = x0.fma(y3, c03);
+            float y0 = b.get(F32, b0 * Float.BYTES + po);
+            float y1 = b.get(F32, b1 * Float.BYTES + po);
+            float y2 = b.get(F32, b2 * Float.BYTES + po);
+            float y3 = b.get(F32, b3 * Float.BYTES + po);
+            float x0 = a.get(F32, a0 * Float.BYTES + po);
+            s00 += x0 * y0;
+            s01 += x0 * y1;
+            s02 += x0 * y2;
+            s03 += x0 * y3;
         }
-        tile[tIdx + 0] = c00.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 1] = c01.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 2] = c02.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 3] = c03.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 0] = c00.reduceLanes(VectorOperators.ADD) + s00;
+        tile[tIdx + 1] = c01.reduceLanes(VectorOperators.ADD) + s01;
+        tile[tIdx + 2] = c02.reduceLanes(VectorOperators.ADD) + s02;
+        tile[tIdx + 3] = c03.reduceLanes(VectorOperators.ADD) + s03;
     }
 }
