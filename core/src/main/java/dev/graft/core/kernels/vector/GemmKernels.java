@@ -74,14 +74,28 @@ final class GemmKernels {
 
     /**
      * Packs columns [p0, p0+kc) of rows [col0, col0+cols) of a transposed B ([n×k], PyTorch layout) into one panel
-     * of {@code w} floats per k step — a transpose — zero-filling the columns past {@code cols}.
+     * of {@code w} floats per k step — a transpose — zero-filling the columns past {@code cols}. With 16 lanes the
+     * bulk goes through {@link #transpose16} in 16×16 blocks; edges (and other vector widths) move scalar by scalar.
      */
     static void packBTransposed(MemorySegment b, long bOff, int ldb, int p0, int kc, int col0, int cols, int w,
                                 float[] bp, int base) {
-        for (int j = 0; j < cols; j++) {
+        int jFull = 0;
+        int pFull = 0;
+        long ldbBytes = (long) ldb * Float.BYTES;
+        if (L == 16) {
+            jFull = cols - cols % 16;
+            pFull = kc - kc % 16;
+            for (int j = 0; j < jFull; j += 16) {
+                long row = (bOff + (long) (col0 + j) * ldb + p0) * Float.BYTES;
+                for (int p = 0; p < pFull; p += 16) {
+                    transpose16(b, row + (long) p * Float.BYTES, ldbBytes, bp, base + p * w + j, w);
+                }
+            }
+        }
+        for (int j = 0; j < cols; j++) { // what the blocks did not cover: the k tail of every row, the last rows
             long src = (bOff + (long) (col0 + j) * ldb + p0) * Float.BYTES;
             int dst = base + j;
-            for (int p = 0; p < kc; p++) {
+            for (int p = j < jFull ? pFull : 0; p < kc; p++) {
                 bp[dst + p * w] = b.get(F32, src + (long) p * Float.BYTES);
             }
         }
@@ -91,6 +105,168 @@ final class GemmKernels {
             }
         }
     }
+
+    // Index vectors of the butterfly transpose: for distance d, LO takes lane l from the first row when bit d of l
+    // is clear, else lane l-d of the second; HI takes lane l+d of the first, else lane l of the second.
+    private static final FloatVector LO8 = butterfly(8, false);
+    private static final FloatVector HI8 = butterfly(8, true);
+    private static final FloatVector LO4 = butterfly(4, false);
+    private static final FloatVector HI4 = butterfly(4, true);
+    private static final FloatVector LO2 = butterfly(2, false);
+    private static final FloatVector HI2 = butterfly(2, true);
+    private static final FloatVector LO1 = butterfly(1, false);
+    private static final FloatVector HI1 = butterfly(1, true);
+
+    private static FloatVector butterfly(int d, boolean hi) {
+        float[] idx = new float[L];
+        for (int l = 0; l < L; l++) {
+            boolean first = (l & d) == 0;
+            idx[l] = hi ? (first ? l + d : L + l) : (first ? l : L + l - d);
+        }
+        return FloatVector.fromArray(S, idx, 0);
+    }
+
+    /**
+     * Transposes one 16×16 block (AVX-512 width): rows {@code rowByte0 + i·ldbBytes} of B (16 floats each, along k)
+     * become 16 packed k-steps of 16 columns at {@code bp[dst + i·w]}. Four butterfly stages of two-vector
+     * permutes ({@code selectFrom}, one vpermt2ps each): 64 permutes per 256 floats instead of 256 scalar moves.
+     */
+    static void transpose16(MemorySegment b, long rowByte0, long ldbBytes, float[] bp, int dst, int w) {
+        FloatVector r0 = FloatVector.fromMemorySegment(S, b, rowByte0, LE);
+        FloatVector r1 = FloatVector.fromMemorySegment(S, b, rowByte0 + 1 * ldbBytes, LE);
+        FloatVector r2 = FloatVector.fromMemorySegment(S, b, rowByte0 + 2 * ldbBytes, LE);
+        FloatVector r3 = FloatVector.fromMemorySegment(S, b, rowByte0 + 3 * ldbBytes, LE);
+        FloatVector r4 = FloatVector.fromMemorySegment(S, b, rowByte0 + 4 * ldbBytes, LE);
+        FloatVector r5 = FloatVector.fromMemorySegment(S, b, rowByte0 + 5 * ldbBytes, LE);
+        FloatVector r6 = FloatVector.fromMemorySegment(S, b, rowByte0 + 6 * ldbBytes, LE);
+        FloatVector r7 = FloatVector.fromMemorySegment(S, b, rowByte0 + 7 * ldbBytes, LE);
+        FloatVector r8 = FloatVector.fromMemorySegment(S, b, rowByte0 + 8 * ldbBytes, LE);
+        FloatVector r9 = FloatVector.fromMemorySegment(S, b, rowByte0 + 9 * ldbBytes, LE);
+        FloatVector r10 = FloatVector.fromMemorySegment(S, b, rowByte0 + 10 * ldbBytes, LE);
+        FloatVector r11 = FloatVector.fromMemorySegment(S, b, rowByte0 + 11 * ldbBytes, LE);
+        FloatVector r12 = FloatVector.fromMemorySegment(S, b, rowByte0 + 12 * ldbBytes, LE);
+        FloatVector r13 = FloatVector.fromMemorySegment(S, b, rowByte0 + 13 * ldbBytes, LE);
+        FloatVector r14 = FloatVector.fromMemorySegment(S, b, rowByte0 + 14 * ldbBytes, LE);
+        FloatVector r15 = FloatVector.fromMemorySegment(S, b, rowByte0 + 15 * ldbBytes, LE);
+        FloatVector t;
+        // distance 8
+        t = LO8.selectFrom(r0, r8);
+        r8 = HI8.selectFrom(r0, r8);
+        r0 = t;
+        t = LO8.selectFrom(r1, r9);
+        r9 = HI8.selectFrom(r1, r9);
+        r1 = t;
+        t = LO8.selectFrom(r2, r10);
+        r10 = HI8.selectFrom(r2, r10);
+        r2 = t;
+        t = LO8.selectFrom(r3, r11);
+        r11 = HI8.selectFrom(r3, r11);
+        r3 = t;
+        t = LO8.selectFrom(r4, r12);
+        r12 = HI8.selectFrom(r4, r12);
+        r4 = t;
+        t = LO8.selectFrom(r5, r13);
+        r13 = HI8.selectFrom(r5, r13);
+        r5 = t;
+        t = LO8.selectFrom(r6, r14);
+        r14 = HI8.selectFrom(r6, r14);
+        r6 = t;
+        t = LO8.selectFrom(r7, r15);
+        r15 = HI8.selectFrom(r7, r15);
+        r7 = t;
+        // distance 4
+        t = LO4.selectFrom(r0, r4);
+        r4 = HI4.selectFrom(r0, r4);
+        r0 = t;
+        t = LO4.selectFrom(r1, r5);
+        r5 = HI4.selectFrom(r1, r5);
+        r1 = t;
+        t = LO4.selectFrom(r2, r6);
+        r6 = HI4.selectFrom(r2, r6);
+        r2 = t;
+        t = LO4.selectFrom(r3, r7);
+        r7 = HI4.selectFrom(r3, r7);
+        r3 = t;
+        t = LO4.selectFrom(r8, r12);
+        r12 = HI4.selectFrom(r8, r12);
+        r8 = t;
+        t = LO4.selectFrom(r9, r13);
+        r13 = HI4.selectFrom(r9, r13);
+        r9 = t;
+        t = LO4.selectFrom(r10, r14);
+        r14 = HI4.selectFrom(r10, r14);
+        r10 = t;
+        t = LO4.selectFrom(r11, r15);
+        r15 = HI4.selectFrom(r11, r15);
+        r11 = t;
+        // distance 2
+        t = LO2.selectFrom(r0, r2);
+        r2 = HI2.selectFrom(r0, r2);
+        r0 = t;
+        t = LO2.selectFrom(r1, r3);
+        r3 = HI2.selectFrom(r1, r3);
+        r1 = t;
+        t = LO2.selectFrom(r4, r6);
+        r6 = HI2.selectFrom(r4, r6);
+        r4 = t;
+        t = LO2.selectFrom(r5, r7);
+        r7 = HI2.selectFrom(r5, r7);
+        r5 = t;
+        t = LO2.selectFrom(r8, r10);
+        r10 = HI2.selectFrom(r8, r10);
+        r8 = t;
+        t = LO2.selectFrom(r9, r11);
+        r11 = HI2.selectFrom(r9, r11);
+        r9 = t;
+        t = LO2.selectFrom(r12, r14);
+        r14 = HI2.selectFrom(r12, r14);
+        r12 = t;
+        t = LO2.selectFrom(r13, r15);
+        r15 = HI2.selectFrom(r13, r15);
+        r13 = t;
+        // distance 1
+        t = LO1.selectFrom(r0, r1);
+        r1 = HI1.selectFrom(r0, r1);
+        r0 = t;
+        t = LO1.selectFrom(r2, r3);
+        r3 = HI1.selectFrom(r2, r3);
+        r2 = t;
+        t = LO1.selectFrom(r4, r5);
+        r5 = HI1.selectFrom(r4, r5);
+        r4 = t;
+        t = LO1.selectFrom(r6, r7);
+        r7 = HI1.selectFrom(r6, r7);
+        r6 = t;
+        t = LO1.selectFrom(r8, r9);
+        r9 = HI1.selectFrom(r8, r9);
+        r8 = t;
+        t = LO1.selectFrom(r10, r11);
+        r11 = HI1.selectFrom(r10, r11);
+        r10 = t;
+        t = LO1.selectFrom(r12, r13);
+        r13 = HI1.selectFrom(r12, r13);
+        r12 = t;
+        t = LO1.selectFrom(r14, r15);
+        r15 = HI1.selectFrom(r14, r15);
+        r14 = t;
+        r0.intoArray(bp, dst);
+        r1.intoArray(bp, dst + 1 * w);
+        r2.intoArray(bp, dst + 2 * w);
+        r3.intoArray(bp, dst + 3 * w);
+        r4.intoArray(bp, dst + 4 * w);
+        r5.intoArray(bp, dst + 5 * w);
+        r6.intoArray(bp, dst + 6 * w);
+        r7.intoArray(bp, dst + 7 * w);
+        r8.intoArray(bp, dst + 8 * w);
+        r9.intoArray(bp, dst + 9 * w);
+        r10.intoArray(bp, dst + 10 * w);
+        r11.intoArray(bp, dst + 11 * w);
+        r12.intoArray(bp, dst + 12 * w);
+        r13.intoArray(bp, dst + 13 * w);
+        r14.intoArray(bp, dst + 14 * w);
+        r15.intoArray(bp, dst + 15 * w);
+    }
+
 
     /** What the epilogue does with a tile of raw sums. */
     static final int ADD_BIAS = 1;

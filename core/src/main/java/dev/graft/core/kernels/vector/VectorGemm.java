@@ -41,9 +41,9 @@ public final class VectorGemm {
     /** Most floats of packed B held at once (4 MiB per calling thread); wider B is done in column blocks. */
     static final int B_PACK_FLOATS = 1 << 20;
     /** Largest m for which row-major B is read in place rather than packed. */
-    static final int SMALL_M_NN = 8;
+    static final int SMALL_M_NN = Integer.getInteger("graft.smnn", 128);
     /** Largest m for which transposed B is read in place (dot products) rather than packed. */
-    static final int SMALL_M_NT = 16;
+    static final int SMALL_M_NT = Integer.getInteger("graft.smnt", 16);
     /** Below this many flops a GEMM runs on the calling thread alone. */
     static final long PARALLEL_MIN_FLOPS = 1L << 21;
 
