@@ -119,7 +119,7 @@ final class GemmJob implements ComputePool.IndexedTask {
         for (int jp = jp0; jp < jp1; jp++) {
             int col0 = colBase + jp * NR;
             int cols = Math.min(NR, colEnd - col0);
-            boolean wide = GemmKernels.panelWidth(cols) == NR;
+            int width = GemmKernels.panelWidth(cols);
             int base = jp * kcStride * NR;
             for (int r0 = row0; r0 < rowEnd; r0 += MR) {
                 // Rows past the block's end repeat its last row: computed, never stored.
@@ -130,10 +130,12 @@ final class GemmJob implements ComputePool.IndexedTask {
                 long a3 = aByte(r0 + 3, last);
                 long a4 = aByte(r0 + 4, last);
                 long a5 = aByte(r0 + 5, last);
-                if (wide) {
+                if (width == NR) {
                     GemmKernels.kernel6x4(a, a0, a1, a2, a3, a4, a5, bPacked, base, kc, tile);
-                } else {
+                } else if (width == NR / 2) {
                     GemmKernels.kernel6x2(a, a0, a1, a2, a3, a4, a5, bPacked, base, kc, tile);
+                } else {
+                    GemmKernels.kernel6x1(a, a0, a1, a2, a3, a4, a5, bPacked, base, kc, tile);
                 }
                 GemmKernels.epilogue(tile, 0, Math.min(MR, rowEnd - r0), cols,
                         c, cOff + (long) r0 * ldc + col0, ldc, bias, biasOff + col0, act, flags);

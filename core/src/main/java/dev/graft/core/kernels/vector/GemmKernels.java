@@ -35,8 +35,8 @@ final class GemmKernels {
     static final int MR = 6;
     /** Columns of the packed micro-kernel (four vectors); also the width of a packed B panel and of a tile. */
     static final int NR = 4 * L;
-    /** Size of the per-thread tile: MR rows of NR, plus one vector of slack for the epilogue's masked tail. */
-    static final int TILE_SIZE = MR * NR + L;
+    /** Size of the per-thread tile array: MR rows of NR. */
+    static final int TILE_SIZE = MR * NR;
 
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
@@ -44,9 +44,12 @@ final class GemmKernels {
     private GemmKernels() {
     }
 
-    /** Width, in floats, of packed B panel whose real width is {@code cols}: NR, or NR/2 for a narrow last panel. */
+    /**
+     * Width, in floats, of a packed B panel whose real width is {@code cols}: NR (4 vectors), or 2 vectors or 1 for
+     * a narrow last panel (or a narrow B: a LoRA rank, a few labels), so that little work goes to zero padding.
+     */
     static int panelWidth(int cols) {
-        return cols > NR / 2 ? NR : NR / 2;
+        return cols > 2 * L ? NR : cols > L ? 2 * L : L;
     }
 
     /**
@@ -530,6 +533,44 @@ final class GemmKernels {
         c41.intoArray(tile, 4 * NR + L);
         c50.intoArray(tile, 5 * NR);
         c51.intoArray(tile, 5 * NR + L);
+    }
+
+    /**
+     * The 6×1L register-blocked micro-kernel: 6 rows of A read in place (byte offsets of A[row, p0] in
+     * {@code a}) times one packed B panel (1 vectors per k step): 6 accumulators over {@code kc} k steps;
+     * writes the raw sums to {@code tile} (row stride NR).
+     */
+    static void kernel6x1(MemorySegment a, long a0, long a1, long a2, long a3, long a4, long a5, float[] bp, int bBase, int kc, float[] tile) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c00 = zero;
+        FloatVector c10 = zero;
+        FloatVector c20 = zero;
+        FloatVector c30 = zero;
+        FloatVector c40 = zero;
+        FloatVector c50 = zero;
+        for (int p = 0; p < kc; p++) {
+            int bi = bBase + p * L;
+            long po = (long) p * Float.BYTES;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector x0 = FloatVector.broadcast(S, a.get(F32, a0 + po));
+            c00 = x0.fma(b0, c00);
+            FloatVector x1 = FloatVector.broadcast(S, a.get(F32, a1 + po));
+            c10 = x1.fma(b0, c10);
+            FloatVector x2 = FloatVector.broadcast(S, a.get(F32, a2 + po));
+            c20 = x2.fma(b0, c20);
+            FloatVector x3 = FloatVector.broadcast(S, a.get(F32, a3 + po));
+            c30 = x3.fma(b0, c30);
+            FloatVector x4 = FloatVector.broadcast(S, a.get(F32, a4 + po));
+            c40 = x4.fma(b0, c40);
+            FloatVector x5 = FloatVector.broadcast(S, a.get(F32, a5 + po));
+            c50 = x5.fma(b0, c50);
+        }
+        c00.intoArray(tile, 0);
+        c10.intoArray(tile, 1 * NR);
+        c20.intoArray(tile, 2 * NR);
+        c30.intoArray(tile, 3 * NR);
+        c40.intoArray(tile, 4 * NR);
+        c50.intoArray(tile, 5 * NR);
     }
 
     /**
