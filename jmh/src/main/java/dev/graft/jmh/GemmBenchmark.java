@@ -30,7 +30,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * beside ND4J 1.0.0-M2.1 (OpenBLAS), on 1 thread and on 2 (all cores of the reference machine).
  *
  * <p>Time per product (ms); GFLOP/s = 2·M·N·K / time ({@link GemmTable} turns the CSV result into the table of
- * docs/BENCHMARKS.md). {@code layout}: {@code kn} is B as [K×N] (ONNX MatMul), {@code nk} is B as [N×K] (PyTorch
+ * docs/BENCHMARKS.md). The {@link ThreadCpu} counters add the benchmark thread's CPU time per product, which is
+ * robust to a busy machine for the single-threaded runs. {@code layout}: {@code kn} is B as [K×N] (ONNX MatMul), {@code nk} is B as [N×K] (PyTorch
  * Linear), multiplied without a copy by both libraries. Inputs are allocated once per trial; the timed method only
  * multiplies into a preallocated C. Graft's scalar reference is in {@link GemmScalarBenchmark} (same run, fewer
  * iterations: it is ~100× slower).
@@ -99,13 +100,18 @@ public class GemmBenchmark {
     }
 
     @Benchmark
-    public Object gemm() {
+    public Object gemm(ThreadCpu cpu) {
+        cpu.begin();
+        Object result;
         if (kernels != null) {
             kernels.gemm(s.m(), s.n(), s.k(), a, 0, s.k(), b, 0, bTransposed ? s.k() : s.n(), bTransposed,
                     null, 0, Activation.NONE, false, c, 0, s.n());
-            return c;
+            result = c;
+        } else {
+            result = Nd4j.gemm(na, nb, nc, false, bTransposed, 1.0, 0.0);
         }
-        return Nd4j.gemm(na, nb, nc, false, bTransposed, 1.0, 0.0);
+        cpu.end();
+        return result;
     }
 
     @TearDown(Level.Trial)

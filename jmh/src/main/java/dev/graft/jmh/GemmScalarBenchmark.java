@@ -56,9 +56,11 @@ public class GemmScalarBenchmark {
     }
 
     @Benchmark
-    public Object gemm() {
+    public Object gemm(ThreadCpu cpu) {
+        cpu.begin();
         ScalarGemm.gemm(s.m(), s.n(), s.k(), a, 0, s.k(), b, 0, bTransposed ? s.k() : s.n(), bTransposed,
                 null, 0, Activation.NONE, false, c, 0, s.n());
+        cpu.end();
         return c;
     }
 

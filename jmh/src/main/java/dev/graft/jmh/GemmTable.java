@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -11,21 +12,42 @@ import java.util.Map;
 
 /**
  * Turns the CSV result of {@link GemmBenchmark} and {@link GemmScalarBenchmark} ({@code -rf csv -rff gemm.csv})
- * into the Markdown table of docs/BENCHMARKS.md: time per product, GFLOP/s = 2·M·N·K / time, and the ratio to
- * ND4J at the same shape, layout and thread count. Run: {@code java -cp jmh/target/benchmarks.jar
- * dev.graft.jmh.GemmTable gemm.csv}.
+ * into the Markdown table of docs/BENCHMARKS.md: time per product, GFLOP/s = 2·M·N·K / time, the same from the
+ * benchmark thread's CPU time ({@link ThreadCpu}; single-threaded rows only), and the ratios to ND4J at the same
+ * shape, layout and thread count. Run: {@code java -cp jmh/target/benchmarks.jar dev.graft.jmh.GemmTable gemm.csv}.
  */
 public final class GemmTable {
     private GemmTable() {
     }
 
-    /** One row of the JMH CSV. */
-    record Row(String benchmark, String impl, int threads, String layout, GemmShape shape, double ms, double errorMs) {
+    /** One benchmark configuration: its primary score and, when present, its CPU-time counters. */
+    static final class Row {
+        final String impl;
+        final int threads;
+        final String layout;
+        final GemmShape shape;
+        double ms = Double.NaN;
+        double errorMs = Double.NaN;
+        double cpuNanos = Double.NaN;
+        double calls = Double.NaN;
+
+        Row(String impl, int threads, String layout, GemmShape shape) {
+            this.impl = impl;
+            this.threads = threads;
+            this.layout = layout;
+            this.shape = shape;
+        }
+
         double gflops() {
             return shape.flops() / (ms * 1e6);
         }
 
-        String key() {
+        /** GFLOP/s from the benchmark thread's CPU time; NaN for multi-threaded rows (other threads work too). */
+        double cpuGflops() {
+            return threads == 1 ? shape.flops() * calls / cpuNanos : Double.NaN;
+        }
+
+        String peerKey() {
             return shape + "/" + layout + "/" + threads;
         }
     }
@@ -37,36 +59,34 @@ public final class GemmTable {
         List<Row> rows = parse(Files.readAllLines(Path.of(args[0])));
         Map<String, Row> nd4j = new LinkedHashMap<>();
         for (Row r : rows) {
-            if (r.impl().equals("nd4j")) {
-                nd4j.put(r.key(), r);
+            if (r.impl.equals("nd4j")) {
+                nd4j.put(r.peerKey(), r);
             }
         }
-        System.out.println("| M×N×K | B layout | threads | implementation | ms/op (± 99.9% CI) | GFLOP/s | vs ND4J |");
-        System.out.println("|---|---|---:|---|---:|---:|---:|");
-        rows.sort(java.util.Comparator.comparing((Row r) -> r.shape().m() * 0 + indexOfShape(rows, r))
-                .thenComparing(Row::layout).thenComparingInt(Row::threads).thenComparing(Row::impl));
+        List<GemmShape> shapeOrder = rows.stream().map(r -> r.shape).distinct().toList();
+        rows.sort(Comparator.comparingInt((Row r) -> shapeOrder.indexOf(r.shape))
+                .thenComparing(r -> r.layout).thenComparingInt(r -> r.threads).thenComparing(r -> r.impl));
+        System.out.println("| M×N×K | B | threads | implementation | ms/op (± 99.9% CI) | GFLOP/s | vs ND4J "
+                + "| GFLOP/s, thread CPU time | vs ND4J, CPU time |");
+        System.out.println("|---|---|---:|---|---:|---:|---:|---:|---:|");
         for (Row r : rows) {
-            Row peer = nd4j.get(r.key());
-            String ratio = peer == null ? "" : String.format(Locale.ROOT, "%.2f×", peer.ms() / r.ms());
-            System.out.printf(Locale.ROOT, "| %d×%d×%d | %s | %d | %s | %.2f ± %.2f | %.1f | %s |%n",
-                    r.shape().m(), r.shape().n(), r.shape().k(), r.layout().equals("kn") ? "[K×N]" : "[N×K]",
-                    r.threads(), r.impl(), r.ms(), r.errorMs(), r.gflops(), ratio);
+            Row peer = nd4j.get(r.peerKey());
+            System.out.printf(Locale.ROOT, "| %d×%d×%d | %s | %d | %s | %.2f ± %.2f | %.1f | %s | %s | %s |%n",
+                    r.shape.m(), r.shape.n(), r.shape.k(), r.layout.equals("kn") ? "[K×N]" : "[N×K]",
+                    r.threads, r.impl, r.ms, r.errorMs, r.gflops(),
+                    peer == null ? "" : ratio(peer.ms / r.ms),
+                    Double.isNaN(r.cpuGflops()) ? "" : String.format(Locale.ROOT, "%.1f", r.cpuGflops()),
+                    peer == null || Double.isNaN(r.cpuGflops()) ? "" : ratio(r.cpuGflops() / peer.cpuGflops()));
         }
     }
 
-    private static int indexOfShape(List<Row> rows, Row r) {
-        List<GemmShape> order = new ArrayList<>();
-        for (Row x : rows) {
-            if (!order.contains(x.shape())) {
-                order.add(x.shape());
-            }
-        }
-        return order.indexOf(r.shape());
+    private static String ratio(double x) {
+        return Double.isNaN(x) ? "" : String.format(Locale.ROOT, "%.2f×", x);
     }
 
     static List<Row> parse(List<String> lines) {
         String[] header = split(lines.get(0));
-        List<Row> rows = new ArrayList<>();
+        Map<String, Row> byKey = new LinkedHashMap<>();
         for (String line : lines.subList(1, lines.size())) {
             if (line.isBlank()) {
                 continue;
@@ -76,18 +96,31 @@ public final class GemmTable {
             for (int i = 0; i < header.length && i < f.length; i++) {
                 v.put(header[i], f[i]);
             }
-            if (!v.get("Unit").equals("ms/op")) {
-                throw new IllegalArgumentException("expected ms/op, got " + v.get("Unit"));
-            }
             String bench = v.get("Benchmark");
-            boolean scalar = bench.contains("GemmScalarBenchmark");
-            String err = v.getOrDefault("Score Error (99.9%)", "NaN");
-            rows.add(new Row(bench, scalar ? "graft-scalar" : v.get("Param: impl"),
-                    scalar ? 1 : Integer.parseInt(v.get("Param: threads")), v.get("Param: layout"),
-                    GemmShape.parse(v.get("Param: shape")), Double.parseDouble(v.get("Score")),
-                    err.isEmpty() || err.equals("NaN") ? Double.NaN : Double.parseDouble(err)));
+            int colon = bench.indexOf(':');
+            String base = colon < 0 ? bench : bench.substring(0, colon);
+            String counter = colon < 0 ? null : bench.substring(colon + 1);
+            boolean scalar = base.contains("GemmScalarBenchmark");
+            String impl = scalar ? "graft-scalar" : v.get("Param: impl");
+            int threads = scalar ? 1 : Integer.parseInt(v.get("Param: threads"));
+            String key = impl + "/" + threads + "/" + v.get("Param: layout") + "/" + v.get("Param: shape");
+            Row row = byKey.computeIfAbsent(key, x -> new Row(impl, threads, v.get("Param: layout"),
+                    GemmShape.parse(v.get("Param: shape"))));
+            double score = Double.parseDouble(v.get("Score"));
+            if (counter == null) {
+                if (!v.get("Unit").equals("ms/op")) {
+                    throw new IllegalArgumentException("expected ms/op, got " + v.get("Unit") + " in " + line);
+                }
+                String err = v.getOrDefault("Score Error (99.9%)", "");
+                row.ms = score;
+                row.errorMs = err.isEmpty() || err.equals("NaN") ? Double.NaN : Double.parseDouble(err);
+            } else if (counter.equals("cpuNanos")) {
+                row.cpuNanos = score;
+            } else if (counter.equals("calls")) {
+                row.calls = score;
+            }
         }
-        return rows;
+        return new ArrayList<>(byKey.values());
     }
 
     private static String[] split(String csvLine) {
