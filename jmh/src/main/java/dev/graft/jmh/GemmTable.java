@@ -11,7 +11,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Turns the CSV result of {@link GemmBenchmark} and {@link GemmScalarBenchmark} ({@code -rf csv -rff gemm.csv})
+ * Turns the CSV result of {@link GemmBenchmark} and {@link GemmScalarBenchmark} ({@code -rf csv -rff gemm.csv}),
+ * or of {@link SmallMatmulBenchmark},
  * into the Markdown table of docs/BENCHMARKS.md: time per product, GFLOP/s = 2·M·N·K / time, the same from the
  * benchmark thread's CPU time ({@link ThreadCpu}; single-threaded rows only), and the ratios to ND4J at the same
  * shape, layout and thread count. Run: {@code java -cp jmh/target/benchmarks.jar dev.graft.jmh.GemmTable gemm.csv}.
@@ -71,13 +72,18 @@ public final class GemmTable {
         System.out.println("|---|---|---:|---|---:|---:|---:|---:|---:|");
         for (Row r : rows) {
             Row peer = nd4j.get(r.peerKey());
-            System.out.printf(Locale.ROOT, "| %d×%d×%d | %s | %d | %s | %.2f ± %.2f | %.1f | %s | %s | %s |%n",
+            System.out.printf(Locale.ROOT, "| %d×%d×%d | %s | %d | %s | %s ± %s | %.1f | %s | %s | %s |%n",
                     r.shape.m(), r.shape.n(), r.shape.k(), r.layout.equals("kn") ? "[K×N]" : "[N×K]",
-                    r.threads, r.impl, r.ms, r.errorMs, r.gflops(),
+                    r.threads, r.impl, ms(r.ms), ms(r.errorMs), r.gflops(),
                     peer == null ? "" : ratio(peer.ms / r.ms),
                     Double.isNaN(r.cpuGflops()) ? "" : String.format(Locale.ROOT, "%.1f", r.cpuGflops()),
                     peer == null || Double.isNaN(r.cpuGflops()) ? "" : ratio(r.cpuGflops() / peer.cpuGflops()));
         }
+    }
+
+    /** Two decimals for milliseconds, three significant digits below 1 ms. */
+    private static String ms(double x) {
+        return String.format(Locale.ROOT, x < 1 ? "%.3g" : "%.2f", x);
     }
 
     private static String ratio(double x) {
@@ -102,10 +108,13 @@ public final class GemmTable {
             String counter = colon < 0 ? null : bench.substring(colon + 1);
             boolean scalar = base.contains("GemmScalarBenchmark");
             String impl = scalar ? "graft-scalar" : v.get("Param: impl");
-            int threads = scalar ? 1 : Integer.parseInt(v.get("Param: threads"));
-            String key = impl + "/" + threads + "/" + v.get("Param: layout") + "/" + v.get("Param: shape");
-            Row row = byKey.computeIfAbsent(key, x -> new Row(impl, threads, v.get("Param: layout"),
-                    GemmShape.parse(v.get("Param: shape"))));
+            String threadsParam = v.get("Param: threads");
+            int threads = threadsParam == null || threadsParam.isEmpty() ? 1 : Integer.parseInt(threadsParam);
+            String problem = v.get("Param: problem"); // SmallMatmulBenchmark: "MxNxK:layout"
+            String shape = problem != null ? problem.split(":")[0] : v.get("Param: shape");
+            String layout = problem != null ? problem.split(":")[1] : v.get("Param: layout");
+            String key = impl + "/" + threads + "/" + layout + "/" + shape;
+            Row row = byKey.computeIfAbsent(key, x -> new Row(impl, threads, layout, GemmShape.parse(shape)));
             double score = Double.parseDouble(v.get("Score"));
             if (counter == null) {
                 if (!v.get("Unit").equals("ms/op")) {
