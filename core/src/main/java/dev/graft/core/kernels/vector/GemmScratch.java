@@ -7,7 +7,9 @@ package dev.graft.core.kernels.vector;
  * the pool's own caller also runs as worker 0; keying on the thread makes sharing a buffer impossible.
  *
  * <p>Buffers grow (by at least half) when a larger problem arrives and are never shrunk, so steady-state calls
- * allocate nothing.
+ * allocate nothing. The packed-B buffer is bounded by {@link VectorGemm#B_PACK_FLOATS} plus one panel (~4 MiB) and
+ * exists only on threads that call a GEMM on the packed path; pool workers hold just the 1.5 KiB tile. (Thousands
+ * of virtual threads each calling GEMM would each get their own buffer: call from a few platform threads.)
  */
 final class GemmScratch {
     private static final ThreadLocal<GemmScratch> CURRENT = ThreadLocal.withInitial(GemmScratch::new);
