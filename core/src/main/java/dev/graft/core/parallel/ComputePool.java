@@ -14,7 +14,7 @@ import java.util.concurrent.locks.LockSupport;
  * atomic counter, so a fast thread takes more of them; the call returns when every index has run. Workers that
  * are asleep when a job starts are optional: if the caller (or the awake workers) drain the counter first, the
  * call returns without waiting for a late thread to wake up, which keeps latency low on a busy machine.
- * Idle workers spin for a few microseconds (consecutive kernels find them awake), then park.
+ * Idle workers spin for ~50 µs (so that back-to-back kernels find them awake), then park.
  *
  * <p><b>No allocation.</b> The job state is reused; a call allocates nothing once warmed up (the {@code task}
  * object is the caller's: pass a reusable one, not a fresh capturing lambda, on a hot path).

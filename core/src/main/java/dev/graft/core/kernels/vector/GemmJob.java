@@ -18,7 +18,7 @@ import java.lang.foreign.MemorySegment;
 final class GemmJob implements ComputePool.IndexedTask {
     /** Pack panel {@code index} of B for the current k block into {@link #bp}. */
     static final int PACK_B = 0;
-    /** Compute block {@code index} (mBlock × nBlock) of C from packed A and the packed B in {@link #bp}. */
+    /** Compute block {@code index} (mBlock × nBlock) of C from A (read in place) and the packed B in {@link #bp}. */
     static final int PACKED = 1;
     /** Small m, B [k×n] read in place: column chunks of NR. */
     static final int DIRECT_NN = 2;
@@ -44,8 +44,9 @@ final class GemmJob implements ComputePool.IndexedTask {
     int phase;
     /** Epilogue flags of the current k block (see {@link GemmKernels#epilogue}). */
     int flags;
-    // Packed plan: k block [pc, pc+kcCur), panels of kcStride·NR floats in bp, C blocks of mc rows × ppb panels.
-    int pc, kcCur, kcStride, nPanels, mc, nBlocks, panelsPerBlock;
+    // Packed plan: k block [pc, pc+kcCur) × column block [colBase, colEnd), packed as nPanels panels of
+    // kcStride·NR floats in bp; tasks are blocks of C of mc rows × panelsPerBlock panels.
+    int pc, kcCur, kcStride, colBase, colEnd, nPanels, mc, nBlocks, panelsPerBlock;
     float[] bp;
     // Small-m plan: chunks of NR columns, chunksPerTask per task.
     int nChunks, chunksPerTask;
@@ -94,8 +95,8 @@ final class GemmJob implements ComputePool.IndexedTask {
     }
 
     private void packPanel(int jp) {
-        int col0 = jp * NR;
-        int cols = Math.min(NR, n - col0);
+        int col0 = colBase + jp * NR;
+        int cols = Math.min(NR, colEnd - col0);
         int w = GemmKernels.panelWidth(cols);
         int base = jp * kcStride * NR;
         if (bTransposed) {
@@ -109,31 +110,42 @@ final class GemmJob implements ComputePool.IndexedTask {
         int mb = index / nBlocks;
         int nb = index - mb * nBlocks;
         int row0 = mb * mc;
-        int rows = Math.min(mc, m - row0);
+        int rowEnd = Math.min(m, row0 + mc);
         int jp0 = nb * panelsPerBlock;
         int jp1 = Math.min(nPanels, jp0 + panelsPerBlock);
         int kc = kcCur;
-        GemmScratch s = GemmScratch.current();
-        float[] ap = s.packedA((rows + MR - 1) / MR * MR * kc);
-        float[] tile = s.tile;
+        float[] tile = GemmScratch.current().tile;
         float[] bPacked = bp;
-        GemmKernels.packA(a, aOff, lda, row0, rows, pc, kc, ap);
         for (int jp = jp0; jp < jp1; jp++) {
-            int col0 = jp * NR;
-            int cols = Math.min(NR, n - col0);
-            boolean wide = GemmKernels.panelWidth(cols) == NR;
+            int col0 = colBase + jp * NR;
+            int cols = Math.min(NR, colEnd - col0);
+            int width = GemmKernels.panelWidth(cols);
             int base = jp * kcStride * NR;
-            for (int q = 0; q * MR < rows; q++) {
-                int r0 = row0 + q * MR;
-                if (wide) {
-                    GemmKernels.kernel6x4(ap, q * MR * kc, bPacked, base, kc, tile);
+            for (int r0 = row0; r0 < rowEnd; r0 += MR) {
+                // Rows past the block's end repeat its last row: computed, never stored.
+                int last = rowEnd - 1;
+                long a0 = aByte(r0, last);
+                long a1 = aByte(r0 + 1, last);
+                long a2 = aByte(r0 + 2, last);
+                long a3 = aByte(r0 + 3, last);
+                long a4 = aByte(r0 + 4, last);
+                long a5 = aByte(r0 + 5, last);
+                if (width == NR) {
+                    GemmKernels.kernel6x4(a, a0, a1, a2, a3, a4, a5, bPacked, base, kc, tile);
+                } else if (width == NR / 2) {
+                    GemmKernels.kernel6x2(a, a0, a1, a2, a3, a4, a5, bPacked, base, kc, tile);
                 } else {
-                    GemmKernels.kernel6x2(ap, q * MR * kc, bPacked, base, kc, tile);
+                    GemmKernels.kernel6x1(a, a0, a1, a2, a3, a4, a5, bPacked, base, kc, tile);
                 }
-                GemmKernels.epilogue(tile, 0, Math.min(MR, rows - q * MR), cols,
+                GemmKernels.epilogue(tile, 0, Math.min(MR, rowEnd - r0), cols,
                         c, cOff + (long) r0 * ldc + col0, ldc, bias, biasOff + col0, act, flags);
             }
         }
+    }
+
+    /** Byte offset of A[min(i, last), pc]. */
+    private long aByte(int i, int last) {
+        return (aOff + (long) Math.min(i, last) * lda + pc) * Float.BYTES;
     }
 
     private void directNN(int task) {

@@ -1,17 +1,21 @@
 package dev.graft.core.kernels.vector;
 
 import dev.graft.core.kernels.Activation;
+import dev.graft.core.kernels.ScalarMath;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The pieces {@link VectorGemm} is built from: packing of A and B into contiguous panels, the register-blocked
+ * The pieces {@link VectorGemm} is built from: packing of B into contiguous panels, the register-blocked
  * micro-kernels, the small-m kernels that read B in place, and the fused epilogue (bias, activation, accumulate).
+ *
+ * <p>A is never packed: the micro-kernel broadcasts its MR rows straight from the segment (six sequential
+ * streams, which the hardware prefetcher follows); measured on Zen 4 this runs as fast as an interleaved packed
+ * copy, and saves the copy.
  *
  * <p>Every kernel keeps its accumulators in locals of one method and writes the raw sums to a small per-thread
  * {@code tile} array (row stride {@link #NR}); {@link #epilogue} then finishes a tile. That split keeps each
@@ -31,8 +35,8 @@ final class GemmKernels {
     static final int MR = 6;
     /** Columns of the packed micro-kernel (four vectors); also the width of a packed B panel and of a tile. */
     static final int NR = 4 * L;
-    /** Size of the per-thread tile: MR rows of NR, plus one vector of slack for the epilogue's masked tail. */
-    static final int TILE_SIZE = MR * NR + L;
+    /** Size of the per-thread tile array: MR rows of NR. */
+    static final int TILE_SIZE = MR * NR;
 
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
@@ -40,32 +44,12 @@ final class GemmKernels {
     private GemmKernels() {
     }
 
-    /** Width, in floats, of packed B panel whose real width is {@code cols}: NR, or NR/2 for a narrow last panel. */
-    static int panelWidth(int cols) {
-        return cols > NR / 2 ? NR : NR / 2;
-    }
-
     /**
-     * Packs rows [row0, row0+rows) × columns [p0, p0+kc) of A into MR-row micro-panels, {@code MR} floats per k step
-     * (element (p, r) of micro-panel q at {@code q·MR·kc + p·MR + r}), zero-filling the rows of the last one.
+     * Width, in floats, of a packed B panel whose real width is {@code cols}: NR (4 vectors), or 2 vectors or 1 for
+     * a narrow last panel (or a narrow B: a LoRA rank, a few labels), so that little work goes to zero padding.
      */
-    static void packA(MemorySegment a, long aOff, int lda, int row0, int rows, int p0, int kc, float[] ap) {
-        for (int q = 0; q * MR < rows; q++) {
-            int base = q * MR * kc;
-            int valid = Math.min(MR, rows - q * MR);
-            for (int r = 0; r < valid; r++) {
-                long src = (aOff + (long) (row0 + q * MR + r) * lda + p0) * Float.BYTES;
-                int dst = base + r;
-                for (int p = 0; p < kc; p++) {
-                    ap[dst + p * MR] = a.get(F32, src + (long) p * Float.BYTES);
-                }
-            }
-            for (int r = valid; r < MR; r++) {
-                for (int p = 0; p < kc; p++) {
-                    ap[base + p * MR + r] = 0f;
-                }
-            }
-        }
+    static int panelWidth(int cols) {
+        return cols > 2 * L ? NR : cols > L ? 2 * L : L;
     }
 
     /**
@@ -93,14 +77,28 @@ final class GemmKernels {
 
     /**
      * Packs columns [p0, p0+kc) of rows [col0, col0+cols) of a transposed B ([n×k], PyTorch layout) into one panel
-     * of {@code w} floats per k step — a transpose — zero-filling the columns past {@code cols}.
+     * of {@code w} floats per k step — a transpose — zero-filling the columns past {@code cols}. With 16 lanes the
+     * bulk goes through {@link #transpose16} in 16×16 blocks; edges (and other vector widths) move scalar by scalar.
      */
     static void packBTransposed(MemorySegment b, long bOff, int ldb, int p0, int kc, int col0, int cols, int w,
                                 float[] bp, int base) {
-        for (int j = 0; j < cols; j++) {
+        int jFull = 0;
+        int pFull = 0;
+        long ldbBytes = (long) ldb * Float.BYTES;
+        if (L == 16) {
+            jFull = cols - cols % 16;
+            pFull = kc - kc % 16;
+            for (int j = 0; j < jFull; j += 16) {
+                long row = (bOff + (long) (col0 + j) * ldb + p0) * Float.BYTES;
+                for (int p = 0; p < pFull; p += 16) {
+                    transpose16(b, row + (long) p * Float.BYTES, ldbBytes, bp, base + p * w + j, w);
+                }
+            }
+        }
+        for (int j = 0; j < cols; j++) { // what the blocks did not cover: the k tail of every row, the last rows
             long src = (bOff + (long) (col0 + j) * ldb + p0) * Float.BYTES;
             int dst = base + j;
-            for (int p = 0; p < kc; p++) {
+            for (int p = j < jFull ? pFull : 0; p < kc; p++) {
                 bp[dst + p * w] = b.get(F32, src + (long) p * Float.BYTES);
             }
         }
@@ -110,6 +108,168 @@ final class GemmKernels {
             }
         }
     }
+
+    // Index vectors of the butterfly transpose: for distance d, LO takes lane l from the first row when bit d of l
+    // is clear, else lane l-d of the second; HI takes lane l+d of the first, else lane l of the second.
+    private static final FloatVector LO8 = butterfly(8, false);
+    private static final FloatVector HI8 = butterfly(8, true);
+    private static final FloatVector LO4 = butterfly(4, false);
+    private static final FloatVector HI4 = butterfly(4, true);
+    private static final FloatVector LO2 = butterfly(2, false);
+    private static final FloatVector HI2 = butterfly(2, true);
+    private static final FloatVector LO1 = butterfly(1, false);
+    private static final FloatVector HI1 = butterfly(1, true);
+
+    private static FloatVector butterfly(int d, boolean hi) {
+        float[] idx = new float[L];
+        for (int l = 0; l < L; l++) {
+            boolean first = (l & d) == 0;
+            idx[l] = hi ? (first ? l + d : L + l) : (first ? l : L + l - d);
+        }
+        return FloatVector.fromArray(S, idx, 0);
+    }
+
+    /**
+     * Transposes one 16×16 block (AVX-512 width): rows {@code rowByte0 + i·ldbBytes} of B (16 floats each, along k)
+     * become 16 packed k-steps of 16 columns at {@code bp[dst + i·w]}. Four butterfly stages of two-vector
+     * permutes ({@code selectFrom}, one vpermt2ps each): 64 permutes per 256 floats instead of 256 scalar moves.
+     */
+    static void transpose16(MemorySegment b, long rowByte0, long ldbBytes, float[] bp, int dst, int w) {
+        FloatVector r0 = FloatVector.fromMemorySegment(S, b, rowByte0, LE);
+        FloatVector r1 = FloatVector.fromMemorySegment(S, b, rowByte0 + 1 * ldbBytes, LE);
+        FloatVector r2 = FloatVector.fromMemorySegment(S, b, rowByte0 + 2 * ldbBytes, LE);
+        FloatVector r3 = FloatVector.fromMemorySegment(S, b, rowByte0 + 3 * ldbBytes, LE);
+        FloatVector r4 = FloatVector.fromMemorySegment(S, b, rowByte0 + 4 * ldbBytes, LE);
+        FloatVector r5 = FloatVector.fromMemorySegment(S, b, rowByte0 + 5 * ldbBytes, LE);
+        FloatVector r6 = FloatVector.fromMemorySegment(S, b, rowByte0 + 6 * ldbBytes, LE);
+        FloatVector r7 = FloatVector.fromMemorySegment(S, b, rowByte0 + 7 * ldbBytes, LE);
+        FloatVector r8 = FloatVector.fromMemorySegment(S, b, rowByte0 + 8 * ldbBytes, LE);
+        FloatVector r9 = FloatVector.fromMemorySegment(S, b, rowByte0 + 9 * ldbBytes, LE);
+        FloatVector r10 = FloatVector.fromMemorySegment(S, b, rowByte0 + 10 * ldbBytes, LE);
+        FloatVector r11 = FloatVector.fromMemorySegment(S, b, rowByte0 + 11 * ldbBytes, LE);
+        FloatVector r12 = FloatVector.fromMemorySegment(S, b, rowByte0 + 12 * ldbBytes, LE);
+        FloatVector r13 = FloatVector.fromMemorySegment(S, b, rowByte0 + 13 * ldbBytes, LE);
+        FloatVector r14 = FloatVector.fromMemorySegment(S, b, rowByte0 + 14 * ldbBytes, LE);
+        FloatVector r15 = FloatVector.fromMemorySegment(S, b, rowByte0 + 15 * ldbBytes, LE);
+        FloatVector t;
+        // distance 8
+        t = LO8.selectFrom(r0, r8);
+        r8 = HI8.selectFrom(r0, r8);
+        r0 = t;
+        t = LO8.selectFrom(r1, r9);
+        r9 = HI8.selectFrom(r1, r9);
+        r1 = t;
+        t = LO8.selectFrom(r2, r10);
+        r10 = HI8.selectFrom(r2, r10);
+        r2 = t;
+        t = LO8.selectFrom(r3, r11);
+        r11 = HI8.selectFrom(r3, r11);
+        r3 = t;
+        t = LO8.selectFrom(r4, r12);
+        r12 = HI8.selectFrom(r4, r12);
+        r4 = t;
+        t = LO8.selectFrom(r5, r13);
+        r13 = HI8.selectFrom(r5, r13);
+        r5 = t;
+        t = LO8.selectFrom(r6, r14);
+        r14 = HI8.selectFrom(r6, r14);
+        r6 = t;
+        t = LO8.selectFrom(r7, r15);
+        r15 = HI8.selectFrom(r7, r15);
+        r7 = t;
+        // distance 4
+        t = LO4.selectFrom(r0, r4);
+        r4 = HI4.selectFrom(r0, r4);
+        r0 = t;
+        t = LO4.selectFrom(r1, r5);
+        r5 = HI4.selectFrom(r1, r5);
+        r1 = t;
+        t = LO4.selectFrom(r2, r6);
+        r6 = HI4.selectFrom(r2, r6);
+        r2 = t;
+        t = LO4.selectFrom(r3, r7);
+        r7 = HI4.selectFrom(r3, r7);
+        r3 = t;
+        t = LO4.selectFrom(r8, r12);
+        r12 = HI4.selectFrom(r8, r12);
+        r8 = t;
+        t = LO4.selectFrom(r9, r13);
+        r13 = HI4.selectFrom(r9, r13);
+        r9 = t;
+        t = LO4.selectFrom(r10, r14);
+        r14 = HI4.selectFrom(r10, r14);
+        r10 = t;
+        t = LO4.selectFrom(r11, r15);
+        r15 = HI4.selectFrom(r11, r15);
+        r11 = t;
+        // distance 2
+        t = LO2.selectFrom(r0, r2);
+        r2 = HI2.selectFrom(r0, r2);
+        r0 = t;
+        t = LO2.selectFrom(r1, r3);
+        r3 = HI2.selectFrom(r1, r3);
+        r1 = t;
+        t = LO2.selectFrom(r4, r6);
+        r6 = HI2.selectFrom(r4, r6);
+        r4 = t;
+        t = LO2.selectFrom(r5, r7);
+        r7 = HI2.selectFrom(r5, r7);
+        r5 = t;
+        t = LO2.selectFrom(r8, r10);
+        r10 = HI2.selectFrom(r8, r10);
+        r8 = t;
+        t = LO2.selectFrom(r9, r11);
+        r11 = HI2.selectFrom(r9, r11);
+        r9 = t;
+        t = LO2.selectFrom(r12, r14);
+        r14 = HI2.selectFrom(r12, r14);
+        r12 = t;
+        t = LO2.selectFrom(r13, r15);
+        r15 = HI2.selectFrom(r13, r15);
+        r13 = t;
+        // distance 1
+        t = LO1.selectFrom(r0, r1);
+        r1 = HI1.selectFrom(r0, r1);
+        r0 = t;
+        t = LO1.selectFrom(r2, r3);
+        r3 = HI1.selectFrom(r2, r3);
+        r2 = t;
+        t = LO1.selectFrom(r4, r5);
+        r5 = HI1.selectFrom(r4, r5);
+        r4 = t;
+        t = LO1.selectFrom(r6, r7);
+        r7 = HI1.selectFrom(r6, r7);
+        r6 = t;
+        t = LO1.selectFrom(r8, r9);
+        r9 = HI1.selectFrom(r8, r9);
+        r8 = t;
+        t = LO1.selectFrom(r10, r11);
+        r11 = HI1.selectFrom(r10, r11);
+        r10 = t;
+        t = LO1.selectFrom(r12, r13);
+        r13 = HI1.selectFrom(r12, r13);
+        r12 = t;
+        t = LO1.selectFrom(r14, r15);
+        r15 = HI1.selectFrom(r14, r15);
+        r14 = t;
+        r0.intoArray(bp, dst);
+        r1.intoArray(bp, dst + 1 * w);
+        r2.intoArray(bp, dst + 2 * w);
+        r3.intoArray(bp, dst + 3 * w);
+        r4.intoArray(bp, dst + 4 * w);
+        r5.intoArray(bp, dst + 5 * w);
+        r6.intoArray(bp, dst + 6 * w);
+        r7.intoArray(bp, dst + 7 * w);
+        r8.intoArray(bp, dst + 8 * w);
+        r9.intoArray(bp, dst + 9 * w);
+        r10.intoArray(bp, dst + 10 * w);
+        r11.intoArray(bp, dst + 11 * w);
+        r12.intoArray(bp, dst + 12 * w);
+        r13.intoArray(bp, dst + 13 * w);
+        r14.intoArray(bp, dst + 14 * w);
+        r15.intoArray(bp, dst + 15 * w);
+    }
+
 
     /** What the epilogue does with a tile of raw sums. */
     static final int ADD_BIAS = 1;
@@ -124,72 +284,135 @@ final class GemmKernels {
      * Finishes {@code rows} × {@code width} sums of {@code tile} (starting at {@code tileCol} of each NR-wide row)
      * into C (element index {@code cIdx} of the first), as {@code flags} says; {@code biasIdx} is the element
      * index of the bias of the first column.
+     *
+     * <p>Each step is its own pass over the tile (which sits in L1), each pass a small method with one straight
+     * path: C2 compiles them once and keeps every vector in a register. A single loop with a branch per flag and a
+     * switch on the activation merged vectors from different paths, and C2 kept deoptimising it (each new
+     * flag/activation combination hit an uncommon trap) and boxing vectors in between.
      */
     static void epilogue(float[] tile, int tileCol, int rows, int width,
                          MemorySegment c, long cIdx, int ldc,
                          MemorySegment bias, long biasIdx, Activation act, int flags) {
-        boolean addBias = (flags & ADD_BIAS) != 0;
-        boolean addC = (flags & ADD_C) != 0;
-        boolean activate = (flags & ACTIVATE) != 0 && act != Activation.NONE;
-        boolean addCAfter = (flags & ADD_C_AFTER) != 0;
+        if ((flags & ADD_BIAS) != 0) {
+            addRow(tile, tileCol, rows, width, bias, biasIdx);
+        }
+        if ((flags & ADD_C) != 0) {
+            addMatrix(tile, tileCol, rows, width, c, cIdx, ldc);
+        }
+        if ((flags & ACTIVATE) != 0) {
+            switch (act) {
+                case GELU -> gelu(tile, tileCol, rows, width);
+                case TANH -> tanh(tile, tileCol, rows, width);
+                case RELU -> relu(tile, tileCol, rows, width);
+                case NONE -> { }
+            }
+        }
+        if ((flags & ADD_C_AFTER) != 0) {
+            addMatrix(tile, tileCol, rows, width, c, cIdx, ldc);
+        }
+        store(tile, tileCol, rows, width, c, cIdx, ldc);
+    }
+
+    /** tile[r][j] += x[xIdx + j] for every row. */
+    private static void addRow(float[] tile, int tileCol, int rows, int width, MemorySegment x, long xIdx) {
+        int full = width - width % L;
+        long xb = xIdx * Float.BYTES;
+        for (int r = 0; r < rows; r++) {
+            int t = r * NR + tileCol;
+            int j = 0;
+            for (; j < full; j += L) {
+                FloatVector.fromArray(S, tile, t + j)
+                        .add(FloatVector.fromMemorySegment(S, x, xb + (long) j * Float.BYTES, LE))
+                        .intoArray(tile, t + j);
+            }
+            for (; j < width; j++) {
+                tile[t + j] += x.get(F32, xb + (long) j * Float.BYTES);
+            }
+        }
+    }
+
+    /** tile[r][j] += C[r][j]. */
+    private static void addMatrix(float[] tile, int tileCol, int rows, int width, MemorySegment c, long cIdx, int ldc) {
         int full = width - width % L;
         for (int r = 0; r < rows; r++) {
             int t = r * NR + tileCol;
-            long cRow = (cIdx + (long) r * ldc) * Float.BYTES;
-            long bRow = biasIdx * Float.BYTES;
-            for (int j = 0; j < full; j += L) {
-                long jb = (long) j * Float.BYTES;
-                FloatVector v = FloatVector.fromArray(S, tile, t + j);
-                if (addBias) {
-                    v = v.add(FloatVector.fromMemorySegment(S, bias, bRow + jb, LE));
-                }
-                if (addC) {
-                    v = v.add(FloatVector.fromMemorySegment(S, c, cRow + jb, LE));
-                }
-                if (activate) {
-                    v = switch (act) {
-                        case GELU -> VectorMath.gelu(v);
-                        case TANH -> VectorMath.tanh(v);
-                        case RELU -> VectorMath.relu(v);
-                        case NONE -> v;
-                    };
-                }
-                if (addCAfter) {
-                    v = v.add(FloatVector.fromMemorySegment(S, c, cRow + jb, LE));
-                }
-                v.intoMemorySegment(c, cRow + jb, LE);
+            long cb = (cIdx + (long) r * ldc) * Float.BYTES;
+            int j = 0;
+            for (; j < full; j += L) {
+                FloatVector.fromArray(S, tile, t + j)
+                        .add(FloatVector.fromMemorySegment(S, c, cb + (long) j * Float.BYTES, LE))
+                        .intoArray(tile, t + j);
             }
-            if (full < width) {
-                VectorMask<Float> mask = S.indexInRange(full, width);
-                long jb = (long) full * Float.BYTES;
-                FloatVector v = FloatVector.fromArray(S, tile, t + full);
-                if (addBias) {
-                    v = v.add(FloatVector.fromMemorySegment(S, bias, bRow + jb, LE, mask));
-                }
-                if (addC) {
-                    v = v.add(FloatVector.fromMemorySegment(S, c, cRow + jb, LE, mask));
-                }
-                if (activate) {
-                    v = switch (act) {
-                        case GELU -> VectorMath.gelu(v);
-                        case TANH -> VectorMath.tanh(v);
-                        case RELU -> VectorMath.relu(v);
-                        case NONE -> v;
-                    };
-                }
-                if (addCAfter) {
-                    v = v.add(FloatVector.fromMemorySegment(S, c, cRow + jb, LE, mask));
-                }
-                v.intoMemorySegment(c, cRow + jb, LE, mask);
+            for (; j < width; j++) {
+                tile[t + j] += c.get(F32, cb + (long) j * Float.BYTES);
+            }
+        }
+    }
+
+    /** C[r][j] = tile[r][j]. */
+    private static void store(float[] tile, int tileCol, int rows, int width, MemorySegment c, long cIdx, int ldc) {
+        int full = width - width % L;
+        for (int r = 0; r < rows; r++) {
+            int t = r * NR + tileCol;
+            long cb = (cIdx + (long) r * ldc) * Float.BYTES;
+            int j = 0;
+            for (; j < full; j += L) {
+                FloatVector.fromArray(S, tile, t + j).intoMemorySegment(c, cb + (long) j * Float.BYTES, LE);
+            }
+            for (; j < width; j++) {
+                c.set(F32, cb + (long) j * Float.BYTES, tile[t + j]);
+            }
+        }
+    }
+
+    private static void gelu(float[] tile, int tileCol, int rows, int width) {
+        int full = width - width % L;
+        for (int r = 0; r < rows; r++) {
+            int t = r * NR + tileCol;
+            int j = 0;
+            for (; j < full; j += L) {
+                VectorMath.gelu(FloatVector.fromArray(S, tile, t + j)).intoArray(tile, t + j);
+            }
+            for (; j < width; j++) {
+                tile[t + j] = ScalarMath.apply(Activation.GELU, tile[t + j]);
+            }
+        }
+    }
+
+    private static void tanh(float[] tile, int tileCol, int rows, int width) {
+        int full = width - width % L;
+        for (int r = 0; r < rows; r++) {
+            int t = r * NR + tileCol;
+            int j = 0;
+            for (; j < full; j += L) {
+                VectorMath.tanh(FloatVector.fromArray(S, tile, t + j)).intoArray(tile, t + j);
+            }
+            for (; j < width; j++) {
+                tile[t + j] = ScalarMath.apply(Activation.TANH, tile[t + j]);
+            }
+        }
+    }
+
+    private static void relu(float[] tile, int tileCol, int rows, int width) {
+        int full = width - width % L;
+        for (int r = 0; r < rows; r++) {
+            int t = r * NR + tileCol;
+            int j = 0;
+            for (; j < full; j += L) {
+                VectorMath.relu(FloatVector.fromArray(S, tile, t + j)).intoArray(tile, t + j);
+            }
+            for (; j < width; j++) {
+                tile[t + j] = ScalarMath.apply(Activation.RELU, tile[t + j]);
             }
         }
     }
 
     /**
-     * The 6×4L register-blocked micro-kernel: 6 rows of packed A (6 floats per k step) times one packed
-     * B panel (4 vectors per k step), 24 accumulators; writes the raw sums to {@code tile} (row stride NR).
+     * The 6×4L register-blocked micro-kernel: 6 rows of A read in place (byte offsets of A[row, p0] in
+     * {@code a}) times one packed B panel (4 vectors per k step): 24 accumulators over {@code kc} k steps;
+     * writes the raw sums to {@code tile} (row stride NR).
      */
-    static void kernel6x4(float[] ap, int aBase, float[] bp, int bBase, int kc, float[] tile) {
+    static void kernel6x4(MemorySegment a, long a0, long a1, long a2, long a3, long a4, long a5, float[] bp, int bBase, int kc, float[] tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero, c01 = zero, c02 = zero, c03 = zero;
         FloatVector c10 = zero, c11 = zero, c12 = zero, c13 = zero;
@@ -199,41 +422,41 @@ final class GemmKernels {
         FloatVector c50 = zero, c51 = zero, c52 = zero, c53 = zero;
         for (int p = 0; p < kc; p++) {
             int bi = bBase + p * 4 * L;
-            int ai = aBase + p * 6;
+            long po = (long) p * Float.BYTES;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
             FloatVector b2 = FloatVector.fromArray(S, bp, bi + 2 * L);
             FloatVector b3 = FloatVector.fromArray(S, bp, bi + 3 * L);
-            FloatVector a0 = FloatVector.broadcast(S, ap[ai]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
-            c02 = a0.fma(b2, c02);
-            c03 = a0.fma(b3, c03);
-            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
-            c12 = a1.fma(b2, c12);
-            c13 = a1.fma(b3, c13);
-            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
-            c22 = a2.fma(b2, c22);
-            c23 = a2.fma(b3, c23);
-            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
-            c32 = a3.fma(b2, c32);
-            c33 = a3.fma(b3, c33);
-            FloatVector a4 = FloatVector.broadcast(S, ap[ai + 4]);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
-            c42 = a4.fma(b2, c42);
-            c43 = a4.fma(b3, c43);
-            FloatVector a5 = FloatVector.broadcast(S, ap[ai + 5]);
-            c50 = a5.fma(b0, c50);
-            c51 = a5.fma(b1, c51);
-            c52 = a5.fma(b2, c52);
-            c53 = a5.fma(b3, c53);
+            FloatVector x0 = FloatVector.broadcast(S, a.get(F32, a0 + po));
+            c00 = x0.fma(b0, c00);
+            c01 = x0.fma(b1, c01);
+            c02 = x0.fma(b2, c02);
+            c03 = x0.fma(b3, c03);
+            FloatVector x1 = FloatVector.broadcast(S, a.get(F32, a1 + po));
+            c10 = x1.fma(b0, c10);
+            c11 = x1.fma(b1, c11);
+            c12 = x1.fma(b2, c12);
+            c13 = x1.fma(b3, c13);
+            FloatVector x2 = FloatVector.broadcast(S, a.get(F32, a2 + po));
+            c20 = x2.fma(b0, c20);
+            c21 = x2.fma(b1, c21);
+            c22 = x2.fma(b2, c22);
+            c23 = x2.fma(b3, c23);
+            FloatVector x3 = FloatVector.broadcast(S, a.get(F32, a3 + po));
+            c30 = x3.fma(b0, c30);
+            c31 = x3.fma(b1, c31);
+            c32 = x3.fma(b2, c32);
+            c33 = x3.fma(b3, c33);
+            FloatVector x4 = FloatVector.broadcast(S, a.get(F32, a4 + po));
+            c40 = x4.fma(b0, c40);
+            c41 = x4.fma(b1, c41);
+            c42 = x4.fma(b2, c42);
+            c43 = x4.fma(b3, c43);
+            FloatVector x5 = FloatVector.broadcast(S, a.get(F32, a5 + po));
+            c50 = x5.fma(b0, c50);
+            c51 = x5.fma(b1, c51);
+            c52 = x5.fma(b2, c52);
+            c53 = x5.fma(b3, c53);
         }
         c00.intoArray(tile, 0);
         c01.intoArray(tile, 0 + L);
@@ -262,10 +485,11 @@ final class GemmKernels {
     }
 
     /**
-     * The 6×2L register-blocked micro-kernel: 6 rows of packed A (6 floats per k step) times one packed
-     * B panel (2 vectors per k step), 12 accumulators; writes the raw sums to {@code tile} (row stride NR).
+     * The 6×2L register-blocked micro-kernel: 6 rows of A read in place (byte offsets of A[row, p0] in
+     * {@code a}) times one packed B panel (2 vectors per k step): 12 accumulators over {@code kc} k steps;
+     * writes the raw sums to {@code tile} (row stride NR).
      */
-    static void kernel6x2(float[] ap, int aBase, float[] bp, int bBase, int kc, float[] tile) {
+    static void kernel6x2(MemorySegment a, long a0, long a1, long a2, long a3, long a4, long a5, float[] bp, int bBase, int kc, float[] tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero, c01 = zero;
         FloatVector c10 = zero, c11 = zero;
@@ -275,27 +499,27 @@ final class GemmKernels {
         FloatVector c50 = zero, c51 = zero;
         for (int p = 0; p < kc; p++) {
             int bi = bBase + p * 2 * L;
-            int ai = aBase + p * 6;
+            long po = (long) p * Float.BYTES;
             FloatVector b0 = FloatVector.fromArray(S, bp, bi);
             FloatVector b1 = FloatVector.fromArray(S, bp, bi + L);
-            FloatVector a0 = FloatVector.broadcast(S, ap[ai]);
-            c00 = a0.fma(b0, c00);
-            c01 = a0.fma(b1, c01);
-            FloatVector a1 = FloatVector.broadcast(S, ap[ai + 1]);
-            c10 = a1.fma(b0, c10);
-            c11 = a1.fma(b1, c11);
-            FloatVector a2 = FloatVector.broadcast(S, ap[ai + 2]);
-            c20 = a2.fma(b0, c20);
-            c21 = a2.fma(b1, c21);
-            FloatVector a3 = FloatVector.broadcast(S, ap[ai + 3]);
-            c30 = a3.fma(b0, c30);
-            c31 = a3.fma(b1, c31);
-            FloatVector a4 = FloatVector.broadcast(S, ap[ai + 4]);
-            c40 = a4.fma(b0, c40);
-            c41 = a4.fma(b1, c41);
-            FloatVector a5 = FloatVector.broadcast(S, ap[ai + 5]);
-            c50 = a5.fma(b0, c50);
-            c51 = a5.fma(b1, c51);
+            FloatVector x0 = FloatVector.broadcast(S, a.get(F32, a0 + po));
+            c00 = x0.fma(b0, c00);
+            c01 = x0.fma(b1, c01);
+            FloatVector x1 = FloatVector.broadcast(S, a.get(F32, a1 + po));
+            c10 = x1.fma(b0, c10);
+            c11 = x1.fma(b1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, a.get(F32, a2 + po));
+            c20 = x2.fma(b0, c20);
+            c21 = x2.fma(b1, c21);
+            FloatVector x3 = FloatVector.broadcast(S, a.get(F32, a3 + po));
+            c30 = x3.fma(b0, c30);
+            c31 = x3.fma(b1, c31);
+            FloatVector x4 = FloatVector.broadcast(S, a.get(F32, a4 + po));
+            c40 = x4.fma(b0, c40);
+            c41 = x4.fma(b1, c41);
+            FloatVector x5 = FloatVector.broadcast(S, a.get(F32, a5 + po));
+            c50 = x5.fma(b0, c50);
+            c51 = x5.fma(b1, c51);
         }
         c00.intoArray(tile, 0);
         c01.intoArray(tile, 0 + L);
@@ -309,6 +533,44 @@ final class GemmKernels {
         c41.intoArray(tile, 4 * NR + L);
         c50.intoArray(tile, 5 * NR);
         c51.intoArray(tile, 5 * NR + L);
+    }
+
+    /**
+     * The 6×1L register-blocked micro-kernel: 6 rows of A read in place (byte offsets of A[row, p0] in
+     * {@code a}) times one packed B panel (1 vectors per k step): 6 accumulators over {@code kc} k steps;
+     * writes the raw sums to {@code tile} (row stride NR).
+     */
+    static void kernel6x1(MemorySegment a, long a0, long a1, long a2, long a3, long a4, long a5, float[] bp, int bBase, int kc, float[] tile) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c00 = zero;
+        FloatVector c10 = zero;
+        FloatVector c20 = zero;
+        FloatVector c30 = zero;
+        FloatVector c40 = zero;
+        FloatVector c50 = zero;
+        for (int p = 0; p < kc; p++) {
+            int bi = bBase + p * L;
+            long po = (long) p * Float.BYTES;
+            FloatVector b0 = FloatVector.fromArray(S, bp, bi);
+            FloatVector x0 = FloatVector.broadcast(S, a.get(F32, a0 + po));
+            c00 = x0.fma(b0, c00);
+            FloatVector x1 = FloatVector.broadcast(S, a.get(F32, a1 + po));
+            c10 = x1.fma(b0, c10);
+            FloatVector x2 = FloatVector.broadcast(S, a.get(F32, a2 + po));
+            c20 = x2.fma(b0, c20);
+            FloatVector x3 = FloatVector.broadcast(S, a.get(F32, a3 + po));
+            c30 = x3.fma(b0, c30);
+            FloatVector x4 = FloatVector.broadcast(S, a.get(F32, a4 + po));
+            c40 = x4.fma(b0, c40);
+            FloatVector x5 = FloatVector.broadcast(S, a.get(F32, a5 + po));
+            c50 = x5.fma(b0, c50);
+        }
+        c00.intoArray(tile, 0);
+        c10.intoArray(tile, 1 * NR);
+        c20.intoArray(tile, 2 * NR);
+        c30.intoArray(tile, 3 * NR);
+        c40.intoArray(tile, 4 * NR);
+        c50.intoArray(tile, 5 * NR);
     }
 
     /**
@@ -393,7 +655,7 @@ final class GemmKernels {
 
     /**
      * Small-m kernel, B transposed ([n×k]) and not packed: dot products of 4 row(s) of A with 4 rows of B along k
-     * (element indices of each row's first float), vectors along k, masked k tail; C[r][j] to tile[tIdx + r·NR + j].
+     * (element indices of each row's first float), vectors along k, scalar k tail; C[r][j] to tile[tIdx + r·NR + j].
      */
     static void dotNT4x4(MemorySegment a, long a0, long a1, long a2, long a3, MemorySegment b, long b0, long b1, long b2, long b3, int k, float[] tile, int tIdx) {
         FloatVector zero = FloatVector.zero(S);
@@ -430,55 +692,58 @@ final class GemmKernels {
             c32 = x3.fma(y2, c32);
             c33 = x3.fma(y3, c33);
         }
-        if (p < k) {
-            VectorMask<Float> mask = S.indexInRange(p, k);
+        float s00 = 0f, s01 = 0f, s02 = 0f, s03 = 0f;
+        float s10 = 0f, s11 = 0f, s12 = 0f, s13 = 0f;
+        float s20 = 0f, s21 = 0f, s22 = 0f, s23 = 0f;
+        float s30 = 0f, s31 = 0f, s32 = 0f, s33 = 0f;
+        for (; p < k; p++) { // k tail, scalar (masked loads are not reliably allocation-free)
             long po = (long) p * Float.BYTES;
-            FloatVector y0 = FloatVector.fromMemorySegment(S, b, b0 * Float.BYTES + po, LE, mask);
-            FloatVector y1 = FloatVector.fromMemorySegment(S, b, b1 * Float.BYTES + po, LE, mask);
-            FloatVector y2 = FloatVector.fromMemorySegment(S, b, b2 * Float.BYTES + po, LE, mask);
-            FloatVector y3 = FloatVector.fromMemorySegment(S, b, b3 * Float.BYTES + po, LE, mask);
-            FloatVector x0 = FloatVector.fromMemorySegment(S, a, a0 * Float.BYTES + po, LE, mask);
-            c00 = x0.fma(y0, c00);
-            c01 = x0.fma(y1, c01);
-            c02 = x0.fma(y2, c02);
-            c03 = x0.fma(y3, c03);
-            FloatVector x1 = FloatVector.fromMemorySegment(S, a, a1 * Float.BYTES + po, LE, mask);
-            c10 = x1.fma(y0, c10);
-            c11 = x1.fma(y1, c11);
-            c12 = x1.fma(y2, c12);
-            c13 = x1.fma(y3, c13);
-            FloatVector x2 = FloatVector.fromMemorySegment(S, a, a2 * Float.BYTES + po, LE, mask);
-            c20 = x2.fma(y0, c20);
-            c21 = x2.fma(y1, c21);
-            c22 = x2.fma(y2, c22);
-            c23 = x2.fma(y3, c23);
-            FloatVector x3 = FloatVector.fromMemorySegment(S, a, a3 * Float.BYTES + po, LE, mask);
-            c30 = x3.fma(y0, c30);
-            c31 = x3.fma(y1, c31);
-            c32 = x3.fma(y2, c32);
-            c33 = x3.fma(y3, c33);
+            float y0 = b.get(F32, b0 * Float.BYTES + po);
+            float y1 = b.get(F32, b1 * Float.BYTES + po);
+            float y2 = b.get(F32, b2 * Float.BYTES + po);
+            float y3 = b.get(F32, b3 * Float.BYTES + po);
+            float x0 = a.get(F32, a0 * Float.BYTES + po);
+            s00 += x0 * y0;
+            s01 += x0 * y1;
+            s02 += x0 * y2;
+            s03 += x0 * y3;
+            float x1 = a.get(F32, a1 * Float.BYTES + po);
+            s10 += x1 * y0;
+            s11 += x1 * y1;
+            s12 += x1 * y2;
+            s13 += x1 * y3;
+            float x2 = a.get(F32, a2 * Float.BYTES + po);
+            s20 += x2 * y0;
+            s21 += x2 * y1;
+            s22 += x2 * y2;
+            s23 += x2 * y3;
+            float x3 = a.get(F32, a3 * Float.BYTES + po);
+            s30 += x3 * y0;
+            s31 += x3 * y1;
+            s32 += x3 * y2;
+            s33 += x3 * y3;
         }
-        tile[tIdx + 0] = c00.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 1] = c01.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 2] = c02.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 3] = c03.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 1 * NR + 0] = c10.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 1 * NR + 1] = c11.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 1 * NR + 2] = c12.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 1 * NR + 3] = c13.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 2 * NR + 0] = c20.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 2 * NR + 1] = c21.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 2 * NR + 2] = c22.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 2 * NR + 3] = c23.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 3 * NR + 0] = c30.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 3 * NR + 1] = c31.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 3 * NR + 2] = c32.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 3 * NR + 3] = c33.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 0] = c00.reduceLanes(VectorOperators.ADD) + s00;
+        tile[tIdx + 1] = c01.reduceLanes(VectorOperators.ADD) + s01;
+        tile[tIdx + 2] = c02.reduceLanes(VectorOperators.ADD) + s02;
+        tile[tIdx + 3] = c03.reduceLanes(VectorOperators.ADD) + s03;
+        tile[tIdx + 1 * NR + 0] = c10.reduceLanes(VectorOperators.ADD) + s10;
+        tile[tIdx + 1 * NR + 1] = c11.reduceLanes(VectorOperators.ADD) + s11;
+        tile[tIdx + 1 * NR + 2] = c12.reduceLanes(VectorOperators.ADD) + s12;
+        tile[tIdx + 1 * NR + 3] = c13.reduceLanes(VectorOperators.ADD) + s13;
+        tile[tIdx + 2 * NR + 0] = c20.reduceLanes(VectorOperators.ADD) + s20;
+        tile[tIdx + 2 * NR + 1] = c21.reduceLanes(VectorOperators.ADD) + s21;
+        tile[tIdx + 2 * NR + 2] = c22.reduceLanes(VectorOperators.ADD) + s22;
+        tile[tIdx + 2 * NR + 3] = c23.reduceLanes(VectorOperators.ADD) + s23;
+        tile[tIdx + 3 * NR + 0] = c30.reduceLanes(VectorOperators.ADD) + s30;
+        tile[tIdx + 3 * NR + 1] = c31.reduceLanes(VectorOperators.ADD) + s31;
+        tile[tIdx + 3 * NR + 2] = c32.reduceLanes(VectorOperators.ADD) + s32;
+        tile[tIdx + 3 * NR + 3] = c33.reduceLanes(VectorOperators.ADD) + s33;
     }
 
     /**
      * Small-m kernel, B transposed ([n×k]) and not packed: dot products of 1 row(s) of A with 4 rows of B along k
-     * (element indices of each row's first float), vectors along k, masked k tail; C[r][j] to tile[tIdx + r·NR + j].
+     * (element indices of each row's first float), vectors along k, scalar k tail; C[r][j] to tile[tIdx + r·NR + j].
      */
     static void dotNT1x4(MemorySegment a, long a0, MemorySegment b, long b0, long b1, long b2, long b3, int k, float[] tile, int tIdx) {
         FloatVector zero = FloatVector.zero(S);
@@ -497,22 +762,22 @@ final class GemmKernels {
             c02 = x0.fma(y2, c02);
             c03 = x0.fma(y3, c03);
         }
-        if (p < k) {
-            VectorMask<Float> mask = S.indexInRange(p, k);
+        float s00 = 0f, s01 = 0f, s02 = 0f, s03 = 0f;
+        for (; p < k; p++) { // k tail, scalar (masked loads are not reliably allocation-free)
             long po = (long) p * Float.BYTES;
-            FloatVector y0 = FloatVector.fromMemorySegment(S, b, b0 * Float.BYTES + po, LE, mask);
-            FloatVector y1 = FloatVector.fromMemorySegment(S, b, b1 * Float.BYTES + po, LE, mask);
-            FloatVector y2 = FloatVector.fromMemorySegment(S, b, b2 * Float.BYTES + po, LE, mask);
-            FloatVector y3 = FloatVector.fromMemorySegment(S, b, b3 * Float.BYTES + po, LE, mask);
-            FloatVector x0 = FloatVector.fromMemorySegment(S, a, a0 * Float.BYTES + po, LE, mask);
-            c00 = x0.fma(y0, c00);
-            c01 = x0.fma(y1, c01);
-            c02 = x0.fma(y2, c02);
-            c03 = x0.fma(y3, c03);
+            float y0 = b.get(F32, b0 * Float.BYTES + po);
+            float y1 = b.get(F32, b1 * Float.BYTES + po);
+            float y2 = b.get(F32, b2 * Float.BYTES + po);
+            float y3 = b.get(F32, b3 * Float.BYTES + po);
+            float x0 = a.get(F32, a0 * Float.BYTES + po);
+            s00 += x0 * y0;
+            s01 += x0 * y1;
+            s02 += x0 * y2;
+            s03 += x0 * y3;
         }
-        tile[tIdx + 0] = c00.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 1] = c01.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 2] = c02.reduceLanes(VectorOperators.ADD);
-        tile[tIdx + 3] = c03.reduceLanes(VectorOperators.ADD);
+        tile[tIdx + 0] = c00.reduceLanes(VectorOperators.ADD) + s00;
+        tile[tIdx + 1] = c01.reduceLanes(VectorOperators.ADD) + s01;
+        tile[tIdx + 2] = c02.reduceLanes(VectorOperators.ADD) + s02;
+        tile[tIdx + 3] = c03.reduceLanes(VectorOperators.ADD) + s03;
     }
 }

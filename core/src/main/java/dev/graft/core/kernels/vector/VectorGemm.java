@@ -11,32 +11,38 @@ import java.lang.foreign.MemorySegment;
 /**
  * The Vector API GEMM behind {@link dev.graft.core.kernels.Kernels#gemm}: {@code C = act(A·op(B) + bias) (+C)}.
  *
- * <p><b>Large m</b> (the usual case: tokens × hidden): a Goto/BLIS-style blocked kernel. For each block of
- * {@link #KC} k-steps, B is packed once into contiguous panels of {@link GemmKernels#NR} columns (in parallel,
- * into the calling thread's buffer); then every task packs an {@code mc}-row block of A into
- * {@link GemmKernels#MR}-row micro-panels and runs the register-blocked MR×NR micro-kernel over its panels,
- * finishing each tile with the fused epilogue (bias, activation, accumulate). The tasks — blocks of C — are
- * spread over the {@link ComputePool} by its atomic counter.
+ * <p><b>Packed path</b> (large m, or B in PyTorch layout beyond m = {@value #SMALL_M_NT}): Goto/BLIS-style.
+ * For each block of up to {@value #KC} k-steps and {@value #B_PACK_FLOATS} floats of B, B is packed once into
+ * contiguous panels of {@link GemmKernels#NR} columns (a copy for [K×N], a 16×16-block transpose for [N×K]), in
+ * parallel, into the calling thread's buffer. Then the tasks — blocks of ~{@value #MC} rows × a range of panels —
+ * run the register-blocked 6×4-vector micro-kernel, which broadcasts A straight from its segment (A is not
+ * packed), and finish each 6×NR tile with the fused epilogue (bias, activation, accumulate).
  *
- * <p><b>Small m</b> (batch-1 inference, pooled heads): packing B would cost more than the product, so B is read
- * in place: row-major B by a 4-row × NR kernel that streams B's rows, transposed B by 4×4 dot-product kernels
- * along k.
+ * <p><b>In-place path</b> (m ≤ {@value #SMALL_M_NN} with B as [K×N]; m ≤ {@value #SMALL_M_NT} with B as [N×K]):
+ * packing B would cost as much as the product, so B is read where it lies: [K×N] by a 4-row × NR kernel streaming
+ * B's rows, [N×K] by 4×4 dot-product kernels along k. Batch-1 inference and pooled heads take this path.
  *
- * <p>Scratch buffers are per thread (see {@link GemmScratch}), so the instance is safe to call from many threads
- * at once; a call made while the pool is busy, or from inside a pool task, runs single-threaded inline.
- * Steady-state calls allocate nothing.
+ * <p>Work is spread over the {@link ComputePool} by its atomic counter once a product exceeds
+ * {@value #PARALLEL_MIN_FLOPS} flops. Scratch buffers are per thread ({@link GemmScratch}), so one instance is safe
+ * to call from many threads at once; a call made while the pool is busy, or from inside a pool task, runs
+ * single-threaded inline. Steady-state calls allocate nothing.
  *
  * <p>Segments of a confined {@link java.lang.foreign.Arena} can only be read by their owner, so a call with one
- * runs on the calling thread alone. Heap segments must be backed by {@code byte[]} (a limit of the Vector API); other heap segments, and k = 0,
- * go to {@link ScalarGemm}.
+ * runs on the calling thread alone. Heap segments must be backed by {@code byte[]} (a limit of the Vector API);
+ * other heap segments, and k = 0, go to {@link ScalarGemm}.
  */
 public final class VectorGemm {
-    /** k-steps per packed block (a packed B panel of KC×NR floats is 96 KiB: it stays in L2). */
-    static final int KC = 384;
-    /** Target rows per block of C (a packed A block of MC×KC floats is 144 KiB). */
+    /**
+     * Most k-steps per block. Large on purpose: every extra k block re-reads and re-writes C, and on Zen 4 those
+     * cache misses cost more than streaming a long B panel (KC×NR floats, up to 512 KiB) from L2.
+     */
+    static final int KC = 2048;
+    /** Target rows per block of C. */
     static final int MC = 96;
+    /** Most floats of packed B held at once (4 MiB per calling thread); wider B is done in column blocks. */
+    static final int B_PACK_FLOATS = 1 << 20;
     /** Largest m for which row-major B is read in place rather than packed. */
-    static final int SMALL_M_NN = 8;
+    static final int SMALL_M_NN = 128;
     /** Largest m for which transposed B is read in place (dot products) rather than packed. */
     static final int SMALL_M_NT = 16;
     /** Below this many flops a GEMM runs on the calling thread alone. */
@@ -96,30 +102,35 @@ public final class VectorGemm {
         // One k block when an activation must see the whole sum before C is added; else blocks of ~KC.
         int kcMax = job.accumulate && job.act != Activation.NONE ? k : KC;
         int kc = ceilDiv(k, ceilDiv(k, kcMax));
-        int nPanels = ceilDiv(n, NR);
+        // Column blocks bound the packed B buffer to B_PACK_FLOATS.
+        int ncMax = Math.max(NR, B_PACK_FLOATS / kc / NR * NR);
         int mBlocks = ceilDiv(m, MC);
         int mc = ceilDiv(ceilDiv(m, mBlocks), MR) * MR;
         mBlocks = ceilDiv(m, mc);
-        int nBlocks = 1;
-        if (parallel) { // enough blocks for the atomic counter to balance the threads
-            nBlocks = Math.min(nPanels, Math.max(1, ceilDiv(4 * pool.threads(), mBlocks)));
-        }
-        int ppb = ceilDiv(nPanels, nBlocks);
-        nBlocks = ceilDiv(nPanels, ppb);
         job.kcStride = kc;
-        job.nPanels = nPanels;
         job.mc = mc;
-        job.nBlocks = nBlocks;
-        job.panelsPerBlock = ppb;
-        job.bp = scratch.packedB(kc * nPanels * NR);
-        for (int pc = 0; pc < k; pc += kc) {
-            job.pc = pc;
-            job.kcCur = Math.min(kc, k - pc);
-            job.flags = blockFlags(job, pc == 0, pc + job.kcCur >= k);
-            job.phase = GemmJob.PACK_B;
-            run(job, nPanels, parallel);
-            job.phase = GemmJob.PACKED;
-            run(job, mBlocks * nBlocks, parallel);
+        job.bp = scratch.packedB(kc * ceilDiv(Math.min(n, ncMax), NR) * NR);
+        for (int jc = 0; jc < n; jc += ncMax) {
+            int nPanels = ceilDiv(Math.min(ncMax, n - jc), NR);
+            int nBlocks = 1;
+            if (parallel) { // enough blocks for the atomic counter to balance the threads
+                nBlocks = Math.min(nPanels, Math.max(1, ceilDiv(4 * pool.threads(), mBlocks)));
+            }
+            int ppb = ceilDiv(nPanels, nBlocks);
+            job.colBase = jc;
+            job.colEnd = Math.min(n, jc + ncMax);
+            job.nPanels = nPanels;
+            job.panelsPerBlock = ppb;
+            job.nBlocks = ceilDiv(nPanels, ppb);
+            for (int pc = 0; pc < k; pc += kc) {
+                job.pc = pc;
+                job.kcCur = Math.min(kc, k - pc);
+                job.flags = blockFlags(job, pc == 0, pc + job.kcCur >= k);
+                job.phase = GemmJob.PACK_B;
+                run(job, nPanels, parallel);
+                job.phase = GemmJob.PACKED;
+                run(job, mBlocks * job.nBlocks, parallel);
+            }
         }
     }
 
