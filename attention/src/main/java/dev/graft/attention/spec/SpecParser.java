@@ -166,7 +166,7 @@ final class SpecParser {
                 pos++;
                 return args;
             }
-            throw error(pos, atEnd() ? "unclosed '(' opened at position " + open : "expected ',' or ')'");
+            throw error(pos, atEnd() ? "unclosed '(' opened at position " + open : "expected ',' or ')', found '" + text.charAt(pos) + "'");
         }
     }
 

@@ -32,7 +32,11 @@ public final class Sweep {
     private final AtomicLong bytes;
     final Block block = new Block();
 
+    /** Score tiles of fewer query rows are computed as this many (see {@link #scores}). */
+    static final int MIN_GEMM_ROWS = 17;
+
     private MemorySegment scores = MemorySegment.NULL;
+    private MemorySegment paddedQ = MemorySegment.NULL;
     private MemorySegment rowMax = MemorySegment.NULL;
     private MemorySegment rowSum = MemorySegment.NULL;
     private MemorySegment gatherA = MemorySegment.NULL;
@@ -67,8 +71,19 @@ public final class Sweep {
     /** S[r, c] = q_r · k_c for the sweep's rows against {@code cols} keys (row strides ldq, ldk). */
     public void scores(int cols, MemorySegment q, long qOff, int ldq, MemorySegment k, long kOff, int ldk) {
         this.cols = cols;
-        scores = ensure(scores, (long) rows * Math.max(cols, 1), Float.BYTES);
-        kernels.gemm(rows, cols, d, q, qOff, ldq, k, kOff, ldk, true, null, 0, Activation.NONE, false, scores, 0, cols);
+        if (rows >= MIN_GEMM_ROWS) {
+            scores = ensure(scores, (long) rows * Math.max(cols, 1), Float.BYTES);
+            kernels.gemm(rows, cols, d, q, qOff, ldq, k, kOff, ldk, true, null, 0, Activation.NONE, false, scores, 0, cols);
+            return;
+        }
+        // Few rows: copy them into a tile of MIN_GEMM_ROWS rows (the rest unused) so that GEMM takes its packed path;
+        // its small-m transposed-B path allocates (boxed vectors) on some shapes, which a hot loop must not.
+        paddedQ = ensure(paddedQ, (long) MIN_GEMM_ROWS * d, Float.BYTES);
+        for (int r = 0; r < rows; r++) {
+            MemorySegment.copy(q, (qOff + (long) r * ldq) * Float.BYTES, paddedQ, (long) r * d * Float.BYTES, (long) d * Float.BYTES);
+        }
+        scores = ensure(scores, (long) MIN_GEMM_ROWS * Math.max(cols, 1), Float.BYTES);
+        kernels.gemm(MIN_GEMM_ROWS, cols, d, paddedQ, 0, d, k, kOff, ldk, true, null, 0, Activation.NONE, false, scores, 0, cols);
     }
 
     /** Excludes the scores outside a diagonal band; see {@link Kernels#maskBand}. */

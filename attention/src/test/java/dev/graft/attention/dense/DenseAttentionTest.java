@@ -31,7 +31,9 @@ class DenseAttentionTest {
             for (int[] s : shapes) {
                 for (Mask m : Mask.values()) {
                     for (int[] t : tiles) {
-                        b.add(Arguments.of(k, s[0], s[1], s[2], s[3], m, t[0], t[1]));
+                        if (k.equals("vector") || t[0] != 16) { // every tiling on one kernel set; two on the others
+                            b.add(Arguments.of(k, s[0], s[1], s[2], s[3], m, t[0], t[1]));
+                        }
                     }
                 }
             }
