@@ -29,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * tokens, and BigBird-style block-sparse attention (blocks of 64: 3 window, 2 global, 3 random).
  *
  * <p>One call of dense attention at T = 16384 takes tens of seconds, so iterations are time-bounded (1 s): a slow
- * call makes an iteration of one call. Run (about 10 minutes on two busy cores):
+ * call makes an iteration of one call. Run (8.5 minutes on two busy cores):
  * <pre>
  * mvn -q -Pbench -pl jmh -am package -DskipTests
  * java -jar jmh/target/benchmarks.jar AttentionBenchmark -rf csv -rff jmh/target/attention.csv
@@ -38,8 +38,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2, time = 1)
-@Measurement(iterations = 3, time = 1)
+@Warmup(iterations = 4, time = 1)
+@Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--add-opens=java.base/java.nio=ALL-UNNAMED",
         "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Xmx2g"})
 public class AttentionBenchmark {

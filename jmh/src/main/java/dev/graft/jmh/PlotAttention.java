@@ -198,6 +198,14 @@ public final class PlotAttention {
             i++;
         }
 
+        // legend entry for the guides
+        int ly = TOP + 22 + 24 * i;
+        g.setColor(Color.GRAY);
+        g.setStroke(new BasicStroke(1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {3f, 4f}, 0f));
+        g.drawLine(LEFT + 18, ly - 7, LEFT + 44, ly - 7);
+        g.setColor(Color.BLACK);
+        g.drawString("guides: ∝ T² (from dense's first point), ∝ T (from the last pattern's)", LEFT + 52, ly - 2);
+
         g.setColor(Color.BLACK);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 17));
         String title = "Attention time per call vs sequence length (1 thread, 12 heads × 32 dims, batch 1)";
@@ -223,7 +231,7 @@ public final class PlotAttention {
         }
         g.setColor(Color.GRAY);
         g.drawLine(ax.x(lx0), ax.y(ly0), ax.x(lx1), ax.y(ly1));
-        g.drawString(label, ax.x(lx1) - 40, ax.y(ly1) + (power == 2 ? 18 : -8));
+        g.drawString(label, ax.x(lx1) - g.getFontMetrics().stringWidth(label) - 4, ax.y(ly1) + 16); // below the line's end
     }
 
     private static String decade(int e) {

@@ -51,7 +51,7 @@ public final class WindowAttention extends TiledAttention {
         }
         this.width = width;
         this.dilation = dilation;
-        this.span = Math.multiplyExact(width / 2, dilation);
+        this.span = (int) Math.min(Integer.MAX_VALUE, (long) (width / 2) * dilation); // reach beyond any T saturates
         this.globals = Arrays.stream(globalTokens).distinct().sorted().toArray();
         if (globals.length > 0 && globals[0] < 0) {
             throw new IllegalArgumentException("global token positions must be >= 0, was " + globals[0]);
