@@ -476,35 +476,42 @@ public final class VectorKernels implements Kernels {
         }
     }
 
+    // The keepTopK helpers compute order keys inline rather than through a helper taking a vector: a helper that
+    // C2 does not inline makes it box the vector (and allocate) on every call.
+
     /** x ← -∞ where the i32 mask is 0, over one row; byte offsets. */
     private static void excludeMasked(int cols, MemorySegment x, long xb, MemorySegment mask, long mb) {
-        for (int j = 0; j < cols; j += L) {
+        FloatVector ninf = FloatVector.broadcast(F, NEG_INF);
+        int j = 0;
+        for (int bound = cols - L; j <= bound; j += L) {
+            long o = (long) j * Float.BYTES;
+            VectorMask<Float> drop = IntVector.fromMemorySegment(I, mask, mb + o, LE).compare(VectorOperators.EQ, 0).cast(F);
+            FloatVector.fromMemorySegment(F, x, xb + o, LE).blend(ninf, drop).intoMemorySegment(x, xb + o, LE);
+        }
+        if (j < cols) {
             long o = (long) j * Float.BYTES;
             VectorMask<Float> in = F.indexInRange(j, cols);
             VectorMask<Float> drop = IntVector.fromMemorySegment(I, mask, mb + o, LE, in.cast(I))
                     .compare(VectorOperators.EQ, 0).cast(F).and(in);
-            FloatVector.fromMemorySegment(F, x, xb + o, LE, in).blend(NEG_INF, drop).intoMemorySegment(x, xb + o, LE, in);
+            FloatVector.fromMemorySegment(F, x, xb + o, LE, in).blend(ninf, drop).intoMemorySegment(x, xb + o, LE, in);
         }
     }
 
-    /** The order keys ({@code ScalarKernels.orderKey}) of a vector of float bits. */
-    private static IntVector orderKeys(IntVector bits) {
-        return bits.lanewise(VectorOperators.XOR, bits.lanewise(VectorOperators.ASHR, 31).lanewise(VectorOperators.AND, 0x7FFF_FFFF));
-    }
-
-    /** The smallest (high half) and largest (low half) order key of one row. */
+    /** The smallest (high half) and largest (low half) order key ({@code ScalarKernels.orderKey}) of one row. */
     private static long keyRange(int cols, MemorySegment x, long xb) {
         IntVector mn = IntVector.broadcast(I, Integer.MAX_VALUE);
         IntVector mx = IntVector.broadcast(I, Integer.MIN_VALUE);
         int j = 0;
         for (int bound = cols - L; j <= bound; j += L) {
-            IntVector key = orderKeys(IntVector.fromMemorySegment(I, x, xb + (long) j * Float.BYTES, LE));
+            IntVector bits = IntVector.fromMemorySegment(I, x, xb + (long) j * Float.BYTES, LE);
+            IntVector key = bits.lanewise(VectorOperators.XOR, bits.lanewise(VectorOperators.ASHR, 31).lanewise(VectorOperators.AND, 0x7FFF_FFFF));
             mn = mn.min(key);
             mx = mx.max(key);
         }
         if (j < cols) {
             VectorMask<Integer> tail = I.indexInRange(j, cols);
-            IntVector key = orderKeys(IntVector.fromMemorySegment(I, x, xb + (long) j * Float.BYTES, LE, tail));
+            IntVector bits = IntVector.fromMemorySegment(I, x, xb + (long) j * Float.BYTES, LE, tail);
+            IntVector key = bits.lanewise(VectorOperators.XOR, bits.lanewise(VectorOperators.ASHR, 31).lanewise(VectorOperators.AND, 0x7FFF_FFFF));
             mn = mn.lanewise(VectorOperators.MIN, key, tail);
             mx = mx.lanewise(VectorOperators.MAX, key, tail);
         }
@@ -516,25 +523,35 @@ public final class VectorKernels implements Kernels {
         int count = 0;
         int j = 0;
         for (int bound = cols - L; j <= bound; j += L) {
-            count += orderKeys(IntVector.fromMemorySegment(I, x, xb + (long) j * Float.BYTES, LE))
-                    .compare(VectorOperators.GE, t).trueCount();
+            IntVector bits = IntVector.fromMemorySegment(I, x, xb + (long) j * Float.BYTES, LE);
+            IntVector key = bits.lanewise(VectorOperators.XOR, bits.lanewise(VectorOperators.ASHR, 31).lanewise(VectorOperators.AND, 0x7FFF_FFFF));
+            count += key.compare(VectorOperators.GE, t).trueCount();
         }
         if (j < cols) {
             VectorMask<Integer> tail = I.indexInRange(j, cols);
-            count += orderKeys(IntVector.fromMemorySegment(I, x, xb + (long) j * Float.BYTES, LE, tail))
-                    .compare(VectorOperators.GE, t).and(tail).trueCount();
+            IntVector bits = IntVector.fromMemorySegment(I, x, xb + (long) j * Float.BYTES, LE, tail);
+            IntVector key = bits.lanewise(VectorOperators.XOR, bits.lanewise(VectorOperators.ASHR, 31).lanewise(VectorOperators.AND, 0x7FFF_FFFF));
+            count += key.compare(VectorOperators.GE, t).and(tail).trueCount();
         }
         return count;
     }
 
     /** x ← -∞ where the order key of x is below t, over one row. */
     private static void excludeBelow(int cols, MemorySegment x, long xb, int t) {
-        for (int j = 0; j < cols; j += L) {
+        IntVector ninf = IntVector.broadcast(I, Float.floatToRawIntBits(NEG_INF));
+        int j = 0;
+        for (int bound = cols - L; j <= bound; j += L) {
             long o = xb + (long) j * Float.BYTES;
-            VectorMask<Float> in = F.indexInRange(j, cols);
-            FloatVector v = FloatVector.fromMemorySegment(F, x, o, LE, in);
-            VectorMask<Float> drop = orderKeys(v.reinterpretAsInts()).compare(VectorOperators.LT, t).cast(F);
-            v.blend(NEG_INF, drop).intoMemorySegment(x, o, LE, in);
+            IntVector bits = IntVector.fromMemorySegment(I, x, o, LE);
+            IntVector key = bits.lanewise(VectorOperators.XOR, bits.lanewise(VectorOperators.ASHR, 31).lanewise(VectorOperators.AND, 0x7FFF_FFFF));
+            bits.blend(ninf, key.compare(VectorOperators.LT, t)).intoMemorySegment(x, o, LE);
+        }
+        if (j < cols) {
+            long o = xb + (long) j * Float.BYTES;
+            VectorMask<Integer> tail = I.indexInRange(j, cols);
+            IntVector bits = IntVector.fromMemorySegment(I, x, o, LE, tail);
+            IntVector key = bits.lanewise(VectorOperators.XOR, bits.lanewise(VectorOperators.ASHR, 31).lanewise(VectorOperators.AND, 0x7FFF_FFFF));
+            bits.blend(ninf, key.compare(VectorOperators.LT, t)).intoMemorySegment(x, o, LE, tail);
         }
     }
 
