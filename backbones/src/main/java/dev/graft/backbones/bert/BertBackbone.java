@@ -1,7 +1,7 @@
 package dev.graft.backbones.bert;
 
 import dev.graft.attention.AttentionKernel;
-import dev.graft.attention.dense.DenseAttention;
+import dev.graft.attention.spec.AttentionSpec;
 import dev.graft.backbones.tokenizer.BertTokenizer;
 import dev.graft.backbones.tokenizer.TokenizerSettings;
 import dev.graft.core.backbone.Pooling;
@@ -12,6 +12,7 @@ import dev.graft.core.tensor.TensorArena;
 import java.io.IOException;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -35,6 +36,7 @@ public final class BertBackbone implements AutoCloseable {
     private final boolean ownsKernels;
     private final BertEncoder encoder;
     private final int maxLength;
+    private final AttentionSpec attentionSpec;
 
     private BertBackbone(Builder b, Kernels kernels, boolean ownsKernels, BertTokenizer tokenizer) {
         this.checkpoint = b.checkpoint;
@@ -42,8 +44,9 @@ public final class BertBackbone implements AutoCloseable {
         this.ownsKernels = ownsKernels;
         this.tokenizer = tokenizer;
         this.maxLength = tokenizer.settings().maxLength();
+        this.attentionSpec = b.attention != null ? null : b.attentionSpec;
         List<AttentionKernel> attention = b.attention != null ? b.attention.apply(kernels)
-                : java.util.Collections.nCopies(checkpoint.config().numLayers(), new DenseAttention(kernels));
+                : b.attentionSpec.kernels(kernels, checkpoint.config().numLayers());
         this.encoder = new BertEncoder(checkpoint.weights(), kernels, attention);
     }
 
@@ -69,6 +72,15 @@ public final class BertBackbone implements AutoCloseable {
 
     public Kernels kernels() {
         return kernels;
+    }
+
+    /**
+     * The attention pattern of each layer, as given to {@link Builder#optAttention(AttentionSpec)} (dense everywhere
+     * by default); its {@code toString()} is the text provenance records. Empty when the layers' kernels were
+     * supplied directly ({@link Builder#optAttention(Function)}).
+     */
+    public Optional<AttentionSpec> attentionSpec() {
+        return Optional.ofNullable(attentionSpec);
     }
 
     /** Longest token sequence the tokenizer produces (longer inputs are truncated). */
@@ -135,7 +147,8 @@ public final class BertBackbone implements AutoCloseable {
     @Override
     public String toString() {
         return "BertBackbone(" + checkpoint.name() + ", kernels " + kernels.name() + " × " + kernels.threads()
-                + " threads, max " + maxLength + " tokens)";
+                + " threads, max " + maxLength + " tokens, attention " + attentionSpec().map(Object::toString)
+                .orElse(encoder.attention().stream().map(AttentionKernel::name).toList().toString()) + ")";
     }
 
     /** Builder: {@code setCheckpoint} is required; everything else has a default. */
@@ -146,6 +159,7 @@ public final class BertBackbone implements AutoCloseable {
         private int maxLength = -1;
         private boolean truncate = true;
         private Function<Kernels, List<AttentionKernel>> attention;
+        private AttentionSpec attentionSpec = AttentionSpec.dense();
 
         private Builder() {
         }
@@ -189,6 +203,17 @@ public final class BertBackbone implements AutoCloseable {
         /** Attention kernels per layer (bottom first), made from the backbone's kernels. Default: dense everywhere. */
         public Builder optAttention(Function<Kernels, List<AttentionKernel>> perLayer) {
             this.attention = Objects.requireNonNull(perLayer, "attention");
+            return this;
+        }
+
+        /**
+         * An attention pattern per layer range, e.g. {@code AttentionSpec.parse("0-2:window(8,global=cls),3-5:dense")}
+         * (see docs/ATTENTION.md). Default: dense everywhere. Replaces an earlier {@link #optAttention(Function)};
+         * {@link #build()} fails if a range lies outside the model's layers.
+         */
+        public Builder optAttention(AttentionSpec spec) {
+            this.attentionSpec = Objects.requireNonNull(spec, "attention spec");
+            this.attention = null;
             return this;
         }
 

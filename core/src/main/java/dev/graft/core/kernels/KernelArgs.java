@@ -59,6 +59,43 @@ public final class KernelArgs {
         }
     }
 
+    /** The checks of {@link Kernels#onlineSoftmax}. */
+    public static void onlineSoftmax(int rows, int cols, MemorySegment x, long xOff, int ldx, float scale,
+                                     MemorySegment keyMask, long maskOff,
+                                     MemorySegment rowMax, long maxOff, MemorySegment rowSum, long sumOff,
+                                     MemorySegment acc, long accOff, int ldAcc, int accCols) {
+        f32Rows("onlineSoftmax", "x", x, xOff, rows, cols, ldx, true);
+        if (keyMask != null) {
+            i32("onlineSoftmax", "keyMask", keyMask, maskOff, cols);
+        }
+        f32Out("onlineSoftmax", "rowMax", rowMax, maxOff, rows);
+        f32Out("onlineSoftmax", "rowSum", rowSum, sumOff, rows);
+        f32Rows("onlineSoftmax", "acc", acc, accOff, rows, accCols, ldAcc, true);
+        if (!(scale > 0)) {
+            throw new IllegalArgumentException("onlineSoftmax: scale must be > 0, was " + scale);
+        }
+    }
+
+    /** The checks of {@link Kernels#maskBand}. */
+    public static void maskBand(int rows, int cols, MemorySegment x, long xOff, int ld, int step) {
+        f32Rows("maskBand", "x", x, xOff, rows, cols, ld, true);
+        if (step < 1) {
+            throw new IllegalArgumentException("maskBand: step must be >= 1, was " + step);
+        }
+    }
+
+    /** The checks of {@link Kernels#keepTopK}. */
+    public static void keepTopK(int rows, int cols, MemorySegment x, long xOff, int ld, int k,
+                                MemorySegment keyMask, long maskOff) {
+        f32Rows("keepTopK", "x", x, xOff, rows, cols, ld, true);
+        if (keyMask != null) {
+            i32("keepTopK", "keyMask", keyMask, maskOff, cols);
+        }
+        if (k < 1) {
+            throw new IllegalArgumentException("keepTopK: k must be >= 1, was " + k);
+        }
+    }
+
     private static void elements(String kernel, String what, MemorySegment seg, long off, long count,
                                  int size, String type) {
         if (seg == null) {

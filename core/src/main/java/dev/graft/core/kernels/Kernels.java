@@ -81,6 +81,64 @@ public interface Kernels extends AutoCloseable {
     /** Scales each of {@code rows} rows of {@code cols} floats to unit L2 norm (a zero row stays zero). In place allowed. */
     void l2Normalize(int rows, int cols, MemorySegment x, long xOff, MemorySegment out, long outOff);
 
+    // ---------------------------------------------------------------------------- blocks of attention scores
+    // The four kernels below are what tiled (FlashAttention-style) and sparse attention are built from: scores of a
+    // query tile against a key block come from gemm; maskBand / keepTopK exclude elements (-∞) that a pattern
+    // does not visit; onlineSoftmax folds the block into running per-row statistics; divideRows ends the sweep.
+
+    /**
+     * One key block of an online ("streaming") softmax, the step that lets attention sweep over key blocks without
+     * ever holding a full row of scores (FlashAttention). Row r of the {@code rows × cols} tile x (row stride
+     * {@code ldx}) holds the raw scores of one query against {@code cols} keys; {@code rowMax[maxOff + r]} and
+     * {@code rowSum[sumOff + r]} carry the running maximum of {@code score·scale} and the running sum of
+     * exponentials over the blocks seen so far (start them at -∞ and 0), and row r of {@code acc}
+     * ({@code accCols} floats, row stride {@code ldAcc}) the running un-normalised weighted sum of values.
+     * For each row, with m the old and m' the new maximum:
+     * <ul>
+     *   <li>m' = max(m, max over kept j of x[r, j]·scale); column j is kept unless {@code keyMask[maskOff + j] == 0}
+     *       (when keyMask is non-null), and an element that is -∞ never raises the maximum;</li>
+     *   <li>x[r, j] ← exp(x[r, j]·scale − m') for kept j, exactly 0 for excluded j (and 0 where x was -∞);</li>
+     *   <li>rowSum[r] ← rowSum[r]·exp(m − m') + Σ_j x[r, j], and the acc row is multiplied by exp(m − m'), or set
+     *       to zeros when m was -∞ (so acc needs no initialisation: its contents before a row's first kept score
+     *       are discarded);</li>
+     *   <li>rowMax[r] ← m'.</li>
+     * </ul>
+     * A row with no kept score so far (m' = -∞) gets an all-zero x row and keeps rowMax -∞, rowSum 0 and its acc
+     * contents. The caller then adds {@code x · V} into acc (a {@link #gemm} with {@code accumulate}) and, after
+     * the last block, divides acc by rowSum ({@link #divideRows}). {@code scale} must be positive; x and acc must
+     * not overlap.
+     */
+    void onlineSoftmax(int rows, int cols, MemorySegment x, long xOff, int ldx, float scale,
+                       MemorySegment keyMask, long maskOff,
+                       MemorySegment rowMax, long maxOff, MemorySegment rowSum, long sumOff,
+                       MemorySegment acc, long accOff, int ldAcc, int accCols);
+
+    /**
+     * {@code out[r, j] = x[r, j] / divisors[dOff + r]} over {@code rows × cols} floats (row strides {@code ldx},
+     * {@code ldOut}); a row whose divisor is 0 becomes zeros. The last step of an online softmax. In place allowed
+     * (out is x with the same offset and stride).
+     */
+    void divideRows(int rows, int cols, MemorySegment x, long xOff, int ldx, MemorySegment divisors, long dOff,
+                    MemorySegment out, long outOff, int ldOut);
+
+    /**
+     * Sets to -∞, in place, the elements of a {@code rows × cols} tile (row stride {@code ld}) outside a diagonal
+     * band: element (r, c) keeps its value iff {@code o = c − r + offset} satisfies {@code lo ≤ o ≤ hi} and
+     * {@code o ≡ 0 (mod step)}. For a tile of attention scores whose row 0 is query position q0 and column 0 key
+     * position k0, {@code offset = k0 − q0} makes o the key's position minus the query's, so a sliding window of
+     * radius w is {@code lo = −w, hi = w, step = 1} (step δ &gt; 1 dilates it). {@code step >= 1}.
+     */
+    void maskBand(int rows, int cols, MemorySegment x, long xOff, int ld, long offset, long lo, long hi, int step);
+
+    /**
+     * Keeps the {@code k} largest elements of each of {@code rows} rows of {@code cols} floats (row stride
+     * {@code ld}), in place: every other element becomes -∞. Columns excluded by {@code keyMask}
+     * ({@code keyMask[maskOff + j] == 0}, when non-null) become -∞ first and are never candidates. Elements equal
+     * to the row's k-th largest are all kept (ties may keep more than k); a row with at most k candidates keeps
+     * them all. Order is that of {@link Float#compare} (−0 below +0; inputs must not be NaN). {@code k >= 1}.
+     */
+    void keepTopK(int rows, int cols, MemorySegment x, long xOff, int ld, int k, MemorySegment keyMask, long maskOff);
+
     /** Releases the thread pool, if this instance owns one. */
     @Override
     void close();

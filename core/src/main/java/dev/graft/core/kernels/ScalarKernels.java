@@ -181,6 +181,138 @@ public final class ScalarKernels implements Kernels {
         }
     }
 
+    // ------------------------------------------------------------------------ blocks of attention scores
+
+    @Override
+    public void onlineSoftmax(int rows, int cols, MemorySegment x, long xOff, int ldx, float scale,
+                              MemorySegment keyMask, long maskOff,
+                              MemorySegment rowMax, long maxOff, MemorySegment rowSum, long sumOff,
+                              MemorySegment acc, long accOff, int ldAcc, int accCols) {
+        KernelArgs.onlineSoftmax(rows, cols, x, xOff, ldx, scale, keyMask, maskOff, rowMax, maxOff, rowSum, sumOff,
+                acc, accOff, ldAcc, accCols);
+        for (int r = 0; r < rows; r++) {
+            long xr = xOff + (long) r * ldx;
+            long ar = accOff + (long) r * ldAcc;
+            float m = rowMax.getAtIndex(F32, maxOff + r);
+            double blockMax = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < cols; j++) {
+                if (keep(keyMask, maskOff, j)) {
+                    blockMax = Math.max(blockMax, (double) x.getAtIndex(F32, xr + j) * scale);
+                }
+            }
+            float mNew = (float) Math.max(m, blockMax);
+            if (mNew == Float.NEGATIVE_INFINITY) { // nothing kept yet: the row contributes nothing
+                for (int j = 0; j < cols; j++) {
+                    x.setAtIndex(F32, xr + j, 0f);
+                }
+                continue;
+            }
+            double sum = 0;
+            for (int j = 0; j < cols; j++) { // x ← exp(x·scale − m'), kept columns only (exp(−∞) = 0)
+                float e = keep(keyMask, maskOff, j) ? (float) Math.exp((double) x.getAtIndex(F32, xr + j) * scale - mNew) : 0f;
+                x.setAtIndex(F32, xr + j, e);
+                sum += e;
+            }
+            double l = rowSum.getAtIndex(F32, sumOff + r);
+            if (m == Float.NEGATIVE_INFINITY) { // the row's first kept scores: acc starts from zero
+                for (int j = 0; j < accCols; j++) {
+                    acc.setAtIndex(F32, ar + j, 0f);
+                }
+                l = sum;
+            } else if (m == mNew) {
+                l += sum;
+            } else { // a new maximum: rescale what was accumulated under the old one
+                double alpha = Math.exp((double) m - mNew);
+                for (int j = 0; j < accCols; j++) {
+                    acc.setAtIndex(F32, ar + j, (float) (acc.getAtIndex(F32, ar + j) * alpha));
+                }
+                l = l * alpha + sum;
+            }
+            rowSum.setAtIndex(F32, sumOff + r, (float) l);
+            rowMax.setAtIndex(F32, maxOff + r, mNew);
+        }
+    }
+
+    @Override
+    public void divideRows(int rows, int cols, MemorySegment x, long xOff, int ldx, MemorySegment divisors, long dOff,
+                           MemorySegment out, long outOff, int ldOut) {
+        KernelArgs.f32Rows("divideRows", "x", x, xOff, rows, cols, ldx, false);
+        KernelArgs.f32("divideRows", "divisors", divisors, dOff, rows);
+        KernelArgs.f32Rows("divideRows", "out", out, outOff, rows, cols, ldOut, true);
+        for (int r = 0; r < rows; r++) {
+            double d = divisors.getAtIndex(F32, dOff + r);
+            long xr = xOff + (long) r * ldx;
+            long or = outOff + (long) r * ldOut;
+            for (int j = 0; j < cols; j++) {
+                out.setAtIndex(F32, or + j, d == 0 ? 0f : (float) (x.getAtIndex(F32, xr + j) / d));
+            }
+        }
+    }
+
+    @Override
+    public void maskBand(int rows, int cols, MemorySegment x, long xOff, int ld, long offset, long lo, long hi, int step) {
+        KernelArgs.maskBand(rows, cols, x, xOff, ld, step);
+        for (int r = 0; r < rows; r++) {
+            long xr = xOff + (long) r * ld;
+            for (int c = 0; c < cols; c++) {
+                long o = c - r + offset;
+                if (o < lo || o > hi || Math.floorMod(o, step) != 0) {
+                    x.setAtIndex(F32, xr + c, Float.NEGATIVE_INFINITY);
+                }
+            }
+        }
+    }
+
+    @Override
+    public void keepTopK(int rows, int cols, MemorySegment x, long xOff, int ld, int k, MemorySegment keyMask, long maskOff) {
+        KernelArgs.keepTopK(rows, cols, x, xOff, ld, k, keyMask, maskOff);
+        for (int r = 0; r < rows; r++) {
+            long xr = xOff + (long) r * ld;
+            int lo = Integer.MAX_VALUE; // smallest and largest order key of the row
+            int hi = Integer.MIN_VALUE;
+            for (int j = 0; j < cols; j++) {
+                if (!keep(keyMask, maskOff, j)) {
+                    x.setAtIndex(F32, xr + j, Float.NEGATIVE_INFINITY);
+                }
+                int key = orderKey(x.getAtIndex(F32, xr + j));
+                lo = Math.min(lo, key);
+                hi = Math.max(hi, key);
+            }
+            if (cols <= k) {
+                continue;
+            }
+            // the k-th largest key: the largest t with at least k keys >= t (always true for the row's smallest key)
+            while (lo < hi) {
+                int mid = (int) (((long) lo + hi + 1) >> 1);
+                int atLeast = 0;
+                for (int j = 0; j < cols; j++) {
+                    if (orderKey(x.getAtIndex(F32, xr + j)) >= mid) {
+                        atLeast++;
+                    }
+                }
+                if (atLeast >= k) {
+                    lo = mid;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            for (int j = 0; j < cols; j++) {
+                if (orderKey(x.getAtIndex(F32, xr + j)) < lo) {
+                    x.setAtIndex(F32, xr + j, Float.NEGATIVE_INFINITY);
+                }
+            }
+        }
+    }
+
+    /**
+     * An int whose signed order is {@link Float#compare}'s order of non-NaN floats: the bits of a positive float
+     * already sort; a negative float's magnitude bits are flipped so that larger magnitudes sort lower.
+     */
+    public static int orderKey(float v) {
+        int bits = Float.floatToRawIntBits(v);
+        return bits ^ ((bits >> 31) & 0x7FFF_FFFF);
+    }
+
     private static boolean keep(MemorySegment mask, long maskOff, int j) {
         return mask == null || mask.getAtIndex(I32, maskOff + j) != 0;
     }

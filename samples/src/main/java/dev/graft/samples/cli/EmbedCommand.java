@@ -42,7 +42,7 @@ final class EmbedCommand implements GraftCli.FlagCommand {
     public String usage() {
         return """
                 usage: samples/graft embed [--model NAME|DIR] [--pooling mean|cls] [--normalize] [--max-length N]
-                                           [--threads N] --input FILE|- --output FILE.jsonl|FILE.arrow
+                                           [--threads N] [--attention SPEC] --input FILE|- --output FILE.jsonl|FILE.arrow
 
                 Embeds each line of the input (UTF-8, one text per line, in order) and writes
                   .jsonl   one {"embedding":[…]} object per input line

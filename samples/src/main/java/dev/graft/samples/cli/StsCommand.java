@@ -25,7 +25,7 @@ final class StsCommand implements Command {
     public String usage() {
         return """
                 usage: samples/graft sts [--model NAME|DIR] [--pooling mean|cls] [--prefix TEXT] [--max-length N]
-                                         [--threads N] [--split test|dev|train] [--datasets DIR]
+                                         [--threads N] [--attention SPEC] [--split test|dev|train] [--datasets DIR]
 
                 Embeds both sentences of every pair, takes their cosine similarity, and prints the Spearman
                 correlation with the gold scores; the last line is one JSON object.
@@ -55,13 +55,13 @@ final class StsCommand implements Command {
             long t0 = System.nanoTime();
             StsResult r = evaluator.evaluate(texts -> bert.embed(texts.stream().map(s -> prefix + s).toList(), bo.pooling(), false), 64);
             double s = (System.nanoTime() - t0) / 1e9;
-            out.printf(Locale.ROOT, "%s, %s pooling%s, max %d tokens: STS-B %s Spearman %.4f (Pearson %.4f) over %d pairs; "
+            out.printf(Locale.ROOT, "%s, %s pooling%s, max %d tokens, attention %s: STS-B %s Spearman %.4f (Pearson %.4f) over %d pairs; "
                             + "%d sentences in %.1f s (%.0f sentences/s)%n",
                     bo.model(), bo.pooling().name().toLowerCase(Locale.ROOT), prefix.isEmpty() ? "" : ", prefix '" + prefix + "'",
-                    bert.maxLength(), split.name().toLowerCase(Locale.ROOT), r.spearman(), r.pearson(), r.pairs(),
+                    bert.maxLength(), bo.attention(), split.name().toLowerCase(Locale.ROOT), r.spearman(), r.pearson(), r.pairs(),
                     r.sentences(), s, r.sentences() / s);
-            out.printf(Locale.ROOT, "{\"model\":\"%s\",\"split\":\"%s\",\"spearman\":%.5f,\"pearson\":%.5f,\"pairs\":%d,\"sentences_per_second\":%.1f}%n",
-                    bo.model().replace("\"", "\\\""), split.name().toLowerCase(Locale.ROOT), r.spearman(), r.pearson(), r.pairs(),
+            out.printf(Locale.ROOT, "{\"model\":\"%s\",\"attention\":\"%s\",\"split\":\"%s\",\"spearman\":%.5f,\"pearson\":%.5f,\"pairs\":%d,\"sentences_per_second\":%.1f}%n",
+                    bo.model().replace("\"", "\\\""), bo.attention(), split.name().toLowerCase(Locale.ROOT), r.spearman(), r.pearson(), r.pairs(),
                     r.sentences() / s);
         }
         return 0;

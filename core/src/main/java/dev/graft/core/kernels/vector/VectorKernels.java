@@ -42,6 +42,7 @@ public final class VectorKernels implements Kernels {
     private static final int L = F.length();
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
     private static final String NAME = "vector-" + F.vectorBitSize();
 
@@ -359,6 +360,204 @@ public final class VectorKernels implements Kernels {
     /** out ← 0 over n floats; byte offset. */
     private static void zero(int n, MemorySegment out, long ob) {
         FloatVector z = FloatVector.zero(F);
+        int j = 0;
+        for (int bound = n - L; j <= bound; j += L) {
+            z.intoMemorySegment(out, ob + (long) j * Float.BYTES, LE);
+        }
+        if (j < n) {
+            z.intoMemorySegment(out, ob + (long) j * Float.BYTES, LE, F.indexInRange(j, n));
+        }
+    }
+
+    // ------------------------------------------------------------------------ blocks of attention scores
+
+    @Override
+    public void onlineSoftmax(int rows, int cols, MemorySegment x, long xOff, int ldx, float scale,
+                              MemorySegment keyMask, long maskOff,
+                              MemorySegment rowMax, long maxOff, MemorySegment rowSum, long sumOff,
+                              MemorySegment acc, long accOff, int ldAcc, int accCols) {
+        KernelArgs.onlineSoftmax(rows, cols, x, xOff, ldx, scale, keyMask, maskOff, rowMax, maxOff, rowSum, sumOff,
+                acc, accOff, ldAcc, accCols);
+        if (cols == 0) {
+            return; // no scores: every running statistic stays as it is
+        }
+        long mb = maskOff * Integer.BYTES;
+        for (int r = 0; r < rows; r++) {
+            long xb = (xOff + (long) r * ldx) * Float.BYTES;
+            long ab = (accOff + (long) r * ldAcc) * Float.BYTES;
+            float m = rowMax.getAtIndex(F32, maxOff + r);
+            float blockMax = keyMask == null ? maxRow(cols, x, xb, scale) : maxRowMasked(cols, x, xb, scale, keyMask, mb);
+            float mNew = Math.max(m, blockMax);
+            if (mNew == NEG_INF) { // nothing kept yet
+                zero(cols, x, xb);
+                continue;
+            }
+            float sum = keyMask == null ? expRow(cols, x, xb, scale, mNew) : expRowMasked(cols, x, xb, scale, mNew, keyMask, mb);
+            float l = rowSum.getAtIndex(F32, sumOff + r);
+            if (m == NEG_INF) { // the row's first kept scores: acc starts from zero
+                zero(accCols, acc, ab);
+                l = sum;
+            } else if (m == mNew) {
+                l += sum;
+            } else { // a new maximum: rescale what was accumulated under the old one
+                float alpha = (float) Math.exp((double) m - mNew);
+                scaleRow(accCols, acc, ab, alpha, acc, ab);
+                l = l * alpha + sum;
+            }
+            rowSum.setAtIndex(F32, sumOff + r, l);
+            rowMax.setAtIndex(F32, maxOff + r, mNew);
+        }
+    }
+
+    @Override
+    public void divideRows(int rows, int cols, MemorySegment x, long xOff, int ldx, MemorySegment divisors, long dOff,
+                           MemorySegment out, long outOff, int ldOut) {
+        KernelArgs.f32Rows("divideRows", "x", x, xOff, rows, cols, ldx, false);
+        KernelArgs.f32("divideRows", "divisors", divisors, dOff, rows);
+        KernelArgs.f32Rows("divideRows", "out", out, outOff, rows, cols, ldOut, true);
+        for (int r = 0; r < rows; r++) {
+            float d = divisors.getAtIndex(F32, dOff + r);
+            long ob = (outOff + (long) r * ldOut) * Float.BYTES;
+            if (d == 0) {
+                zero(cols, out, ob);
+            } else {
+                scaleRow(cols, x, (xOff + (long) r * ldx) * Float.BYTES, (float) (1.0 / d), out, ob);
+            }
+        }
+    }
+
+    @Override
+    public void maskBand(int rows, int cols, MemorySegment x, long xOff, int ld, long offset, long lo, long hi, int step) {
+        KernelArgs.maskBand(rows, cols, x, xOff, ld, step);
+        for (int r = 0; r < rows; r++) {
+            long xr = xOff + (long) r * ld;
+            // columns c with lo <= c - r + offset <= hi, clamped to the row
+            int from = (int) Math.clamp(lo - offset + r, 0, cols);
+            int to = (int) Math.clamp(hi - offset + r + 1, from, cols);
+            fill(from, x, xr * Float.BYTES, NEG_INF);
+            fill(cols - to, x, (xr + to) * Float.BYTES, NEG_INF);
+            if (step > 1) { // dilation: inside the band, only every step-th offset stays
+                for (int c = from; c < to; c++) {
+                    if (Math.floorMod(c - r + offset, step) != 0) {
+                        x.setAtIndex(F32, xr + c, NEG_INF);
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void keepTopK(int rows, int cols, MemorySegment x, long xOff, int ld, int k, MemorySegment keyMask, long maskOff) {
+        KernelArgs.keepTopK(rows, cols, x, xOff, ld, k, keyMask, maskOff);
+        if (cols == 0) {
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            long xb = (xOff + (long) r * ld) * Float.BYTES;
+            if (keyMask != null) {
+                excludeMasked(cols, x, xb, keyMask, maskOff * Integer.BYTES);
+            }
+            if (cols <= k) {
+                continue;
+            }
+            long range = keyRange(cols, x, xb);
+            int lo = (int) (range >> 32);
+            int hi = (int) range;
+            // the k-th largest key: the largest t with at least k keys >= t (always true for the row's smallest key)
+            while (lo < hi) {
+                int mid = (int) (((long) lo + hi + 1) >> 1);
+                if (countAtLeast(cols, x, xb, mid) >= k) {
+                    lo = mid;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            excludeBelow(cols, x, xb, lo);
+        }
+    }
+
+    // The keepTopK helpers compute order keys inline rather than through a helper taking a vector: a helper that
+    // C2 does not inline makes it box the vector (and allocate) on every call.
+
+    /** x ← -∞ where the i32 mask is 0, over one row; byte offsets. */
+    private static void excludeMasked(int cols, MemorySegment x, long xb, MemorySegment mask, long mb) {
+        FloatVector ninf = FloatVector.broadcast(F, NEG_INF);
+        int j = 0;
+        for (int bound = cols - L; j <= bound; j += L) {
+            long o = (long) j * Float.BYTES;
+            VectorMask<Float> drop = IntVector.fromMemorySegment(I, mask, mb + o, LE).compare(VectorOperators.EQ, 0).cast(F);
+            FloatVector.fromMemorySegment(F, x, xb + o, LE).blend(ninf, drop).intoMemorySegment(x, xb + o, LE);
+        }
+        if (j < cols) {
+            long o = (long) j * Float.BYTES;
+            VectorMask<Float> in = F.indexInRange(j, cols);
+            VectorMask<Float> drop = IntVector.fromMemorySegment(I, mask, mb + o, LE, in.cast(I))
+                    .compare(VectorOperators.EQ, 0).cast(F).and(in);
+            FloatVector.fromMemorySegment(F, x, xb + o, LE, in).blend(ninf, drop).intoMemorySegment(x, xb + o, LE, in);
+        }
+    }
+
+    /** The smallest (high half) and largest (low half) order key ({@code ScalarKernels.orderKey}) of one row. */
+    private static long keyRange(int cols, MemorySegment x, long xb) {
+        IntVector mn = IntVector.broadcast(I, Integer.MAX_VALUE);
+        IntVector mx = IntVector.broadcast(I, Integer.MIN_VALUE);
+        int j = 0;
+        for (int bound = cols - L; j <= bound; j += L) {
+            IntVector bits = IntVector.fromMemorySegment(I, x, xb + (long) j * Float.BYTES, LE);
+            IntVector key = bits.lanewise(VectorOperators.XOR, bits.lanewise(VectorOperators.ASHR, 31).lanewise(VectorOperators.AND, 0x7FFF_FFFF));
+            mn = mn.min(key);
+            mx = mx.max(key);
+        }
+        if (j < cols) {
+            VectorMask<Integer> tail = I.indexInRange(j, cols);
+            IntVector bits = IntVector.fromMemorySegment(I, x, xb + (long) j * Float.BYTES, LE, tail);
+            IntVector key = bits.lanewise(VectorOperators.XOR, bits.lanewise(VectorOperators.ASHR, 31).lanewise(VectorOperators.AND, 0x7FFF_FFFF));
+            mn = mn.lanewise(VectorOperators.MIN, key, tail);
+            mx = mx.lanewise(VectorOperators.MAX, key, tail);
+        }
+        return ((long) mn.reduceLanes(VectorOperators.MIN) << 32) | (mx.reduceLanes(VectorOperators.MAX) & 0xFFFF_FFFFL);
+    }
+
+    /** How many elements of one row have an order key >= t. */
+    private static int countAtLeast(int cols, MemorySegment x, long xb, int t) {
+        int count = 0;
+        int j = 0;
+        for (int bound = cols - L; j <= bound; j += L) {
+            IntVector bits = IntVector.fromMemorySegment(I, x, xb + (long) j * Float.BYTES, LE);
+            IntVector key = bits.lanewise(VectorOperators.XOR, bits.lanewise(VectorOperators.ASHR, 31).lanewise(VectorOperators.AND, 0x7FFF_FFFF));
+            count += key.compare(VectorOperators.GE, t).trueCount();
+        }
+        if (j < cols) {
+            VectorMask<Integer> tail = I.indexInRange(j, cols);
+            IntVector bits = IntVector.fromMemorySegment(I, x, xb + (long) j * Float.BYTES, LE, tail);
+            IntVector key = bits.lanewise(VectorOperators.XOR, bits.lanewise(VectorOperators.ASHR, 31).lanewise(VectorOperators.AND, 0x7FFF_FFFF));
+            count += key.compare(VectorOperators.GE, t).and(tail).trueCount();
+        }
+        return count;
+    }
+
+    /** x ← -∞ where the order key of x is below t, over one row. */
+    private static void excludeBelow(int cols, MemorySegment x, long xb, int t) {
+        IntVector ninf = IntVector.broadcast(I, Float.floatToRawIntBits(NEG_INF));
+        int j = 0;
+        for (int bound = cols - L; j <= bound; j += L) {
+            long o = xb + (long) j * Float.BYTES;
+            IntVector bits = IntVector.fromMemorySegment(I, x, o, LE);
+            IntVector key = bits.lanewise(VectorOperators.XOR, bits.lanewise(VectorOperators.ASHR, 31).lanewise(VectorOperators.AND, 0x7FFF_FFFF));
+            bits.blend(ninf, key.compare(VectorOperators.LT, t)).intoMemorySegment(x, o, LE);
+        }
+        if (j < cols) {
+            long o = xb + (long) j * Float.BYTES;
+            VectorMask<Integer> tail = I.indexInRange(j, cols);
+            IntVector bits = IntVector.fromMemorySegment(I, x, o, LE, tail);
+            IntVector key = bits.lanewise(VectorOperators.XOR, bits.lanewise(VectorOperators.ASHR, 31).lanewise(VectorOperators.AND, 0x7FFF_FFFF));
+            bits.blend(ninf, key.compare(VectorOperators.LT, t)).intoMemorySegment(x, o, LE, tail);
+        }
+    }
+
+    /** out ← value over n floats; byte offset. */
+    private static void fill(int n, MemorySegment out, long ob, float value) {
+        FloatVector z = FloatVector.broadcast(F, value);
         int j = 0;
         for (int bound = n - L; j <= bound; j += L) {
             z.intoMemorySegment(out, ob + (long) j * Float.BYTES, LE);
