@@ -110,7 +110,9 @@ class GraftCliTest {
             for (int i = 0; i < 3; i++) {
                 float[] row = parse(lines.get(i));
                 for (int c = 0; c < 384; c++) {
-                    assertThat(all[i * 384 + c]).isEqualTo(row[c]);
+                    // two runs in one JVM: the first may run partly before C2 compiles the Vector API kernels, whose
+                    // exp then comes from a different implementation (last-bit differences)
+                    assertThat(all[i * 384 + c]).isCloseTo(row[c], org.assertj.core.api.Assertions.within(1e-6f));
                 }
             }
         }
