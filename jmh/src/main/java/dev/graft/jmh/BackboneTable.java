@@ -65,9 +65,8 @@ public final class BackboneTable {
             Score g = e.getValue().get("graft");
             Score o = e.getValue().get("ort");
             String ratio = g != null && o != null ? String.format(Locale.ROOT, "%.2f×", g.value() / o.value()) : "–";
-            out.append("| ").append(k[0].replace("x", " × ")).append(" | ").append(k[1]).append(" | ")
-                    .append(g == null ? "–" : g.text()).append(" | ").append(o == null ? "–" : o.text()).append(" | ")
-                    .append(ratio).append(" |\n");
+            out.append(String.join(" | ", "| " + k[0].replace("x", " × "), k[1], g == null ? "–" : g.text(),
+                    o == null ? "–" : o.text(), ratio)).append(" |\n");
         }
         return out.toString();
     }

@@ -71,30 +71,34 @@ public final class BertGemmShapes {
             System.out.printf("%-30s %5s %5s %5s %3s %10s %9s %10s %9s%n", "shape", "m", "n", "k", "Bᵀ",
                     "hot µs", "GFLOP/s", "cold µs", "GFLOP/s");
             for (Shape s : SHAPES) {
-                MemorySegment a = random(arena, (long) s.m * s.lda);
-                long bFloats = s.bt ? (long) s.n * s.ldb : (long) s.k * s.ldb;
-                // Weights: also cycle through enough copies of B (64 MiB) that each call reads it from memory,
-                // as a forward pass does (every weight matrix is used once per forward).
-                int copies = s.weight ? (int) Math.max(2, (COLD_BYTES / (bFloats * Float.BYTES))) : 1;
-                MemorySegment[] b = new MemorySegment[copies];
-                for (int i = 0; i < copies; i++) {
-                    b[i] = random(arena, bFloats);
+                try (TensorArena shapeArena = arena.child(s.name())) {
+                    System.out.println(measure(kernels, s, shapeArena, seconds));
                 }
-                MemorySegment bias = random(arena, s.n);
-                MemorySegment c = random(arena, (long) s.m * s.ldc);
-                MemorySegment[] hot = {b[0]};
-                run(kernels, s, a, hot, bias, c, seconds); // warm-up
-                double us = run(kernels, s, a, hot, bias, c, seconds);
-                String cold = "";
-                double coldUs = 0;
-                if (copies > 1) {
-                    coldUs = run(kernels, s, a, b, bias, c, seconds);
-                    cold = String.format("%10.2f %9.1f", coldUs, s.flops() / coldUs / 1e3);
-                }
-                System.out.printf("%-30s %5d %5d %5d %3s %10.2f %9.1f %s%n", s.name, s.m, s.n, s.k, s.bt ? "y" : "n",
-                        us, s.flops() / us / 1e3, cold);
             }
         }
+    }
+
+    /** One table row: hot (one B) and, for weights, cold (B cycled through {@link #COLD_BYTES}) timings. */
+    private static String measure(Kernels kernels, Shape s, TensorArena arena, double seconds) {
+        MemorySegment a = random(arena, (long) s.m() * s.lda());
+        long bFloats = s.bt() ? (long) s.n() * s.ldb() : (long) s.k() * s.ldb();
+        int copies = s.weight() ? (int) Math.max(2, COLD_BYTES / (bFloats * Float.BYTES)) : 1;
+        MemorySegment[] b = new MemorySegment[copies];
+        for (int i = 0; i < copies; i++) {
+            b[i] = random(arena, bFloats);
+        }
+        MemorySegment bias = random(arena, s.n());
+        MemorySegment c = random(arena, (long) s.m() * s.ldc());
+        MemorySegment[] hot = {b[0]};
+        run(kernels, s, a, hot, bias, c, seconds); // warm-up
+        double us = run(kernels, s, a, hot, bias, c, seconds);
+        String row = String.format("%-30s %5d %5d %5d %3s %10.2f %9.1f", s.name(), s.m(), s.n(), s.k(),
+                s.bt() ? "y" : "n", us, s.flops() / us / 1e3);
+        if (copies > 1) {
+            double coldUs = run(kernels, s, a, b, bias, c, seconds);
+            row += String.format(" %10.2f %9.1f", coldUs, s.flops() / coldUs / 1e3);
+        }
+        return row;
     }
 
     /** Mean µs per call over about {@code seconds}. */
