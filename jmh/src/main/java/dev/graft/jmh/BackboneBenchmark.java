@@ -48,9 +48,8 @@ import org.openjdk.jmh.infra.Blackhole;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 5, time = 5)
 @Measurement(iterations = 5, time = 5)
-@Fork(value = 1, jvmArgsAppend = {
-        "--add-modules=jdk.incubator.vector", "--add-opens=java.base/java.nio=ALL-UNNAMED",
-        "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow", "-Dai.djl.offline=true"})
+@Fork(value = 1, jvmArgsAppend = {JvmFlags.ADD_MODULES, JvmFlags.ADD_OPENS, JvmFlags.NATIVE_ACCESS,
+        JvmFlags.UNSAFE_MEMORY, "-Dai.djl.offline=true"})
 public class BackboneBenchmark {
     /** The model: the embedded all-MiniLM-L6-v2 (6 layers, hidden 384, 12 heads). */
     static final String MODEL = "all-minilm-l6-v2";
