@@ -146,6 +146,38 @@ final class TimingKernels implements Kernels {
     }
 
     @Override
+    public void onlineSoftmax(int rows, int cols, MemorySegment x, long xOff, int ldx, float scale,
+                              MemorySegment keyMask, long maskOff, MemorySegment rowMax, long maxOff,
+                              MemorySegment rowSum, long sumOff, MemorySegment acc, long accOff, int ldAcc, int accCols) {
+        long t0 = System.nanoTime();
+        delegate.onlineSoftmax(rows, cols, x, xOff, ldx, scale, keyMask, maskOff, rowMax, maxOff, rowSum, sumOff,
+                acc, accOff, ldAcc, accCols);
+        record(Stage.SOFTMAX, t0, 0);
+    }
+
+    @Override
+    public void divideRows(int rows, int cols, MemorySegment x, long xOff, int ldx, MemorySegment divisors, long dOff,
+                           MemorySegment out, long outOff, int ldOut) {
+        long t0 = System.nanoTime();
+        delegate.divideRows(rows, cols, x, xOff, ldx, divisors, dOff, out, outOff, ldOut);
+        record(Stage.SOFTMAX, t0, 0);
+    }
+
+    @Override
+    public void maskBand(int rows, int cols, MemorySegment x, long xOff, int ld, long offset, long lo, long hi, int step) {
+        long t0 = System.nanoTime();
+        delegate.maskBand(rows, cols, x, xOff, ld, offset, lo, hi, step);
+        record(Stage.SOFTMAX, t0, 0);
+    }
+
+    @Override
+    public void keepTopK(int rows, int cols, MemorySegment x, long xOff, int ld, int k, MemorySegment keyMask, long maskOff) {
+        long t0 = System.nanoTime();
+        delegate.keepTopK(rows, cols, x, xOff, ld, k, keyMask, maskOff);
+        record(Stage.SOFTMAX, t0, 0);
+    }
+
+    @Override
     public void softmax(int rows, int cols, MemorySegment x, long xOff, int ld, float scale, MemorySegment keyMask,
                         long maskOff) {
         long t0 = System.nanoTime();
