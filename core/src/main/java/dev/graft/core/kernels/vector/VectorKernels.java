@@ -265,12 +265,11 @@ public final class VectorKernels implements Kernels {
         for (int bound = cols - L; j <= bound; j += L) {
             m0 = m0.max(FloatVector.fromMemorySegment(F, x, xb + (long) j * Float.BYTES, LE).mul(scale));
         }
-        if (j < cols) {
-            VectorMask<Float> tail = F.indexInRange(j, cols);
-            FloatVector v = FloatVector.fromMemorySegment(F, x, xb + (long) j * Float.BYTES, LE, tail).mul(scale);
-            m1 = m1.lanewise(VectorOperators.MAX, v, tail);
+        float tail = NEG_INF; // scalar tail: masked memory access can compile to allocating code
+        for (; j < cols; j++) {
+            tail = Math.max(tail, x.get(F32, xb + (long) j * Float.BYTES) * scale);
         }
-        return m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
+        return Math.max(m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX), tail);
     }
 
     /** max over the kept columns of x·scale, -∞ when none is kept. */
@@ -286,14 +285,18 @@ public final class VectorKernels implements Kernels {
             m0 = m0.lanewise(VectorOperators.MAX, FloatVector.fromMemorySegment(F, x, xb + o, LE).mul(scale), k0);
             m1 = m1.lanewise(VectorOperators.MAX, FloatVector.fromMemorySegment(F, x, xb + o + L * Float.BYTES, LE).mul(scale), k1);
         }
-        for (; j < cols; j += L) {
+        for (int bound = cols - L; j <= bound; j += L) {
             long o = (long) j * Float.BYTES;
-            VectorMask<Float> in = F.indexInRange(j, cols);
-            VectorMask<Float> keep = IntVector.fromMemorySegment(I, mask, mb + o, LE, in.cast(I))
-                    .compare(VectorOperators.NE, 0).cast(F).and(in);
-            m0 = m0.lanewise(VectorOperators.MAX, FloatVector.fromMemorySegment(F, x, xb + o, LE, in).mul(scale), keep);
+            VectorMask<Float> k0 = IntVector.fromMemorySegment(I, mask, mb + o, LE).compare(VectorOperators.NE, 0).cast(F);
+            m0 = m0.lanewise(VectorOperators.MAX, FloatVector.fromMemorySegment(F, x, xb + o, LE).mul(scale), k0);
         }
-        return m0.max(m1).reduceLanes(VectorOperators.MAX);
+        float tail = NEG_INF; // scalar tail: masked memory access can compile to allocating code
+        for (; j < cols; j++) {
+            if (mask.get(I32, mb + (long) j * Integer.BYTES) != 0) {
+                tail = Math.max(tail, x.get(F32, xb + (long) j * Float.BYTES) * scale);
+            }
+        }
+        return Math.max(m0.max(m1).reduceLanes(VectorOperators.MAX), tail);
     }
 
     /** x ← exp(x·scale - max) over the row; returns the sum. */
@@ -307,14 +310,14 @@ public final class VectorKernels implements Kernels {
             e.intoMemorySegment(x, o, LE);
             s0 = s0.add(e);
         }
-        if (j < cols) {
+        float tail = 0f; // scalar tail: masked memory access can compile to allocating code
+        for (; j < cols; j++) {
             long o = xb + (long) j * Float.BYTES;
-            VectorMask<Float> tail = F.indexInRange(j, cols);
-            FloatVector e = FloatVector.fromMemorySegment(F, x, o, LE, tail).fma(scale, -max).lanewise(VectorOperators.EXP);
-            e.intoMemorySegment(x, o, LE, tail);
-            s1 = s1.add(e, tail);
+            float e = (float) Math.exp(Math.fma(x.get(F32, o), scale, -max));
+            x.set(F32, o, e);
+            tail += e;
         }
-        return s0.add(s1).reduceLanes(VectorOperators.ADD);
+        return s0.add(s1).reduceLanes(VectorOperators.ADD) + tail;
     }
 
     /** x ← exp(x·scale - max) over the kept columns and exactly 0 elsewhere; returns the sum. */
@@ -330,17 +333,15 @@ public final class VectorKernels implements Kernels {
             e.intoMemorySegment(x, xb + o, LE);
             s0 = s0.add(e);
         }
-        if (j < cols) {
+        float tail = 0f; // scalar tail: masked memory access can compile to allocating code
+        for (; j < cols; j++) {
             long o = (long) j * Float.BYTES;
-            VectorMask<Float> in = F.indexInRange(j, cols);
-            VectorMask<Float> keep = IntVector.fromMemorySegment(I, mask, mb + o, LE, in.cast(I))
-                    .compare(VectorOperators.NE, 0).cast(F).and(in);
-            FloatVector e = FloatVector.fromMemorySegment(F, x, xb + o, LE, in).fma(scale, -max).lanewise(VectorOperators.EXP);
-            e = zero.blend(e, keep);
-            e.intoMemorySegment(x, xb + o, LE, in);
-            s0 = s0.add(e);
+            float e = mask.get(I32, mb + (long) j * Integer.BYTES) != 0
+                    ? (float) Math.exp(Math.fma(x.get(F32, xb + o), scale, -max)) : 0f;
+            x.set(F32, xb + o, e);
+            tail += e;
         }
-        return s0.reduceLanes(VectorOperators.ADD);
+        return s0.reduceLanes(VectorOperators.ADD) + tail;
     }
 
     /** out ← x · factor over one row of n floats; byte offsets; in place allowed. */
@@ -350,23 +351,15 @@ public final class VectorKernels implements Kernels {
             long o = (long) j * Float.BYTES;
             FloatVector.fromMemorySegment(F, x, xb + o, LE).mul(factor).intoMemorySegment(out, ob + o, LE);
         }
-        if (j < n) {
+        for (; j < n; j++) { // scalar tail: masked memory access can compile to allocating code
             long o = (long) j * Float.BYTES;
-            VectorMask<Float> tail = F.indexInRange(j, n);
-            FloatVector.fromMemorySegment(F, x, xb + o, LE, tail).mul(factor).intoMemorySegment(out, ob + o, LE, tail);
+            out.set(F32, ob + o, x.get(F32, xb + o) * factor);
         }
     }
 
     /** out ← 0 over n floats; byte offset. */
     private static void zero(int n, MemorySegment out, long ob) {
-        FloatVector z = FloatVector.zero(F);
-        int j = 0;
-        for (int bound = n - L; j <= bound; j += L) {
-            z.intoMemorySegment(out, ob + (long) j * Float.BYTES, LE);
-        }
-        if (j < n) {
-            z.intoMemorySegment(out, ob + (long) j * Float.BYTES, LE, F.indexInRange(j, n));
-        }
+        fill(n, out, ob, 0f);
     }
 
     // ------------------------------------------------------------------------ blocks of attention scores
@@ -562,8 +555,8 @@ public final class VectorKernels implements Kernels {
         for (int bound = n - L; j <= bound; j += L) {
             z.intoMemorySegment(out, ob + (long) j * Float.BYTES, LE);
         }
-        if (j < n) {
-            z.intoMemorySegment(out, ob + (long) j * Float.BYTES, LE, F.indexInRange(j, n));
+        for (; j < n; j++) { // scalar tail: masked memory access can compile to allocating code
+            out.set(F32, ob + (long) j * Float.BYTES, value);
         }
     }
 
