@@ -183,6 +183,48 @@ public final class BertTokenizer implements AutoCloseable {
         return pack(run(texts(texts, "texts"), null), arena);
     }
 
+    /**
+     * Tokenises sentences that are already split into words (CoNLL-U, or any word-level labelling): word ids in the
+     * result index the given words, not the pre-tokenizer's splits — {@code ["do", "n't"]} stays two words even
+     * though the tokenizer cuts {@code n't} into three tokens. A word that yields no token (a character the
+     * normaliser drops, or a word cut off by truncation) has no token in {@link EncodedBatch#wordIds()}.
+     *
+     * @throws IllegalArgumentException an empty batch, a sentence without words, or a null/empty word — the message
+     *                                  names the sentence and word index
+     */
+    public EncodedBatch encodeWords(List<List<String>> sentences, TensorArena arena) {
+        Objects.requireNonNull(sentences, "sentences");
+        Objects.requireNonNull(arena, "arena");
+        if (sentences.isEmpty()) {
+            throw new IllegalArgumentException("cannot tokenise an empty batch (no sentences)");
+        }
+        Encoding[] encodings = new Encoding[sentences.size()];
+        readLock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("tokenizer " + source + " is closed");
+            }
+            for (int i = 0; i < encodings.length; i++) {
+                List<String> words = Objects.requireNonNull(sentences.get(i), "sentence " + i);
+                if (words.isEmpty()) {
+                    throw new IllegalArgumentException("sentence " + i + " has no words");
+                }
+                String[] array = new String[words.size()];
+                for (int w = 0; w < array.length; w++) {
+                    String word = words.get(w);
+                    if (word == null || word.isBlank()) {
+                        throw new IllegalArgumentException("sentence " + i + ", word " + w + " is " + (word == null ? "null" : "blank"));
+                    }
+                    array[w] = word;
+                }
+                encodings[i] = tokenizer.encode(array, true, false);
+            }
+        } finally {
+            readLock.unlock();
+        }
+        return pack(encodings, arena);
+    }
+
     private static String[] texts(List<String> texts, String name) {
         Objects.requireNonNull(texts, name);
         if (texts.isEmpty()) {

@@ -187,6 +187,27 @@ class BertTokenizerTest {
     }
 
     @Test
+    void preSplitWordsKeepTheirOwnWordIdsEvenWhenTheTokenizerSplitsThemFurther() {
+        EncodedBatch e = tokenizer.encodeWords(List.of(List.of("I", "do", "n't", "know"), List.of("Hello", ".")), arena);
+        int[] ids = e.wordIds(0);
+        // "n't" becomes three word pieces (n ' t); all of them belong to word 2 of the given four.
+        assertThat(Arrays.stream(ids).filter(w -> w == 2).count()).isEqualTo(3);
+        assertThat(Arrays.stream(ids).filter(w -> w >= 0).max().getAsInt()).isEqualTo(3);
+        assertThat(ids[0]).isEqualTo(-1);
+        assertThat(e.wordIds(1)).startsWith(-1, 0, 1, -1);
+        assertThat(e.tokens().lengths()).containsExactly(8, 4);
+    }
+
+    @Test
+    void preSplitWordsRejectEmptyInputNamingTheSentenceAndWord() {
+        assertThatThrownBy(() -> tokenizer.encodeWords(List.of(), arena)).hasMessageContaining("empty batch");
+        assertThatThrownBy(() -> tokenizer.encodeWords(List.of(List.of("a"), List.of()), arena))
+                .hasMessageContaining("sentence 1 has no words");
+        assertThatThrownBy(() -> tokenizer.encodeWords(List.of(List.of("a", " ")), arena))
+                .hasMessageContaining("sentence 0, word 1 is blank");
+    }
+
+    @Test
     void wordIdsMapSubTokensToTheirWordAndSpecialTokensToMinusOne() {
         EncodedBatch e = tokenizer.encodeWithWordIds(List.of("tokenization works", "hello"), arena);
         assertThat(e.tokens().inputIds().toIntArray()).containsExactly(

@@ -1,0 +1,204 @@
+package dev.graft.adapters.compose;
+
+import dev.graft.adapters.head.BackboneInfo;
+import dev.graft.adapters.head.FeatureKind;
+import dev.graft.adapters.head.FeatureRows;
+import dev.graft.backbones.bert.BertBackbone;
+import dev.graft.backbones.bert.EncoderOutput;
+import dev.graft.backbones.tokenizer.EncodedBatch;
+import dev.graft.core.backbone.TokenBatch;
+import dev.graft.core.tensor.Tensor;
+import dev.graft.core.tensor.TensorArena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One tokenise-and-encode of a batch, and the feature rows heads read, derived from it. The hidden states live
+ * in a child arena released by {@link #close()}; the rows it hands out are heap copies. Used by every call of a
+ * {@link ComposedModel} and by the feature cache that training reads, so heads see identical features in both.
+ */
+public final class BackbonePass implements AutoCloseable {
+    private final BertBackbone backbone;
+    private final BackboneInfo info;
+    private final TensorArena arena;
+    private final List<String> texts;
+    private final List<List<String>> words;
+    private final EncodedBatch encoded;
+    private final EncoderOutput output;
+
+    private BackbonePass(BertBackbone backbone, BackboneInfo info, TensorArena arena, List<String> texts,
+                         List<List<String>> words, EncodedBatch encoded, EncoderOutput output) {
+        this.backbone = backbone;
+        this.info = info;
+        this.arena = arena;
+        this.texts = texts;
+        this.words = words;
+        this.encoded = encoded;
+        this.output = output;
+    }
+
+    /**
+     * Tokenises and encodes {@code inputs}.
+     *
+     * @param byWords   keep word boundaries (texts are split by {@link WordSplitter}); not for pairs
+     * @param allLayers keep every layer's hidden states
+     * @param parent    the arena whose child holds the hidden states until {@link #close()}
+     */
+    public static BackbonePass run(BertBackbone backbone, BackboneInfo info, Inputs inputs, boolean byWords,
+                                   boolean allLayers, TensorArena parent) {
+        TensorArena arena = parent.child("backbone-pass");
+        try {
+            List<String> texts;
+            List<List<String>> words = null;
+            EncodedBatch encoded;
+            switch (inputs) {
+                case Inputs.Texts t -> {
+                    texts = t.texts();
+                    if (byWords) {
+                        words = new ArrayList<>(texts.size());
+                        for (int i = 0; i < texts.size(); i++) {
+                            List<String> w = WordSplitter.split(texts.get(i));
+                            if (w.isEmpty()) {
+                                throw new IllegalArgumentException("text " + i + " has no words");
+                            }
+                            words.add(w);
+                        }
+                        encoded = backbone.tokenizer().encodeWords(words, arena);
+                    } else {
+                        encoded = backbone.tokenizer().encodeWithWordIds(texts, arena);
+                    }
+                }
+                case Inputs.Words w -> {
+                    words = w.sentences();
+                    texts = words.stream().map(s -> String.join(" ", s)).toList();
+                    encoded = backbone.tokenizer().encodeWords(words, arena);
+                }
+                case Inputs.Pairs p -> {
+                    if (byWords) {
+                        throw new IllegalArgumentException("word-level heads (tagging) read single texts, not text pairs");
+                    }
+                    texts = new ArrayList<>(p.size());
+                    for (int i = 0; i < p.size(); i++) {
+                        texts.add(p.first().get(i) + " [SEP] " + p.second().get(i));
+                    }
+                    TokenBatch batch = backbone.tokenizer().encodePairs(p.first(), p.second(), arena);
+                    encoded = new EncodedBatch(batch, new int[batch.batchSize()][batch.tokens()]);
+                }
+            }
+            EncoderOutput output = backbone.encode(encoded.tokens(), arena, allLayers);
+            return new BackbonePass(backbone, info, arena, texts, words, encoded, output);
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    public List<String> texts() {
+        return texts;
+    }
+
+    /** The words of each input, or null when the pass did not keep word boundaries. */
+    public List<List<String>> words() {
+        return words;
+    }
+
+    public EncodedBatch encoded() {
+        return encoded;
+    }
+
+    /** The hidden states of {@code stage} (0 = embeddings, numLayers = last). */
+    public Tensor stage(int stage) {
+        if (stage == info.numLayers()) {
+            return output.lastHidden();
+        }
+        if (output.layers().isEmpty()) {
+            throw new IllegalStateException("stage " + stage + " was not kept: this pass kept only the last layer");
+        }
+        return output.layers().get(stage);
+    }
+
+    /** The rows of {@code kind}, freshly computed. */
+    public FeatureRows rows(FeatureKind kind) {
+        int[] stages = kind.layers().stages(info.numLayers());
+        int hidden = info.hiddenSize();
+        int rowSize = stages.length * hidden;
+        return switch (kind) {
+            case FeatureKind.Pooled p -> {
+                int n = texts.size();
+                float[] data = new float[n * rowSize];
+                try (TensorArena scratch = arena.child("pool")) {
+                    for (int s = 0; s < stages.length; s++) {
+                        Tensor pooled = p.pooling().apply(backbone.kernels(), stage(stages[s]), encoded.tokens().attentionMask(), scratch);
+                        MemorySegment seg = pooled.segment();
+                        for (int i = 0; i < n; i++) {
+                            MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT, (long) i * hidden * Float.BYTES,
+                                    data, i * rowSize + s * hidden, hidden);
+                        }
+                    }
+                }
+                int[] starts = new int[n + 1];
+                for (int i = 0; i <= n; i++) {
+                    starts[i] = i;
+                }
+                yield new FeatureRows(data, n, rowSize, starts);
+            }
+            case FeatureKind.WordTokens w -> wordRows(stages, rowSize);
+        };
+    }
+
+    private FeatureRows wordRows(int[] stages, int rowSize) {
+        if (words == null) {
+            throw new IllegalStateException("word features need a pass that kept word boundaries");
+        }
+        int hidden = info.hiddenSize();
+        int n = words.size();
+        int[] starts = new int[n + 1];
+        for (int i = 0; i < n; i++) {
+            starts[i + 1] = starts[i] + words.get(i).size();
+        }
+        float[] data = new float[starts[n] * rowSize];
+        int tokens = encoded.tokens().tokens();
+        int[] lengths = encoded.tokens().lengths();
+        for (int i = 0; i < n; i++) {
+            int[] first = firstTokens(encoded.wordIds(i), words.get(i).size(), lengths[i]);
+            for (int s = 0; s < stages.length; s++) {
+                MemorySegment seg = stage(stages[s]).segment();
+                for (int w = 0; w < first.length; w++) {
+                    long src = ((long) i * tokens + first[w]) * hidden * Float.BYTES;
+                    MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT, src, data, (starts[i] + w) * rowSize + s * hidden, hidden);
+                }
+            }
+        }
+        return new FeatureRows(data, starts[n], rowSize, starts);
+    }
+
+    /**
+     * The token each word is read from: its first sub-token. A word without a token of its own (a character the
+     * tokenizer's normaliser drops, or a word cut off by truncation) is read from the last real token before
+     * {@code [SEP]} — it still gets a tag, from the nearest context the model saw.
+     */
+    static int[] firstTokens(int[] wordIds, int words, int length) {
+        int[] first = new int[words];
+        java.util.Arrays.fill(first, -1);
+        for (int t = 0; t < wordIds.length; t++) {
+            int w = wordIds[t];
+            if (w >= 0 && w < words && first[w] < 0) {
+                first[w] = t;
+            }
+        }
+        int fallback = Math.max(0, length - 2);
+        for (int w = 0; w < words; w++) {
+            if (first[w] < 0) {
+                first[w] = fallback;
+            }
+        }
+        return first;
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

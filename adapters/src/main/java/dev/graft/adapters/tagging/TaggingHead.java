@@ -1,0 +1,68 @@
+package dev.graft.adapters.tagging;
+
+import dev.graft.adapters.head.BackboneInfo;
+import dev.graft.adapters.head.FeatureKind;
+import dev.graft.adapters.head.FeatureRows;
+import dev.graft.adapters.head.Features;
+import dev.graft.adapters.head.HeadNetworks;
+import dev.graft.adapters.head.HeadOutput;
+import dev.graft.adapters.head.NetworkHead;
+import dev.graft.adapters.head.Softmax;
+import dev.graft.adapters.metrics.BioSpans;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A token-classification head: see {@link TaggingConfig}. Returns {@link HeadOutput.Tagging}, with entity spans
+ * decoded when the tag set is BIO.
+ */
+public final class TaggingHead extends NetworkHead {
+    private final boolean bio;
+
+    TaggingHead(TaggingConfig config, BackboneInfo backbone, long seed) {
+        super(TokenClassification.NAME, config, backbone, new FeatureKind.WordTokens(config.layers()),
+                HeadNetworks.build(backbone, config.layers(), config.hiddenSize(), config.activation(), config.dropout(),
+                        "classifier", config.labels().size(), seed));
+        this.bio = BioSpans.isBioTagSet(config.labels());
+    }
+
+    @Override
+    public TaggingConfig config() {
+        return (TaggingConfig) super.config();
+    }
+
+    /** Whether the tags are BIO entity tags (then outputs carry entity spans). */
+    public boolean bio() {
+        return bio;
+    }
+
+    @Override
+    protected HeadOutput output(float[] logits, FeatureRows rows, Features features) {
+        List<String> labels = config().labels();
+        int classes = labels.size();
+        List<List<String>> tags = new ArrayList<>();
+        List<float[]> scores = new ArrayList<>();
+        List<List<HeadOutput.Span>> spans = new ArrayList<>();
+        for (int i = 0; i < rows.inputs(); i++) {
+            int n = rows.rowsOf(i);
+            List<String> t = new ArrayList<>(n);
+            float[] s = new float[n];
+            for (int w = 0; w < n; w++) {
+                float[] p = Softmax.row(logits, (rows.starts()[i] + w) * classes, classes);
+                int best = 0;
+                for (int c = 1; c < classes; c++) {
+                    if (p[c] > p[best]) {
+                        best = c;
+                    }
+                }
+                t.add(labels.get(best));
+                s[w] = p[best];
+            }
+            tags.add(t);
+            scores.add(s);
+            spans.add(bio ? BioSpans.decode(t).stream()
+                    .map(sp -> new HeadOutput.Span(sp.type(), sp.start(), sp.end())).toList() : List.of());
+        }
+        return new HeadOutput.Tagging(features.words(), tags, scores, spans);
+    }
+}
