@@ -37,6 +37,16 @@ public interface Layer {
      */
     float[] backward(Tape tape, float[] gradOut);
 
+    /**
+     * Backward pass that may skip the input gradient: with {@code inputGradient == false} a layer only accumulates
+     * its parameter gradients and may return {@code null}. The trainer uses this for a network's first layer, whose
+     * input (frozen backbone features) needs no gradient; for a layer mix over 7 × 384 features that saves a third
+     * of the layer's work. The default computes the input gradient anyway.
+     */
+    default float[] backward(Tape tape, float[] gradOut, boolean inputGradient) {
+        return backward(tape, gradOut);
+    }
+
     /** What a training forward pass produced: the output and whatever the layer keeps for backward. */
     interface Tape {
         float[] output();
