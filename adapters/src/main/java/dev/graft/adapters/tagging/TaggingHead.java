@@ -61,7 +61,7 @@ public final class TaggingHead extends NetworkHead {
             tags.add(t);
             scores.add(s);
             spans.add(bio ? BioSpans.decode(t).stream()
-                    .map(sp -> new HeadOutput.Span(sp.type(), sp.start(), sp.end())).toList() : List.of());
+                    .map(sp -> new HeadOutput.Span(sp.type(), sp.start(), sp.endExclusive())).toList() : List.of());
         }
         return new HeadOutput.Tagging(features.words(), tags, scores, spans);
     }

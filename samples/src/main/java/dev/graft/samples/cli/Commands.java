@@ -8,6 +8,7 @@ final class Commands {
     }
 
     static List<Command> all() {
-        return List.of(new SimilarityCommand(), new EmbedCommand(), new StsCommand(), new TensorsCommand());
+        return List.of(new SimilarityCommand(), new EmbedCommand(), new StsCommand(), new TrainHeadCommand(), new EvalCommand(),
+                new PredictCommand(), new BenchCommand(), new TensorsCommand());
     }
 }

@@ -89,6 +89,22 @@ public final class Options {
         }
     }
 
+    public double getDouble(String name, double defaultValue, double min, double max) {
+        String v = get(name, null);
+        if (v == null) {
+            return defaultValue;
+        }
+        try {
+            double x = Double.parseDouble(v.trim());
+            if (!(x >= min && x <= max)) {
+                throw new UsageException("--" + name + " must be in [" + min + ", " + max + "], was " + v);
+            }
+            return x;
+        } catch (NumberFormatException e) {
+            throw new UsageException("--" + name + " needs a number, was '" + v + "'");
+        }
+    }
+
     /** Fails on any option that the command never read. */
     public void rejectUnknown() {
         for (String name : values.keySet()) {

@@ -1,0 +1,125 @@
+package dev.graft.adapters.tasks;
+
+import dev.graft.adapters.classification.ClassificationConfig;
+import dev.graft.adapters.classification.SequenceClassification;
+import dev.graft.adapters.compose.ComposedModel;
+import dev.graft.adapters.compose.Inputs;
+import dev.graft.adapters.data.LabelSet;
+import dev.graft.adapters.data.LabeledText;
+import dev.graft.adapters.data.UnknownLabelException;
+import dev.graft.adapters.features.FeatureFile;
+import dev.graft.adapters.head.BackboneInfo;
+import dev.graft.adapters.head.FeatureKind;
+import dev.graft.adapters.head.Head;
+import dev.graft.adapters.head.HeadOutput;
+import dev.graft.adapters.metrics.ClassificationMetrics;
+import dev.graft.adapters.train.TrainingResult;
+import dev.graft.adapters.train.TrainingSet;
+import dev.graft.backbones.bert.BertBackbone;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.IntStream;
+
+/** Train, evaluate and run a sequence-classification head on labelled texts (banking77-style intent data). */
+public final class ClassificationTask {
+    private ClassificationTask() {
+    }
+
+    /**
+     * Trains a classification head on frozen features of {@code backbone}. Labels are the sorted set of training
+     * labels; a validation label outside it is an error naming its file and line.
+     *
+     * @param validation held-out examples for early stopping, or null to carve the options' fraction out of train
+     */
+    public static TrainedHead train(BertBackbone backbone, List<LabeledText> train, List<LabeledText> validation,
+                                    TrainingOptions o) throws IOException {
+        if (train.isEmpty()) {
+            throw new IllegalArgumentException("no training examples");
+        }
+        LabelSet labels = LabelSet.ofTexts(train);
+        BackboneInfo info = BackboneInfo.of(backbone);
+        ClassificationConfig config = new ClassificationConfig(labels.labels(), o.pooling(), o.layers(), o.hiddenSize(),
+                o.activation(), o.dropout());
+        Head head = new SequenceClassification().create(config, info, o.trainer().seed());
+        FeatureKind kind = new FeatureKind.Pooled(o.pooling(), o.layers());
+        int[] trainLabels = labels.indices(train);
+        long t0 = System.nanoTime();
+        try (FeatureFile trainFeatures = o.cache().features(backbone, texts(train), kind, o.extractionBatch(),
+                HeadFitting.progress(o, "training"))) {
+            HeadFitting.logFeatures(o, "training", trainFeatures, t0);
+            TrainingSet trainSet = trainFeatures.trainingSet(null, (input, word) -> trainLabels[input]);
+            boolean cached = trainFeatures.fromCache();
+            TrainingResult result;
+            int validationExamples;
+            if (validation != null) {
+                int[] validationLabels = labels.indices(validation);
+                long t1 = System.nanoTime();
+                try (FeatureFile vf = o.cache().features(backbone, texts(validation), kind, o.extractionBatch(),
+                        HeadFitting.progress(o, "validation"))) {
+                    HeadFitting.logFeatures(o, "validation", vf, t1);
+                    cached &= vf.fromCache();
+                    result = HeadFitting.fit(head, trainSet, vf.trainingSet(null, (input, word) -> validationLabels[input]), o);
+                }
+                validationExamples = validation.size();
+            } else {
+                result = HeadFitting.fit(head, trainSet, null, o);
+                validationExamples = (int) Math.round(train.size() * o.trainer().validationFraction());
+            }
+            return new TrainedHead(head, result, HeadFitting.record("classification", head, result, o, train.size(),
+                    train.size(), validationExamples, cached, backbone.maxLength()), cached);
+        }
+    }
+
+    /** Accuracy, macro-F1 and the per-class figures of {@code headName} on labelled {@code test} texts. */
+    public static ClassificationMetrics evaluate(ComposedModel model, String headName, List<LabeledText> test, int batchSize) {
+        HeadOutput.Classification out = predict(model, headName, test.stream().map(LabeledText::text).toList(), batchSize);
+        List<String> labels = out.labels();
+        int[] gold = new int[test.size()];
+        int[] predicted = new int[test.size()];
+        for (int i = 0; i < test.size(); i++) {
+            LabeledText t = test.get(i);
+            gold[i] = labels.indexOf(t.label());
+            if (gold[i] < 0) {
+                throw new UnknownLabelException(t.label(), t.source() == null ? "test example " + i : t.source().toString(), labels);
+            }
+            predicted[i] = out.labelIndex(i);
+        }
+        return ClassificationMetrics.of(gold, predicted, labels.size());
+    }
+
+    /**
+     * Runs one head over many texts in batches (texts sorted by length so batches pad little), results in input
+     * order.
+     */
+    public static HeadOutput.Classification predict(ComposedModel model, String headName, List<String> texts, int batchSize) {
+        List<String> labels = null;
+        float[][] probabilities = new float[texts.size()][];
+        for (int[] batch : batches(texts, batchSize)) {
+            List<String> part = IntStream.of(batch).mapToObj(texts::get).toList();
+            HeadOutput.Classification c = model.predict(part, headName).classification(headName);
+            labels = c.labels();
+            for (int i = 0; i < batch.length; i++) {
+                probabilities[batch[i]] = c.probabilities(i);
+            }
+        }
+        return new HeadOutput.Classification(labels, probabilities);
+    }
+
+    static Inputs.Texts texts(List<LabeledText> examples) {
+        return new Inputs.Texts(examples.stream().map(LabeledText::text).toList());
+    }
+
+    /** Index batches of at most {@code size}, over inputs sorted by length (ties by index). */
+    static List<int[]> batches(List<String> texts, int size) {
+        int[] order = IntStream.range(0, texts.size()).boxed()
+                .sorted(Comparator.<Integer>comparingInt(i -> texts.get(i).length()).thenComparingInt(i -> i))
+                .mapToInt(Integer::intValue).toArray();
+        List<int[]> out = new ArrayList<>();
+        for (int i = 0; i < order.length; i += size) {
+            out.add(java.util.Arrays.copyOfRange(order, i, Math.min(order.length, i + size)));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,125 @@
+package dev.graft.samples.cli;
+
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.adapters.compose.WordSplitter;
+import dev.graft.adapters.data.ConlluDataset;
+import dev.graft.adapters.data.LabeledText;
+import dev.graft.adapters.data.TaggedSentence;
+import dev.graft.adapters.data.TextLines;
+import dev.graft.adapters.head.HeadOutput;
+import dev.graft.adapters.head.Json;
+import dev.graft.adapters.tasks.ClassificationTask;
+import dev.graft.adapters.tasks.TaggingTask;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/** {@code predict}: a saved head over unlabelled inputs, one JSON line per input. */
+final class PredictCommand implements GraftCli.FlagCommand {
+
+    @Override
+    public String name() {
+        return "predict";
+    }
+
+    @Override
+    public String summary() {
+        return "run a saved head over texts (one per line) or CoNLL-U sentences; JSON lines out";
+    }
+
+    @Override
+    public Set<String> flags() {
+        return Set.of();
+    }
+
+    @Override
+    public String usage() {
+        return """
+                usage: samples/graft predict --head DIR --input FILE|- [--top K] [--batch-size N] [--threads N]
+
+                Writes one JSON object per input to standard output, in input order:
+                  classification  {"text":…, "label":…, "score":…, "top":[{"label":…, "score":…}, …]}
+                  tagging         {"words":[…], "tags":[…], "scores":[…], "entities":[{"type":…, "start":…, "end":…}]}
+                Input: one text per line ("-" reads standard input); for a tagging head a *.conllu file gives the
+                words exactly, plain lines are split into words and punctuation.
+
+                options:
+                  --head DIR           a head saved by train-head
+                  --input FILE|-       the inputs
+                  --top K              labels listed per text (classification; default 3)
+                  --batch-size N       inputs per backbone pass (default 32)
+                  --threads N          compute threads (default: all processors)""";
+    }
+
+    @Override
+    public int run(Options o, PrintStream out, PrintStream err) throws Exception {
+        Path headDir = Path.of(o.require("head"));
+        String input = o.require("input");
+        int top = o.getInt("top", 3, 1, 1 << 16);
+        int batch = o.getInt("batch-size", 32, 1, 1 << 16);
+        int threads = o.getInt("threads", Runtime.getRuntime().availableProcessors(), 1, 1024);
+        o.rejectUnknown();
+        ObjectWriter line = Json.mapper().writer().without(SerializationFeature.INDENT_OUTPUT);
+        long t0 = System.nanoTime();
+        int count;
+        try (SavedHead saved = SavedHead.open(headDir, threads)) {
+            switch (saved.head().type()) {
+                case "classification" -> {
+                    List<String> texts = texts(input);
+                    HeadOutput.Classification c = ClassificationTask.predict(saved.model(), SavedHead.NAME, texts, batch);
+                    for (int i = 0; i < texts.size(); i++) {
+                        ObjectNode n = Json.mapper().createObjectNode();
+                        n.put("text", texts.get(i));
+                        var best = c.top(i, top);
+                        n.put("label", best.getFirst().label());
+                        n.put("score", best.getFirst().score());
+                        ArrayNode a = n.putArray("top");
+                        best.forEach(ls -> a.addObject().put("label", ls.label()).put("score", ls.score()));
+                        out.println(line.writeValueAsString(n));
+                    }
+                    count = texts.size();
+                }
+                case "tagging" -> {
+                    List<List<String>> sentences = sentences(input);
+                    HeadOutput.Tagging t = TaggingTask.predict(saved.model(), SavedHead.NAME, sentences, batch);
+                    for (int i = 0; i < sentences.size(); i++) {
+                        ObjectNode n = Json.mapper().createObjectNode();
+                        n.set("words", Json.mapper().valueToTree(t.words().get(i)));
+                        n.set("tags", Json.mapper().valueToTree(t.tags().get(i)));
+                        n.set("scores", Json.mapper().valueToTree(t.scores().get(i)));
+                        n.set("entities", Json.mapper().valueToTree(t.spans().get(i)));
+                        out.println(line.writeValueAsString(n));
+                    }
+                    count = sentences.size();
+                }
+                default -> throw new UsageException("predict supports classification and tagging heads, not " + saved.head().type());
+            }
+        }
+        err.printf("%d inputs in %.1f s%n", count, (System.nanoTime() - t0) / 1e9);
+        return 0;
+    }
+
+    private static List<String> texts(String input) throws java.io.IOException {
+        List<LabeledText> lines = TextLines.read(input);
+        if (lines.isEmpty()) {
+            throw new IllegalArgumentException(input + ": no inputs");
+        }
+        return lines.stream().map(LabeledText::text).toList();
+    }
+
+    private static List<List<String>> sentences(String input) throws java.io.IOException {
+        if (!input.equals("-") && input.endsWith(".conllu")) {
+            return ConlluDataset.readUnlabeled(Path.of(input)).stream().map(TaggedSentence::words).toList();
+        }
+        List<List<String>> out = new ArrayList<>();
+        for (String text : texts(input)) {
+            out.add(WordSplitter.split(text));
+        }
+        return out;
+    }
+}

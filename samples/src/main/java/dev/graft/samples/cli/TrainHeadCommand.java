@@ -1,0 +1,131 @@
+package dev.graft.samples.cli;
+
+import dev.graft.adapters.data.LabeledText;
+import dev.graft.adapters.data.TaggedSentence;
+import dev.graft.adapters.features.FeatureCache;
+import dev.graft.adapters.head.LayerSelection;
+import dev.graft.adapters.tasks.ClassificationTask;
+import dev.graft.adapters.tasks.TaggingTask;
+import dev.graft.adapters.tasks.TrainedHead;
+import dev.graft.adapters.tasks.TrainingOptions;
+import dev.graft.adapters.train.ProgressBar;
+import dev.graft.adapters.train.TrainerConfig;
+import dev.graft.backbones.bert.BertBackbone;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/** {@code train-head}: train a classification or tagging head on frozen backbone features and save it. */
+final class TrainHeadCommand implements GraftCli.FlagCommand {
+
+    @Override
+    public String name() {
+        return "train-head";
+    }
+
+    @Override
+    public String summary() {
+        return "train a classification or tagging head on a frozen backbone (features cached as Arrow files)";
+    }
+
+    @Override
+    public Set<String> flags() {
+        return Set.of("balanced");
+    }
+
+    @Override
+    public String usage() {
+        return """
+                usage: samples/graft train-head [--model NAME|DIR] --task classification|tagging --train FILE
+                                                [--validation FILE] [--format csv|conllu] [--text-column NAME]
+                                                [--label-column NAME] [--layers last|mix|N] [--epochs N] [--seed S]
+                                                --output DIR
+
+                Extracts the backbone's features for the data once (cached under --cache-dir; a second run on the
+                same data and model reads them back), trains the head with AdamW and early stopping on a validation
+                set (--validation, or a seeded share of --train), and saves head_config.json, head.safetensors and
+                learning-curve.png into DIR. DIR appears only when complete.
+
+                options:
+                """ + BackboneOptions.USAGE + "\n" + DataOptions.USAGE + """
+
+                  --task T             classification (one label per text, CSV) or tagging (a tag per word, CoNLL-U)
+                  --layers L           last (default), mix (a learned mix of all layers) or a layer number
+                  --hidden N           hidden width of an MLP head (default 0: linear)
+                  --dropout P          dropout while training (default 0)
+                  --epochs N           most epochs (default 100; early stopping usually ends sooner)
+                  --patience N         epochs without improvement before stopping (default 5)
+                  --batch-size N       examples per step (default 32)
+                  --lr X               AdamW learning rate (default 1e-3)
+                  --weight-decay X     AdamW weight decay (default 0.01)
+                  --validation-fraction X  share of --train held out when there is no --validation (default 0.1)
+                  --balanced           weight classes by inverse frequency
+                  --seed S             seed for initialisation, shuffling and splits (default 42)
+                  --cache-dir DIR      feature cache (default ~/.cache/graft/features)
+                  --output DIR         where the head is saved""";
+    }
+
+    @Override
+    public int run(Options o, PrintStream out, PrintStream err) throws Exception {
+        BackboneOptions bo = BackboneOptions.read(o);
+        String task = o.require("task").toLowerCase(Locale.ROOT);
+        if (!task.equals("classification") && !task.equals("tagging")) {
+            throw new UsageException("--task must be classification or tagging, was " + task);
+        }
+        Path trainFile = Path.of(o.require("train"));
+        String validationArg = o.get("validation", null);
+        DataOptions data = DataOptions.read(o);
+        LayerSelection layers;
+        try {
+            layers = LayerSelection.parse(o.get("layers", "last"));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--layers: " + e.getMessage());
+        }
+        int hidden = o.getInt("hidden", 0, 0, 1 << 16);
+        double dropout = o.getDouble("dropout", 0, 0, 0.99);
+        TrainerConfig defaults = TrainerConfig.defaults();
+        TrainerConfig tc = defaults
+                .withEpochs(o.getInt("epochs", defaults.epochs(), 1, 1_000_000))
+                .withPatience(o.getInt("patience", defaults.patience(), 1, 1_000_000))
+                .withBatchSize(o.getInt("batch-size", defaults.batchSize(), 1, 1 << 20))
+                .withLearningRate(o.getDouble("lr", defaults.learningRate(), 1e-9, 10))
+                .withWeightDecay(o.getDouble("weight-decay", defaults.weightDecay(), 0, 10))
+                .withValidationFraction(o.getDouble("validation-fraction", defaults.validationFraction(), 0, 0.9))
+                .withSeed(Long.parseLong(o.get("seed", Long.toString(defaults.seed()))))
+                .withClassWeighting(o.flag("balanced") ? TrainerConfig.ClassWeighting.BALANCED : TrainerConfig.ClassWeighting.NONE);
+        String cacheDir = o.get("cache-dir", null);
+        Path output = Path.of(o.require("output"));
+        o.rejectUnknown();
+
+        FeatureCache cache = cacheDir != null ? new FeatureCache(Path.of(cacheDir)) : FeatureCache.defaultCache();
+        TrainingOptions options = TrainingOptions.defaults()
+                .withLayers(layers).withPooling(bo.pooling()).withHidden(hidden, "gelu").withDropout((float) dropout)
+                .withTrainer(tc).withCache(cache).withLog(err).withListener(new ProgressBar(err));
+        long t0 = System.nanoTime();
+        TrainedHead trained;
+        try (BertBackbone backbone = bo.open()) {
+            if (task.equals("classification")) {
+                List<LabeledText> train = data.texts(trainFile);
+                List<LabeledText> validation = validationArg == null ? null : data.texts(Path.of(validationArg));
+                err.printf("training a classification head on %d texts (%s) with %s%n", train.size(), trainFile, bo.model());
+                trained = ClassificationTask.train(backbone, train, validation, options);
+            } else {
+                List<TaggedSentence> train = data.sentences(trainFile);
+                List<TaggedSentence> validation = validationArg == null ? null : data.sentences(Path.of(validationArg));
+                err.printf("training a tagging head on %d sentences (%s) with %s%n", train.size(), trainFile, bo.model());
+                trained = TaggingTask.train(backbone, train, validation, options);
+            }
+        }
+        trained.record().put("train_file", trainFile.toString());
+        if (validationArg != null) {
+            trained.record().put("validation_file", validationArg);
+        }
+        trained.save(output);
+        err.printf("saved %s head (%d parameters, best epoch %d, validation %s %.4f) to %s in %.1f s%n",
+                trained.head().type(), trained.head().parameterCount(), trained.result().bestEpoch(),
+                trained.result().metricName(), trained.result().bestMetric(), output, (System.nanoTime() - t0) / 1e9);
+        return 0;
+    }
+}
