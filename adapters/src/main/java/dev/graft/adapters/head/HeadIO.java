@@ -200,8 +200,18 @@ public final class HeadIO {
         try {
             return Json.mapper().treeToValue(n, type);
         } catch (JsonProcessingException | IllegalArgumentException e) {
-            String msg = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-            throw new HeadFormatException(file, "field '" + field + "': " + msg, e);
+            String where = field;
+            String msg = e.getMessage();
+            if (e instanceof com.fasterxml.jackson.databind.JsonMappingException m) {
+                for (var ref : m.getPath()) {
+                    where += ref.getFieldName() != null ? "." + ref.getFieldName() : "[" + ref.getIndex() + "]";
+                }
+                msg = m.getOriginalMessage().replaceAll(" \\(set DeserializationConfig[^)]*\\)", "")
+                        .replaceAll(" \\(class [^)]*\\)", "");
+            } else if (e instanceof JsonProcessingException j) {
+                msg = j.getOriginalMessage();
+            }
+            throw new HeadFormatException(file, "field '" + where + "': " + msg, e);
         }
     }
 }

@@ -54,6 +54,7 @@ public final class SavedDirectory {
         Path tmp = Files.createTempDirectory(parent, "." + abs.getFileName() + ".tmp-");
         boolean done = false;
         try {
+            openUp(tmp);
             content.writeInto(tmp);
             if (Thread.currentThread().isInterrupted()) {
                 throw new IOException("interrupted while saving " + abs);
@@ -73,6 +74,13 @@ public final class SavedDirectory {
             if (!done) {
                 deleteTree(tmp);
             }
+        }
+    }
+
+    /** Temporary directories are created owner-only; a saved head is as readable as any other directory. */
+    private static void openUp(Path dir) throws IOException {
+        if (Files.getFileStore(dir).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         }
     }
 
