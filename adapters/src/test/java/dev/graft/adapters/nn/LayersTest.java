@@ -128,6 +128,24 @@ class LayersTest {
         assertThat(fc.bias().decayed()).isFalse();
     }
 
+    /** Batches of ≥ 8 rows with < 64 outputs take the transposed path; row by row takes the blocked one. */
+    @Test
+    void linearKernelPathsAgreeBitForBit() {
+        for (int out : new int[] {3, 17, 70}) {
+            Linear fc = new Linear("fc", 37, out, new Random(out));
+            int rows = 13;
+            float[] x = gaussian(rows * 37, out, 1.0);
+            float[] batch = new float[rows * out];
+            fc.apply(x, rows, batch);
+            for (int r = 0; r < rows; r++) {
+                float[] one = new float[out];
+                fc.apply(java.util.Arrays.copyOfRange(x, r * 37, (r + 1) * 37), 1, one);
+                assertThat(java.util.Arrays.copyOfRange(batch, r * out, (r + 1) * out)).as("out=%d row %d", out, r).containsExactly(one);
+            }
+            GradientCheck.check(fc, x, rows, true, 1L);
+        }
+    }
+
     @Test
     void linearInitialisesLikePyTorch() {
         Linear fc = new Linear("fc", 400, 50, new Random(1));
