@@ -10,7 +10,8 @@ package dev.graft.adapters.train;
  *                           epoch; higher is better ({@code NaN} without a validation set)
  * @param examplesPerSecond  training throughput of the epoch (forward, backward and update; excludes validation)
  * @param seconds            wall time of the epoch including validation
+ * @param learningRate       the learning rate the epoch trained with
  */
 public record EpochStats(int epoch, double trainLoss, double validationLoss, double validationMetric,
-                         double examplesPerSecond, double seconds) {
+                         double examplesPerSecond, double seconds, double learningRate) {
 }

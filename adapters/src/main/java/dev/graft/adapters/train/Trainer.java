@@ -137,7 +137,8 @@ public final class Trainer {
                     ? new double[] {Double.NaN, Double.NaN}
                     : evaluate(network, validationSet, task, classification);
             double seconds = (System.nanoTime() - start) / 1e9;
-            EpochStats stats = new EpochStats(epoch, trainLoss, evaluation[0], evaluation[1], n / Math.max(trainSeconds, 1e-9), seconds);
+            EpochStats stats = new EpochStats(epoch, trainLoss, evaluation[0], evaluation[1], n / Math.max(trainSeconds, 1e-9), seconds,
+                    optimizer.learningRate());
             history.add(stats);
 
             boolean improved = validationSet == null || evaluation[1] > bestMetric;
@@ -150,6 +151,9 @@ public final class Trainer {
                 }
             } else {
                 sinceImprovement++;
+                if (cfg.plateauEpochs() > 0 && sinceImprovement % cfg.plateauEpochs() == 0) {
+                    optimizer.learningRate(optimizer.learningRate() / 2);
+                }
             }
             events.onEpoch(stats, improved);
             if (validationSet != null && sinceImprovement >= cfg.patience()) {

@@ -18,7 +18,7 @@ class LearningCurveTest {
     void writesAReadablePngHeadlessAndAtomically(@TempDir Path dir) throws Exception {
         List<EpochStats> history = new ArrayList<>();
         for (int e = 1; e <= 12; e++) {
-            history.add(new EpochStats(e, 2.0 / e, 2.2 / e + 0.02 * e, 0.6 + 0.3 * (1 - Math.exp(-e / 3.0)) - 0.004 * e, 5e4, 0.5));
+            history.add(new EpochStats(e, 2.0 / e, 2.2 / e + 0.02 * e, 0.6 + 0.3 * (1 - Math.exp(-e / 3.0)) - 0.004 * e, 5e4, 0.5, 1e-3));
         }
         TrainingResult result = new TrainingResult(8, "accuracy", history, true);
         Path png = dir.resolve("curves/banking77.png");
@@ -50,7 +50,7 @@ class LearningCurveTest {
     @Test
     void plotsARunWithoutValidation(@TempDir Path dir) throws Exception {
         TrainingResult result = new TrainingResult(1, "pearson",
-                List.of(new EpochStats(1, 0.5, Double.NaN, Double.NaN, 1000, 0.1)), false);
+                List.of(new EpochStats(1, 0.5, Double.NaN, Double.NaN, 1000, 0.1, 1e-3)), false);
         Path png = dir.resolve("one.png");
         LearningCurve.writePng(result, png);
         assertThat(ImageIO.read(png.toFile()).getWidth()).isEqualTo(900);

@@ -97,12 +97,42 @@ class TrainerTest {
 
     /** Few examples, many noisy features and a high learning rate: the head overfits, so training stops early. */
     @Test
+    void theLearningRateHalvesAfterEveryPlateauOfTwoEpochsWithoutImprovement() {
+        Synthetic.Blobs blobs = Synthetic.Blobs.create(4, 200, 0.12, 11);
+        ArrayTrainingSet train = blobs.sample(60, 12);
+        ArrayTrainingSet validation = blobs.sample(400, 13);
+        TrainerConfig cfg = TrainerConfig.defaults().withEpochs(40).withPatience(7).withLearningRate(0.02).withPlateauEpochs(2);
+        TrainingResult result = new Trainer().train(new Linear("head", 200, 4, new Random(14)), train, validation, cfg, null);
+        List<EpochStats> h = result.history();
+        assertThat(h.getFirst().learningRate()).isEqualTo(0.02);
+        double best = Double.NEGATIVE_INFINITY;
+        int since = 0;
+        int halvings = 0;
+        for (int e = 0; e < h.size() - 1; e++) {
+            if (h.get(e).validationMetric() > best) {
+                best = h.get(e).validationMetric();
+                since = 0;
+            } else {
+                since++;
+            }
+            boolean halve = since > 0 && since % 2 == 0;
+            halvings += halve ? 1 : 0;
+            assertThat(h.get(e + 1).learningRate()).as("epoch %d", e + 2)
+                    .isEqualTo(halve ? h.get(e).learningRate() / 2 : h.get(e).learningRate());
+        }
+        assertThat(halvings).as("the run reaches a plateau").isPositive();
+        TrainingResult constant = new Trainer().train(new Linear("head", 200, 4, new Random(14)), train, validation,
+                cfg.withPlateauEpochs(0), null);
+        assertThat(constant.history()).allSatisfy(e -> assertThat(e.learningRate()).isEqualTo(0.02));
+    }
+
+    @Test
     void earlyStoppingRestoresTheBestEpoch() {
         Synthetic.Blobs blobs = Synthetic.Blobs.create(4, 200, 0.12, 11);
         ArrayTrainingSet train = blobs.sample(60, 12);
         ArrayTrainingSet validation = blobs.sample(400, 13);
         Linear head = new Linear("head", 200, 4, new Random(14));
-        TrainerConfig cfg = TrainerConfig.defaults().withEpochs(300).withPatience(3).withLearningRate(0.02);
+        TrainerConfig cfg = TrainerConfig.defaults().withEpochs(300).withPatience(3).withLearningRate(0.02).withPlateauEpochs(0);
         TrainingResult result = new Trainer().train(head, train, validation, cfg, null);
         assertThat(result.stoppedEarly()).isTrue();
         assertThat(result.epochsRun()).isEqualTo(result.bestEpoch() + 3);

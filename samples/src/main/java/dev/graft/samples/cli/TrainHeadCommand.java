@@ -56,7 +56,8 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
                   --hidden N           hidden width of an MLP head (default 0: linear)
                   --dropout P          dropout while training (default 0)
                   --epochs N           most epochs (default 100; early stopping usually ends sooner)
-                  --patience N         epochs without improvement before stopping (default 5)
+                  --patience N         epochs without improvement before stopping (default 6)
+                  --plateau N          halve the learning rate after N epochs without improvement (default 2; 0: never)
                   --batch-size N       examples per step (default 32)
                   --lr X               AdamW learning rate (default 1e-3)
                   --weight-decay X     AdamW weight decay (default 0.01)
@@ -89,6 +90,7 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
         TrainerConfig tc = defaults
                 .withEpochs(o.getInt("epochs", defaults.epochs(), 1, 1_000_000))
                 .withPatience(o.getInt("patience", defaults.patience(), 1, 1_000_000))
+                .withPlateauEpochs(o.getInt("plateau", defaults.plateauEpochs(), 0, 1_000_000))
                 .withBatchSize(o.getInt("batch-size", defaults.batchSize(), 1, 1 << 20))
                 .withLearningRate(o.getDouble("lr", defaults.learningRate(), 1e-9, 10))
                 .withWeightDecay(o.getDouble("weight-decay", defaults.weightDecay(), 0, 10))
