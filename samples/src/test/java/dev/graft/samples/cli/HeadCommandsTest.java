@@ -1,0 +1,183 @@
+package dev.graft.samples.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.graft.backbones.testing.ModelResources;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** train-head, eval and predict as a user runs them, on small real slices of banking77 and UD English-EWT. */
+class HeadCommandsTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final Set<String> INTENTS = Set.of("card_arrival", "lost_or_stolen_card", "exchange_rate", "pin_blocked");
+
+    @TempDir
+    static Path dir;
+    static Path trainCsv;
+    static Path testCsv;
+    static Path trainConllu;
+    static Path testConllu;
+    static Path cache;
+
+    record Run(int code, String out, String err) {
+    }
+
+    static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = GraftCli.standard().run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @BeforeAll
+    static void slices() throws IOException {
+        cache = dir.resolve("cache");
+        trainCsv = dir.resolve("train.csv");
+        testCsv = dir.resolve("test.csv");
+        writeCsv(ModelResources.shared("datasets/banking77/train.csv"), trainCsv, 60);
+        writeCsv(ModelResources.shared("datasets/banking77/test.csv"), testCsv, 15);
+        trainConllu = dir.resolve("train.conllu");
+        testConllu = dir.resolve("test.conllu");
+        writeConllu(ModelResources.shared("datasets/ud_english_ewt/en_ewt-ud-dev.conllu"), trainConllu, 0, 150);
+        writeConllu(ModelResources.shared("datasets/ud_english_ewt/en_ewt-ud-test.conllu"), testConllu, 0, 60);
+    }
+
+    /** The first {@code perLabel} rows of each of four intents, keeping the original CSV lines. */
+    static void writeCsv(Path from, Path to, int perLabel) throws IOException {
+        List<String> lines = Files.readAllLines(from);
+        List<String> out = new ArrayList<>(List.of(lines.getFirst()));
+        Map<String, Integer> count = new HashMap<>();
+        for (String l : lines.subList(1, lines.size())) {
+            String label = l.substring(l.lastIndexOf(',') + 1);
+            if (INTENTS.contains(label) && !l.contains("\"") && count.merge(label, 1, Integer::sum) <= perLabel) {
+                out.add(l);
+            }
+        }
+        Files.write(to, out);
+    }
+
+    static void writeConllu(Path from, Path to, int skip, int sentences) throws IOException {
+        String[] blocks = Files.readString(from).split("\n\n");
+        Files.writeString(to, String.join("\n\n", List.of(blocks).subList(skip, skip + sentences)) + "\n\n");
+    }
+
+    static JsonNode lastJson(String out) throws IOException {
+        List<String> lines = out.lines().toList();
+        return JSON.readTree(lines.getLast());
+    }
+
+    @Test
+    void aClassifierIsTrainedEvaluatedAndRunFromTheCommandLine() throws IOException {
+        Path head = dir.resolve("intent");
+        Run t = run("train-head", "--task", "classification", "--train", trainCsv.toString(), "--label-column", "category",
+                "--epochs", "20", "--seed", "3", "--threads", "2", "--cache-dir", cache.toString(), "--output", head.toString());
+        assertThat(t.code()).as(t.err()).isZero();
+        assertThat(t.err()).contains("training a classification head on 240 texts").contains("best epoch");
+        assertThat(head.resolve("head_config.json")).exists();
+        assertThat(head.resolve("head.safetensors")).exists();
+        assertThat(head.resolve("learning-curve.png")).exists();
+
+        Run again = run("train-head", "--task", "classification", "--train", trainCsv.toString(), "--epochs", "2",
+                "--threads", "2", "--cache-dir", cache.toString(), "--output", dir.resolve("intent2").toString());
+        assertThat(again.code()).as(again.err()).isZero();
+        assertThat(again.err()).as("the label column is found by name; features come from the cache").contains("read from the cache");
+
+        Run e = run("eval", "--head", head.toString(), "--test", testCsv.toString(), "--threads", "2");
+        assertThat(e.code()).as(e.err()).isZero();
+        JsonNode m = lastJson(e.out());
+        assertThat(m.get("accuracy").asDouble()).isGreaterThan(0.8);
+        assertThat(m.get("macro_f1").asDouble()).isBetween(0.0, 1.0);
+        assertThat(m.get("examples").asInt()).isEqualTo(60);
+
+        Path input = dir.resolve("questions.txt");
+        Files.writeString(input, "I still haven't received my card\nWhat rate do you use for euros?\n");
+        Run p = run("predict", "--head", head.toString(), "--input", input.toString(), "--threads", "2", "--top", "2");
+        assertThat(p.code()).as(p.err()).isZero();
+        List<String> lines = p.out().lines().toList();
+        assertThat(lines).hasSize(2);
+        assertThat(JSON.readTree(lines.get(0)).get("label").asText()).isEqualTo("card_arrival");
+        assertThat(JSON.readTree(lines.get(1)).get("label").asText()).isEqualTo("exchange_rate");
+        assertThat(JSON.readTree(lines.get(1)).get("top")).hasSize(2);
+    }
+
+    @Test
+    void aTaggerIsTrainedAndEvaluatedOnCoNllU() throws IOException {
+        Path head = dir.resolve("upos");
+        Run t = run("train-head", "--task", "tagging", "--train", trainConllu.toString(), "--layers", "3",
+                "--epochs", "15", "--threads", "2", "--cache-dir", cache.toString(), "--output", head.toString());
+        assertThat(t.code()).as(t.err()).isZero();
+        Run e = run("eval", "--head", head.toString(), "--test", testConllu.toString(), "--threads", "2");
+        assertThat(e.code()).as(e.err()).isZero();
+        JsonNode m = lastJson(e.out());
+        assertThat(m.get("token_accuracy").asDouble()).isGreaterThan(0.8);
+        assertThat(m.has("f1")).as("UPOS is not BIO").isFalse();
+        Run p = run("predict", "--head", head.toString(), "--input", testConllu.toString(), "--threads", "2");
+        assertThat(p.code()).as(p.err()).isZero();
+        JsonNode first = JSON.readTree(p.out().lines().findFirst().orElseThrow());
+        assertThat(first.get("tags").size()).isEqualTo(first.get("words").size());
+    }
+
+    @Test
+    void badInputGivesClearErrorsAndLeavesNoHalfWrittenHead() throws IOException {
+        Path broken = dir.resolve("broken.csv");
+        Files.writeString(broken, "text,category\nfine,card_arrival\n\"never closed,card_arrival\n");
+        Path out = dir.resolve("never");
+        Run r = run("train-head", "--task", "classification", "--train", broken.toString(), "--threads", "2",
+                "--cache-dir", cache.toString(), "--output", out.toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("broken.csv:3");
+        assertThat(out).doesNotExist();
+
+        Path badConllu = dir.resolve("bad.conllu");
+        Files.writeString(badConllu, "1\tHello\thello\tINTJ\t_\t_\t0\troot\t_\t_\n2\tworld\tworld\n\n");
+        Run c = run("train-head", "--task", "tagging", "--train", badConllu.toString(), "--threads", "2",
+                "--cache-dir", cache.toString(), "--output", out.toString());
+        assertThat(c.code()).isEqualTo(1);
+        assertThat(c.err()).contains("bad.conllu:2");
+        assertThat(out).doesNotExist();
+
+        Path head = dir.resolve("small");
+        Run t = run("train-head", "--task", "classification", "--train", trainCsv.toString(), "--epochs", "2",
+                "--threads", "2", "--cache-dir", cache.toString(), "--output", head.toString());
+        assertThat(t.code()).as(t.err()).isZero();
+        Path unseen = dir.resolve("unseen.csv");
+        Files.writeString(unseen, "text,category\nWhere is my card?,card_arrival\nCan I get a virtual card?,get_disposable_virtual_card\n");
+        Run u = run("eval", "--head", head.toString(), "--test", unseen.toString(), "--threads", "2");
+        assertThat(u.code()).isEqualTo(1);
+        assertThat(u.err()).contains("get_disposable_virtual_card").contains("unseen.csv:3");
+
+        Path empty = dir.resolve("empty-line.txt");
+        Files.writeString(empty, "fine\n\nalso fine\n");
+        Run p = run("predict", "--head", head.toString(), "--input", empty.toString(), "--threads", "2");
+        assertThat(p.code()).isEqualTo(1);
+        assertThat(p.err()).contains("empty-line.txt:2");
+
+        Path config = head.resolve("head_config.json");
+        String json = Files.readString(config);
+        String sha = JSON.readTree(json).path("backbone").path("sha256").asText();
+        Files.writeString(config, json.replace(sha, "0".repeat(64)));
+        Run m = run("eval", "--head", head.toString(), "--test", testCsv.toString(), "--threads", "2");
+        assertThat(m.code()).isEqualTo(1);
+        assertThat(m.err()).contains("was trained on backbone").contains("is attached to");
+
+        try (Stream<Path> s = Files.list(dir)) {
+            assertThat(s.map(x -> x.getFileName().toString())).noneMatch(n -> n.startsWith(".never"));
+        }
+    }
+}
