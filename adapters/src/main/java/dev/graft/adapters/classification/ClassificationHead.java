@@ -7,7 +7,7 @@ import dev.graft.adapters.head.Features;
 import dev.graft.adapters.head.HeadNetworks;
 import dev.graft.adapters.head.HeadOutput;
 import dev.graft.adapters.head.NetworkHead;
-import dev.graft.adapters.head.Softmax;
+import dev.graft.adapters.nn.Softmax;
 
 /** A sequence-classification head: see {@link ClassificationConfig}. Returns {@link HeadOutput.Classification}. */
 public final class ClassificationHead extends NetworkHead {
@@ -26,9 +26,10 @@ public final class ClassificationHead extends NetworkHead {
     @Override
     protected HeadOutput output(float[] logits, FeatureRows rows, Features features) {
         int classes = config().labels().size();
+        float[] all = Softmax.probabilities(logits, rows.rows(), classes);
         float[][] p = new float[rows.rows()][];
         for (int i = 0; i < p.length; i++) {
-            p[i] = Softmax.row(logits, i * classes, classes);
+            p[i] = java.util.Arrays.copyOfRange(all, i * classes, (i + 1) * classes);
         }
         return new HeadOutput.Classification(config().labels(), p);
     }

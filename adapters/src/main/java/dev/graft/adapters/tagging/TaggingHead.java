@@ -7,7 +7,7 @@ import dev.graft.adapters.head.Features;
 import dev.graft.adapters.head.HeadNetworks;
 import dev.graft.adapters.head.HeadOutput;
 import dev.graft.adapters.head.NetworkHead;
-import dev.graft.adapters.head.Softmax;
+import dev.graft.adapters.nn.Softmax;
 import dev.graft.adapters.metrics.BioSpans;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,20 +43,16 @@ public final class TaggingHead extends NetworkHead {
         List<List<String>> tags = new ArrayList<>();
         List<float[]> scores = new ArrayList<>();
         List<List<HeadOutput.Span>> spans = new ArrayList<>();
+        float[] p = Softmax.probabilities(logits, rows.rows(), classes);
         for (int i = 0; i < rows.inputs(); i++) {
             int n = rows.rowsOf(i);
             List<String> t = new ArrayList<>(n);
             float[] s = new float[n];
             for (int w = 0; w < n; w++) {
-                float[] p = Softmax.row(logits, (rows.starts()[i] + w) * classes, classes);
-                int best = 0;
-                for (int c = 1; c < classes; c++) {
-                    if (p[c] > p[best]) {
-                        best = c;
-                    }
-                }
+                int row = (rows.starts()[i] + w) * classes;
+                int best = Softmax.argmax(p, row, classes);
                 t.add(labels.get(best));
-                s[w] = p[best];
+                s[w] = p[row + best];
             }
             tags.add(t);
             scores.add(s);
