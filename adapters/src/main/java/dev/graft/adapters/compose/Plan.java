@@ -23,11 +23,23 @@ public record Plan(List<Step> steps) {
         return steps.stream().map(Plan::describe).collect(Collectors.joining("\n  ", "Plan:\n  ", ""));
     }
 
+    private static String layers(dev.graft.adapters.head.LayerSelection l) {
+        return switch (l) {
+            case dev.graft.adapters.head.LayerSelection.Last x -> "last layer";
+            case dev.graft.adapters.head.LayerSelection.Mix x -> "every layer (for a learned mix)";
+            case dev.graft.adapters.head.LayerSelection.Layer x -> x.index() == 0 ? "embeddings" : "layer " + x.index();
+        };
+    }
+
     private static String describe(Step s) {
         return switch (s) {
             case Step.Tokenize t -> "tokenize" + (t.byWords() ? " (keeping word boundaries)" : "");
             case Step.Encode e -> "encode once" + (e.allLayers() ? " (keeping every layer's hidden states)" : "");
-            case Step.Derive d -> "derive " + d.kind();
+            case Step.Derive d -> switch (d.kind()) {
+                case dev.graft.adapters.head.FeatureKind.Pooled p -> "pool (" + p.pooling().name().toLowerCase(java.util.Locale.ROOT)
+                        + ") hidden states: " + layers(p.layers());
+                case dev.graft.adapters.head.FeatureKind.WordTokens w -> "gather each word's first sub-token: " + layers(w.layers());
+            };
             case Step.RunHead h -> "run head '" + h.name() + "' (" + h.type() + ")";
         };
     }
