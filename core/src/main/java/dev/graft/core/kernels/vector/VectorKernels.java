@@ -250,7 +250,8 @@ public final class VectorKernels implements Kernels {
                 zero(cols, x, xb);
                 continue;
             }
-            float sum = VectorMath.expRow(cols, x, xb, scale, max, keyMask, maskOff * Integer.BYTES);
+            float sum = keyMask == null ? VectorMath.expRow(cols, x, xb, scale, max)
+                    : VectorMath.expRowMasked(cols, x, xb, scale, max, keyMask, maskOff * Integer.BYTES);
             scaleRow(cols, x, xb, 1f / sum, x, xb);
         }
     }
@@ -347,7 +348,8 @@ public final class VectorKernels implements Kernels {
                 zero(cols, x, xb);
                 continue;
             }
-            float sum = VectorMath.expRow(cols, x, xb, scale, mNew, keyMask, mb);
+            float sum = keyMask == null ? VectorMath.expRow(cols, x, xb, scale, mNew)
+                    : VectorMath.expRowMasked(cols, x, xb, scale, mNew, keyMask, mb);
             float l = rowSum.getAtIndex(F32, sumOff + r);
             if (m == NEG_INF) { // the row's first kept scores: acc starts from zero
                 zero(accCols, acc, ab);

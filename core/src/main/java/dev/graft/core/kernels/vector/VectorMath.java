@@ -104,7 +104,6 @@ final class VectorMath {
     static final FloatVector ONE = FloatVector.broadcast(S, 1f);
     static final FloatVector MINUS_LN2_LO = FloatVector.broadcast(S, -LN2_LO);
     static final FloatVector ZERO = FloatVector.zero(S);
-    private static final FloatVector MINUS_INF = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
 
     // GELU / erfc (A&S 7.1.26)
     private static final float P = 0.3275911f;
@@ -147,20 +146,16 @@ final class VectorMath {
     // ------------------------------------------------------------------------------------------------ softmax
 
     /**
-     * x ← e^(x·scale - max) over one row of {@code cols} floats (byte offset {@code xb}) and returns their sum;
-     * with a key mask (i32, byte offset {@code mb}; null for none), columns whose mask is 0 become exactly 0.
-     * Whole vectors through the polynomial exp, the last {@code cols % L} columns through {@code Math.exp}; the
-     * sum is the vector lanes' butterfly sum plus the tail added left to right.
+     * x ← e^(x·scale - max) over one row of {@code cols} floats (byte offset {@code xb}); returns their sum. Whole
+     * vectors through the polynomial exp, the last {@code cols % L} columns through {@code Math.exp}; the sum is
+     * the vector lanes' butterfly sum plus the tail added left to right.
      */
-    static float expRow(int cols, MemorySegment x, long xb, float scale, float max, MemorySegment mask, long mb) {
-        FloatVector sum = ZERO;
+    static float expRow(int cols, MemorySegment x, long xb, float scale, float max) {
+        FloatVector sum = FloatVector.zero(S); // not ZERO: a loop phi that starts from a constant box stays boxed
         int j = 0;
         for (int bound = cols - L; j <= bound; j += L) {
-            long o = (long) j * Float.BYTES;
-            FloatVector v = FloatVector.fromMemorySegment(S, x, xb + o, LE).fma(scale, -max);
-            if (mask != null) { // excluded columns: e^-∞ = 0
-                v = v.blend(MINUS_INF, IntVector.fromMemorySegment(I, mask, mb + o, LE).compare(VectorOperators.EQ, 0).cast(S));
-            }
+            long o = xb + (long) j * Float.BYTES;
+            FloatVector v = FloatVector.fromMemorySegment(S, x, o, LE).fma(scale, -max);
             // e^v (see the class comment)
             FloatVector xc = v.max(EXP_LO).min(EXP_HI);
             FloatVector t = xc.fma(LOG2E, ROUND);
@@ -169,14 +164,53 @@ final class VectorMath {
             FloatVector q = r.fma(E7, E6).fma(r, E5).fma(r, E4).fma(r, E3).fma(r, E2).fma(r, ONE).mul(r);
             FloatVector p = t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).add(BIAS).reinterpretAsFloats();
             FloatVector e = q.fma(p, p).blend(ZERO, v.compare(VectorOperators.LT, EXP_LO));
+            e.intoMemorySegment(x, o, LE);
+            sum = sum.add(e);
+        }
+        float tail = 0f; // scalar tail: masked memory access can compile to allocating code
+        for (; j < cols; j++) {
+            long o = xb + (long) j * Float.BYTES;
+            float e = (float) Math.exp(Math.fma(x.get(F32, o), scale, -max));
+            x.set(F32, o, e);
+            tail += e;
+        }
+        // fixed-order lane sum (see the class comment)
+        if (L > 32) sum = sum.add(sum.rearrange(SWAP_32));
+        if (L > 16) sum = sum.add(sum.rearrange(SWAP_16));
+        if (L > 8) sum = sum.add(sum.rearrange(SWAP_8));
+        if (L > 4) sum = sum.add(sum.rearrange(SWAP_4));
+        sum = sum.add(sum.rearrange(SWAP_2));
+        sum = sum.add(sum.rearrange(SWAP_1));
+        return sum.lane(0) + tail;
+    }
+
+    /**
+     * {@link #expRow} over the columns whose i32 key mask (byte offset {@code mb}) is non-zero, exactly 0 in the
+     * others. A loop of its own rather than a branch in {@link #expRow}'s: vectors merged from two paths make C2
+     * box them.
+     */
+    static float expRowMasked(int cols, MemorySegment x, long xb, float scale, float max, MemorySegment mask, long mb) {
+        FloatVector sum = FloatVector.zero(S); // not ZERO: a loop phi that starts from a constant box stays boxed
+        int j = 0;
+        for (int bound = cols - L; j <= bound; j += L) {
+            long o = (long) j * Float.BYTES;
+            VectorMask<Float> drop = IntVector.fromMemorySegment(I, mask, mb + o, LE).compare(VectorOperators.EQ, 0).cast(S);
+            FloatVector v = FloatVector.fromMemorySegment(S, x, xb + o, LE).fma(scale, -max);
+            // e^v (see the class comment)
+            FloatVector xc = v.max(EXP_LO).min(EXP_HI);
+            FloatVector t = xc.fma(LOG2E, ROUND);
+            FloatVector n = t.sub(ROUND);
+            FloatVector r = n.fma(MINUS_LN2_LO, xc.sub(n.mul(LN2_HI)));
+            FloatVector q = r.fma(E7, E6).fma(r, E5).fma(r, E4).fma(r, E3).fma(r, E2).fma(r, ONE).mul(r);
+            FloatVector p = t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).add(BIAS).reinterpretAsFloats();
+            FloatVector e = q.fma(p, p).blend(ZERO, v.compare(VectorOperators.LT, EXP_LO).or(drop));
             e.intoMemorySegment(x, xb + o, LE);
             sum = sum.add(e);
         }
         float tail = 0f; // scalar tail: masked memory access can compile to allocating code
         for (; j < cols; j++) {
             long o = (long) j * Float.BYTES;
-            float e = mask != null && mask.get(I32, mb + o) == 0
-                    ? 0f : (float) Math.exp(Math.fma(x.get(F32, xb + o), scale, -max));
+            float e = mask.get(I32, mb + o) == 0 ? 0f : (float) Math.exp(Math.fma(x.get(F32, xb + o), scale, -max));
             x.set(F32, xb + o, e);
             tail += e;
         }

@@ -44,7 +44,8 @@ class VectorMathTest {
                 mask = arena.allocate(4L * keep.length, 64);
                 MemorySegment.copy(keep, 0, mask, ValueLayout.JAVA_INT, 0, keep.length);
             }
-            float sum = VectorMath.expRow(xs.length, x, 0, 1f, 0f, mask, 0);
+            float sum = mask == null ? VectorMath.expRow(xs.length, x, 0, 1f, 0f)
+                    : VectorMath.expRowMasked(xs.length, x, 0, 1f, 0f, mask, 0);
             float[] out = Arrays.copyOf(x.toArray(F), xs.length + 1);
             out[xs.length] = sum;
             return out;
