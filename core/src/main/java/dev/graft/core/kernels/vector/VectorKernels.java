@@ -24,7 +24,9 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>Every vector lives in a local of one method; the per-row helpers take segments and scalars only, so a
  *       helper that C2 decides not to inline still cannot make it box a vector. Nothing is allocated per call.</li>
  *   <li>Reductions keep four independent accumulators (to hide the add latency) in the sweeps that do nothing
- *       else, and reduce across lanes once per row.</li>
+ *       else, and reduce across lanes once per row, in {@link VectorMath}'s fixed butterfly order (never
+ *       {@code reduceLanes(ADD)}, whose order depends on how the JIT compiled the caller), so every kernel gives
+ *       the same bits interpreted, C1- or C2-compiled.</li>
  *   <li>layerNorm takes the mean first and then the variance around it (two passes over a row that sits in L1)
  *       rather than the single-pass {@code E[x²] - E[x]²}, which in float loses most digits of the variance
  *       when the mean is large next to the spread (hidden states around 100 ± 1, say). The second pass also
