@@ -1,12 +1,10 @@
 package dev.graft.core.kernels.vector;
 
 import dev.graft.core.kernels.Activation;
-import dev.graft.core.kernels.ScalarMath;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -19,8 +17,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Every kernel keeps its accumulators in locals of one method and writes the raw sums to a small per-thread
  * {@code tile} array (row stride {@link #NR}); {@link #epilogue} then finishes a tile. That split keeps each
- * method small enough for C2 to keep all vectors in registers, and no method takes a vector argument except the
- * tiny activation helpers of {@link VectorMath}, which always inline.
+ * method small enough for C2 to keep all vectors in registers, and no method takes a vector argument: the
+ * activations are {@link VectorMath}'s loops over a tile row. Lane sums use {@link VectorMath}'s fixed order, so
+ * a result has the same bits however the JIT compiled the code.
  *
  * <p>The vector width is chosen here, once: {@link #S} is the platform's preferred float species (16 lanes on
  * AVX-512), and every block size derives from its length {@link #L}.
@@ -366,44 +365,20 @@ final class GemmKernels {
     }
 
     private static void gelu(float[] tile, int tileCol, int rows, int width) {
-        int full = width - width % L;
         for (int r = 0; r < rows; r++) {
-            int t = r * NR + tileCol;
-            int j = 0;
-            for (; j < full; j += L) {
-                VectorMath.gelu(FloatVector.fromArray(S, tile, t + j)).intoArray(tile, t + j);
-            }
-            for (; j < width; j++) {
-                tile[t + j] = ScalarMath.apply(Activation.GELU, tile[t + j]);
-            }
+            VectorMath.gelu(tile, r * NR + tileCol, width);
         }
     }
 
     private static void tanh(float[] tile, int tileCol, int rows, int width) {
-        int full = width - width % L;
         for (int r = 0; r < rows; r++) {
-            int t = r * NR + tileCol;
-            int j = 0;
-            for (; j < full; j += L) {
-                VectorMath.tanh(FloatVector.fromArray(S, tile, t + j)).intoArray(tile, t + j);
-            }
-            for (; j < width; j++) {
-                tile[t + j] = ScalarMath.apply(Activation.TANH, tile[t + j]);
-            }
+            VectorMath.tanh(tile, r * NR + tileCol, width);
         }
     }
 
     private static void relu(float[] tile, int tileCol, int rows, int width) {
-        int full = width - width % L;
         for (int r = 0; r < rows; r++) {
-            int t = r * NR + tileCol;
-            int j = 0;
-            for (; j < full; j += L) {
-                VectorMath.relu(FloatVector.fromArray(S, tile, t + j)).intoArray(tile, t + j);
-            }
-            for (; j < width; j++) {
-                tile[t + j] = ScalarMath.apply(Activation.RELU, tile[t + j]);
-            }
+            VectorMath.relu(tile, r * NR + tileCol, width);
         }
     }
 
@@ -723,22 +698,56 @@ final class GemmKernels {
             s32 += x3 * y2;
             s33 += x3 * y3;
         }
-        tile[tIdx + 0] = c00.reduceLanes(VectorOperators.ADD) + s00;
-        tile[tIdx + 1] = c01.reduceLanes(VectorOperators.ADD) + s01;
-        tile[tIdx + 2] = c02.reduceLanes(VectorOperators.ADD) + s02;
-        tile[tIdx + 3] = c03.reduceLanes(VectorOperators.ADD) + s03;
-        tile[tIdx + 1 * NR + 0] = c10.reduceLanes(VectorOperators.ADD) + s10;
-        tile[tIdx + 1 * NR + 1] = c11.reduceLanes(VectorOperators.ADD) + s11;
-        tile[tIdx + 1 * NR + 2] = c12.reduceLanes(VectorOperators.ADD) + s12;
-        tile[tIdx + 1 * NR + 3] = c13.reduceLanes(VectorOperators.ADD) + s13;
-        tile[tIdx + 2 * NR + 0] = c20.reduceLanes(VectorOperators.ADD) + s20;
-        tile[tIdx + 2 * NR + 1] = c21.reduceLanes(VectorOperators.ADD) + s21;
-        tile[tIdx + 2 * NR + 2] = c22.reduceLanes(VectorOperators.ADD) + s22;
-        tile[tIdx + 2 * NR + 3] = c23.reduceLanes(VectorOperators.ADD) + s23;
-        tile[tIdx + 3 * NR + 0] = c30.reduceLanes(VectorOperators.ADD) + s30;
-        tile[tIdx + 3 * NR + 1] = c31.reduceLanes(VectorOperators.ADD) + s31;
-        tile[tIdx + 3 * NR + 2] = c32.reduceLanes(VectorOperators.ADD) + s32;
-        tile[tIdx + 3 * NR + 3] = c33.reduceLanes(VectorOperators.ADD) + s33;
+        // fixed-order lane sums of four vectors at once (VectorMath): interleave them so that lanes [0, Q) of h
+        // hold partial sums of the first, [H, H+Q) the second, [Q, 2Q) the third, [H+Q, L) the fourth, then
+        // finish each quarter with the butterfly
+        FloatVector h01;
+        FloatVector h23;
+        FloatVector h;
+        h01 = c00.blend(c01, VectorMath.HIGH_HALF).add(c01.blend(c00, VectorMath.HIGH_HALF).rearrange(VectorMath.SWAP_HALF));
+        h23 = c02.blend(c03, VectorMath.HIGH_HALF).add(c03.blend(c02, VectorMath.HIGH_HALF).rearrange(VectorMath.SWAP_HALF));
+        h = h01.blend(h23, VectorMath.HIGH_QUARTER).add(h23.blend(h01, VectorMath.HIGH_QUARTER).rearrange(VectorMath.SWAP_QUARTER));
+        if (L > 32) h = h.add(h.rearrange(VectorMath.SWAP_8));
+        if (L > 16) h = h.add(h.rearrange(VectorMath.SWAP_4));
+        if (L > 8) h = h.add(h.rearrange(VectorMath.SWAP_2));
+        if (L > 4) h = h.add(h.rearrange(VectorMath.SWAP_1));
+        tile[tIdx + 0] = h.lane(0) + s00;
+        tile[tIdx + 1] = h.lane(VectorMath.HALF) + s01;
+        tile[tIdx + 2] = h.lane(VectorMath.QUARTER) + s02;
+        tile[tIdx + 3] = h.lane(VectorMath.HALF + VectorMath.QUARTER) + s03;
+        h01 = c10.blend(c11, VectorMath.HIGH_HALF).add(c11.blend(c10, VectorMath.HIGH_HALF).rearrange(VectorMath.SWAP_HALF));
+        h23 = c12.blend(c13, VectorMath.HIGH_HALF).add(c13.blend(c12, VectorMath.HIGH_HALF).rearrange(VectorMath.SWAP_HALF));
+        h = h01.blend(h23, VectorMath.HIGH_QUARTER).add(h23.blend(h01, VectorMath.HIGH_QUARTER).rearrange(VectorMath.SWAP_QUARTER));
+        if (L > 32) h = h.add(h.rearrange(VectorMath.SWAP_8));
+        if (L > 16) h = h.add(h.rearrange(VectorMath.SWAP_4));
+        if (L > 8) h = h.add(h.rearrange(VectorMath.SWAP_2));
+        if (L > 4) h = h.add(h.rearrange(VectorMath.SWAP_1));
+        tile[tIdx + 1 * NR + 0] = h.lane(0) + s10;
+        tile[tIdx + 1 * NR + 1] = h.lane(VectorMath.HALF) + s11;
+        tile[tIdx + 1 * NR + 2] = h.lane(VectorMath.QUARTER) + s12;
+        tile[tIdx + 1 * NR + 3] = h.lane(VectorMath.HALF + VectorMath.QUARTER) + s13;
+        h01 = c20.blend(c21, VectorMath.HIGH_HALF).add(c21.blend(c20, VectorMath.HIGH_HALF).rearrange(VectorMath.SWAP_HALF));
+        h23 = c22.blend(c23, VectorMath.HIGH_HALF).add(c23.blend(c22, VectorMath.HIGH_HALF).rearrange(VectorMath.SWAP_HALF));
+        h = h01.blend(h23, VectorMath.HIGH_QUARTER).add(h23.blend(h01, VectorMath.HIGH_QUARTER).rearrange(VectorMath.SWAP_QUARTER));
+        if (L > 32) h = h.add(h.rearrange(VectorMath.SWAP_8));
+        if (L > 16) h = h.add(h.rearrange(VectorMath.SWAP_4));
+        if (L > 8) h = h.add(h.rearrange(VectorMath.SWAP_2));
+        if (L > 4) h = h.add(h.rearrange(VectorMath.SWAP_1));
+        tile[tIdx + 2 * NR + 0] = h.lane(0) + s20;
+        tile[tIdx + 2 * NR + 1] = h.lane(VectorMath.HALF) + s21;
+        tile[tIdx + 2 * NR + 2] = h.lane(VectorMath.QUARTER) + s22;
+        tile[tIdx + 2 * NR + 3] = h.lane(VectorMath.HALF + VectorMath.QUARTER) + s23;
+        h01 = c30.blend(c31, VectorMath.HIGH_HALF).add(c31.blend(c30, VectorMath.HIGH_HALF).rearrange(VectorMath.SWAP_HALF));
+        h23 = c32.blend(c33, VectorMath.HIGH_HALF).add(c33.blend(c32, VectorMath.HIGH_HALF).rearrange(VectorMath.SWAP_HALF));
+        h = h01.blend(h23, VectorMath.HIGH_QUARTER).add(h23.blend(h01, VectorMath.HIGH_QUARTER).rearrange(VectorMath.SWAP_QUARTER));
+        if (L > 32) h = h.add(h.rearrange(VectorMath.SWAP_8));
+        if (L > 16) h = h.add(h.rearrange(VectorMath.SWAP_4));
+        if (L > 8) h = h.add(h.rearrange(VectorMath.SWAP_2));
+        if (L > 4) h = h.add(h.rearrange(VectorMath.SWAP_1));
+        tile[tIdx + 3 * NR + 0] = h.lane(0) + s30;
+        tile[tIdx + 3 * NR + 1] = h.lane(VectorMath.HALF) + s31;
+        tile[tIdx + 3 * NR + 2] = h.lane(VectorMath.QUARTER) + s32;
+        tile[tIdx + 3 * NR + 3] = h.lane(VectorMath.HALF + VectorMath.QUARTER) + s33;
     }
 
     /**
@@ -775,9 +784,22 @@ final class GemmKernels {
             s02 += x0 * y2;
             s03 += x0 * y3;
         }
-        tile[tIdx + 0] = c00.reduceLanes(VectorOperators.ADD) + s00;
-        tile[tIdx + 1] = c01.reduceLanes(VectorOperators.ADD) + s01;
-        tile[tIdx + 2] = c02.reduceLanes(VectorOperators.ADD) + s02;
-        tile[tIdx + 3] = c03.reduceLanes(VectorOperators.ADD) + s03;
+        // fixed-order lane sums of four vectors at once (VectorMath): interleave them so that lanes [0, Q) of h
+        // hold partial sums of the first, [H, H+Q) the second, [Q, 2Q) the third, [H+Q, L) the fourth, then
+        // finish each quarter with the butterfly
+        FloatVector h01;
+        FloatVector h23;
+        FloatVector h;
+        h01 = c00.blend(c01, VectorMath.HIGH_HALF).add(c01.blend(c00, VectorMath.HIGH_HALF).rearrange(VectorMath.SWAP_HALF));
+        h23 = c02.blend(c03, VectorMath.HIGH_HALF).add(c03.blend(c02, VectorMath.HIGH_HALF).rearrange(VectorMath.SWAP_HALF));
+        h = h01.blend(h23, VectorMath.HIGH_QUARTER).add(h23.blend(h01, VectorMath.HIGH_QUARTER).rearrange(VectorMath.SWAP_QUARTER));
+        if (L > 32) h = h.add(h.rearrange(VectorMath.SWAP_8));
+        if (L > 16) h = h.add(h.rearrange(VectorMath.SWAP_4));
+        if (L > 8) h = h.add(h.rearrange(VectorMath.SWAP_2));
+        if (L > 4) h = h.add(h.rearrange(VectorMath.SWAP_1));
+        tile[tIdx + 0] = h.lane(0) + s00;
+        tile[tIdx + 1] = h.lane(VectorMath.HALF) + s01;
+        tile[tIdx + 2] = h.lane(VectorMath.QUARTER) + s02;
+        tile[tIdx + 3] = h.lane(VectorMath.HALF + VectorMath.QUARTER) + s03;
     }
 }

@@ -24,7 +24,9 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>Every vector lives in a local of one method; the per-row helpers take segments and scalars only, so a
  *       helper that C2 decides not to inline still cannot make it box a vector. Nothing is allocated per call.</li>
  *   <li>Reductions keep four independent accumulators (to hide the add latency) in the sweeps that do nothing
- *       else, and reduce across lanes once per row.</li>
+ *       else, and reduce across lanes once per row, in {@link VectorMath}'s fixed butterfly order (never
+ *       {@code reduceLanes(ADD)}, whose order depends on how the JIT compiled the caller), so every kernel gives
+ *       the same bits interpreted, C1- or C2-compiled.</li>
  *   <li>layerNorm takes the mean first and then the variance around it (two passes over a row that sits in L1)
  *       rather than the single-pass {@code E[x²] - E[x]²}, which in float loses most digits of the variance
  *       when the mean is large next to the spread (hidden states around 100 ± 1, say). The second pass also
@@ -125,7 +127,15 @@ public final class VectorKernels implements Kernels {
         for (; j < cols; j += L) { // at most three full vectors and a partial one
             s0 = s0.add(FloatVector.fromMemorySegment(F, x, xb + (long) j * Float.BYTES, LE, F.indexInRange(j, cols)));
         }
-        return s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        FloatVector v = s0.add(s1).add(s2.add(s3));
+        // fixed-order lane sum, the same in every execution mode (VectorMath)
+        if (L > 32) v = v.add(v.rearrange(VectorMath.SWAP_32));
+        if (L > 16) v = v.add(v.rearrange(VectorMath.SWAP_16));
+        if (L > 8) v = v.add(v.rearrange(VectorMath.SWAP_8));
+        if (L > 4) v = v.add(v.rearrange(VectorMath.SWAP_4));
+        v = v.add(v.rearrange(VectorMath.SWAP_2));
+        v = v.add(v.rearrange(VectorMath.SWAP_1));
+        return v.lane(0);
     }
 
     /**
@@ -154,8 +164,18 @@ public final class VectorKernels implements Kernels {
             c0 = c0.add(d);
             s0 = d.fma(d, s0);
         }
-        float deviations = c0.add(c1).reduceLanes(VectorOperators.ADD);
-        float squares = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        // two fixed-order lane sums at once (VectorMath): deviations in the lower half, squares in the upper, then
+        // each half summed by the butterfly; lane 0 holds Σ d, lane HALF Σ d²
+        FloatVector c = c0.add(c1);
+        FloatVector s = s0.add(s1);
+        FloatVector h = c.blend(s, VectorMath.HIGH_HALF).add(s.blend(c, VectorMath.HIGH_HALF).rearrange(VectorMath.SWAP_HALF));
+        if (L > 32) h = h.add(h.rearrange(VectorMath.SWAP_16));
+        if (L > 16) h = h.add(h.rearrange(VectorMath.SWAP_8));
+        if (L > 8) h = h.add(h.rearrange(VectorMath.SWAP_4));
+        if (L > 4) h = h.add(h.rearrange(VectorMath.SWAP_2));
+        h = h.add(h.rearrange(VectorMath.SWAP_1));
+        float deviations = h.lane(0);
+        float squares = h.lane(VectorMath.HALF);
         return ((long) Float.floatToRawIntBits(deviations) << 32) | (Float.floatToRawIntBits(squares) & 0xFFFF_FFFFL);
     }
 
@@ -187,18 +207,7 @@ public final class VectorKernels implements Kernels {
     public void gelu(long n, MemorySegment x, long xOff, MemorySegment out, long outOff) {
         KernelArgs.f32("gelu", "x", x, xOff, n);
         KernelArgs.f32Out("gelu", "out", out, outOff, n);
-        long xb = xOff * Float.BYTES;
-        long ob = outOff * Float.BYTES;
-        long i = 0;
-        for (long bound = F.loopBound(n); i < bound; i += L) {
-            long o = i * Float.BYTES;
-            VectorMath.gelu(FloatVector.fromMemorySegment(F, x, xb + o, LE)).intoMemorySegment(out, ob + o, LE);
-        }
-        if (i < n) {
-            long o = i * Float.BYTES;
-            VectorMask<Float> tail = F.indexInRange(i, n);
-            VectorMath.gelu(FloatVector.fromMemorySegment(F, x, xb + o, LE, tail)).intoMemorySegment(out, ob + o, LE, tail);
-        }
+        VectorMath.gelu(n, x, xOff * Float.BYTES, out, outOff * Float.BYTES);
     }
 
     @Override
@@ -243,7 +252,8 @@ public final class VectorKernels implements Kernels {
                 zero(cols, x, xb);
                 continue;
             }
-            float sum = keyMask == null ? expRow(cols, x, xb, scale, max) : expRowMasked(cols, x, xb, scale, max, keyMask, maskOff * Integer.BYTES);
+            float sum = keyMask == null ? VectorMath.expRow(cols, x, xb, scale, max)
+                    : VectorMath.expRowMasked(cols, x, xb, scale, max, keyMask, maskOff * Integer.BYTES);
             scaleRow(cols, x, xb, 1f / sum, x, xb);
         }
     }
@@ -299,51 +309,6 @@ public final class VectorKernels implements Kernels {
         return Math.max(m0.max(m1).reduceLanes(VectorOperators.MAX), tail);
     }
 
-    /** x ← exp(x·scale - max) over the row; returns the sum. */
-    private static float expRow(int cols, MemorySegment x, long xb, float scale, float max) {
-        FloatVector s0 = FloatVector.zero(F);
-        FloatVector s1 = s0;
-        int j = 0;
-        for (int bound = cols - L; j <= bound; j += L) {
-            long o = xb + (long) j * Float.BYTES;
-            FloatVector e = FloatVector.fromMemorySegment(F, x, o, LE).fma(scale, -max).lanewise(VectorOperators.EXP);
-            e.intoMemorySegment(x, o, LE);
-            s0 = s0.add(e);
-        }
-        float tail = 0f; // scalar tail: masked memory access can compile to allocating code
-        for (; j < cols; j++) {
-            long o = xb + (long) j * Float.BYTES;
-            float e = (float) Math.exp(Math.fma(x.get(F32, o), scale, -max));
-            x.set(F32, o, e);
-            tail += e;
-        }
-        return s0.add(s1).reduceLanes(VectorOperators.ADD) + tail;
-    }
-
-    /** x ← exp(x·scale - max) over the kept columns and exactly 0 elsewhere; returns the sum. */
-    private static float expRowMasked(int cols, MemorySegment x, long xb, float scale, float max, MemorySegment mask, long mb) {
-        FloatVector zero = FloatVector.zero(F);
-        FloatVector s0 = zero;
-        int j = 0;
-        for (int bound = cols - L; j <= bound; j += L) {
-            long o = (long) j * Float.BYTES;
-            VectorMask<Float> keep = IntVector.fromMemorySegment(I, mask, mb + o, LE).compare(VectorOperators.NE, 0).cast(F);
-            FloatVector e = FloatVector.fromMemorySegment(F, x, xb + o, LE).fma(scale, -max).lanewise(VectorOperators.EXP);
-            e = zero.blend(e, keep);
-            e.intoMemorySegment(x, xb + o, LE);
-            s0 = s0.add(e);
-        }
-        float tail = 0f; // scalar tail: masked memory access can compile to allocating code
-        for (; j < cols; j++) {
-            long o = (long) j * Float.BYTES;
-            float e = mask.get(I32, mb + (long) j * Integer.BYTES) != 0
-                    ? (float) Math.exp(Math.fma(x.get(F32, xb + o), scale, -max)) : 0f;
-            x.set(F32, xb + o, e);
-            tail += e;
-        }
-        return s0.reduceLanes(VectorOperators.ADD) + tail;
-    }
-
     /** out ← x · factor over one row of n floats; byte offsets; in place allowed. */
     private static void scaleRow(int n, MemorySegment x, long xb, float factor, MemorySegment out, long ob) {
         int j = 0;
@@ -385,7 +350,8 @@ public final class VectorKernels implements Kernels {
                 zero(cols, x, xb);
                 continue;
             }
-            float sum = keyMask == null ? expRow(cols, x, xb, scale, mNew) : expRowMasked(cols, x, xb, scale, mNew, keyMask, mb);
+            float sum = keyMask == null ? VectorMath.expRow(cols, x, xb, scale, mNew)
+                    : VectorMath.expRowMasked(cols, x, xb, scale, mNew, keyMask, mb);
             float l = rowSum.getAtIndex(F32, sumOff + r);
             if (m == NEG_INF) { // the row's first kept scores: acc starts from zero
                 zero(accCols, acc, ab);
@@ -681,7 +647,15 @@ public final class VectorKernels implements Kernels {
             FloatVector v = FloatVector.fromMemorySegment(F, x, xb + (long) j * Float.BYTES, LE, F.indexInRange(j, cols));
             s1 = v.fma(v, s1);
         }
-        return s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        FloatVector v = s0.add(s1).add(s2.add(s3));
+        // fixed-order lane sum, the same in every execution mode (VectorMath)
+        if (L > 32) v = v.add(v.rearrange(VectorMath.SWAP_32));
+        if (L > 16) v = v.add(v.rearrange(VectorMath.SWAP_16));
+        if (L > 8) v = v.add(v.rearrange(VectorMath.SWAP_8));
+        if (L > 4) v = v.add(v.rearrange(VectorMath.SWAP_4));
+        v = v.add(v.rearrange(VectorMath.SWAP_2));
+        v = v.add(v.rearrange(VectorMath.SWAP_1));
+        return v.lane(0);
     }
 
     @Override

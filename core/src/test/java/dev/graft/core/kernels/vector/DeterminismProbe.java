@@ -1,0 +1,118 @@
+package dev.graft.core.kernels.vector;
+
+import dev.graft.core.kernels.Activation;
+import dev.graft.core.parallel.ComputePool;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Runs every {@link VectorKernels} kernel once on fixed pseudo-random inputs (shapes with vector tails, masks,
+ * -∞ scores, every GEMM path and activation) and fingerprints the output bits per kernel. {@link
+ * DeterminismTest} compares fingerprints taken in different execution modes; {@link #main} prints them, for a
+ * child JVM run with {@code -Xint} or C1 only.
+ */
+final class DeterminismProbe {
+    private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+
+    private DeterminismProbe() {
+    }
+
+    public static void main(String[] args) {
+        int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 1;
+        Map<String, Long> prints = null;
+        for (int i = 0; i < repeats; i++) {
+            prints = run();
+        }
+        prints.forEach((name, print) -> System.out.println(name + " " + Long.toHexString(print)));
+    }
+
+    /** Kernel name → fingerprint of its output bits, in a fixed order. */
+    static Map<String, Long> run() {
+        Map<String, Long> prints = new LinkedHashMap<>();
+        try (Arena arena = Arena.ofConfined(); VectorKernels kernels = new VectorKernels(new ComputePool(1))) {
+            gemm(kernels, arena, prints, "gemm-packed-nn-gelu", 130, 70, 50, false, Activation.GELU);
+            gemm(kernels, arena, prints, "gemm-direct-nn-gelu", 5, 70, 50, false, Activation.GELU);
+            gemm(kernels, arena, prints, "gemm-direct-nt-tanh", 6, 70, 50, true, Activation.TANH);
+            gemm(kernels, arena, prints, "gemm-direct-nt1-gelu", 1, 70, 51, true, Activation.GELU);
+            gemm(kernels, arena, prints, "gemm-packed-nt-tanh", 20, 70, 50, true, Activation.TANH);
+            gemm(kernels, arena, prints, "gemm-packed-nn-relu", 130, 33, 20, false, Activation.RELU);
+
+            int rows = 5;
+            int cols = 77;
+            MemorySegment mask = arena.allocate(4L * cols, 64);
+            for (int j = 0; j < cols; j++) {
+                mask.setAtIndex(I, j, j % 7 == 3 || j > 70 ? 0 : 1);
+            }
+            MemorySegment x = floats(arena, 1, (long) rows * cols, -30, 30);
+            x.setAtIndex(F, 4, Float.NEGATIVE_INFINITY);
+            x.setAtIndex(F, 40, Float.NEGATIVE_INFINITY);
+            kernels.softmax(rows, cols, x, 0, cols, 0.37f, null, 0);
+            prints.put("softmax", print(x));
+            x = floats(arena, 2, (long) rows * cols, -30, 30);
+            kernels.softmax(rows, cols, x, 0, cols, 0.37f, mask, 0);
+            prints.put("softmax-masked", print(x));
+
+            MemorySegment scores = floats(arena, 3, (long) rows * cols, -10, 10);
+            MemorySegment max = floats(arena, 4, rows, -2, 2);
+            MemorySegment sum = floats(arena, 5, rows, 1, 3);
+            MemorySegment acc = floats(arena, 6, (long) rows * 40, -1, 1);
+            max.setAtIndex(F, 0, Float.NEGATIVE_INFINITY);
+            kernels.onlineSoftmax(rows, cols, scores, 0, cols, 0.5f, mask, 0, max, 0, sum, 0, acc, 0, 40, 40);
+            prints.put("onlineSoftmax", print(scores) * 31 + print(max) * 17 + print(sum) * 7 + print(acc));
+
+            MemorySegment h = floats(arena, 7, 3L * 390, 95, 105);
+            MemorySegment gamma = floats(arena, 8, 390, 0.5f, 1.5f);
+            MemorySegment beta = floats(arena, 9, 390, -1, 1);
+            MemorySegment out = arena.allocate(4L * 3 * 390, 64);
+            kernels.layerNorm(3, 390, h, 0, gamma, 0, beta, 0, 1e-12f, out, 0);
+            prints.put("layerNorm", print(out));
+            kernels.l2Normalize(3, 390, h, 0, out, 0);
+            prints.put("l2Normalize", print(out));
+            MemorySegment g = floats(arena, 10, 203, -12, 12);
+            kernels.gelu(203, g, 0, out, 0);
+            prints.put("gelu", print(out.asSlice(0, 4L * 203)));
+            MemorySegment tokens = arena.allocate(4L * 2 * 9, 64);
+            for (int t = 0; t < 18; t++) {
+                tokens.setAtIndex(I, t, t % 9 < 6 ? 1 : 0);
+            }
+            MemorySegment pooled = arena.allocate(4L * 2 * 70, 64);
+            kernels.meanPool(2, 9, 70, floats(arena, 11, 2L * 9 * 70, -3, 3), 0, tokens, 0, pooled, 0);
+            prints.put("meanPool", print(pooled));
+        }
+        return prints;
+    }
+
+    private static void gemm(VectorKernels kernels, Arena arena, Map<String, Long> prints, String name,
+                             int m, int n, int k, boolean bTransposed, Activation act) {
+        MemorySegment a = floats(arena, m * 31L + n, (long) m * k, -1, 1);
+        MemorySegment b = floats(arena, n * 17L + k, (long) n * k, -1, 1);
+        MemorySegment bias = floats(arena, k * 13L, n, -1, 1);
+        MemorySegment c = arena.allocate(4L * m * n, 64);
+        kernels.gemm(m, n, k, a, 0, k, b, 0, bTransposed ? k : n, bTransposed, bias, 0, act, false, c, 0, n);
+        prints.put(name, print(c));
+    }
+
+    private static MemorySegment floats(Arena arena, long seed, long n, float lo, float hi) {
+        SplittableRandom random = new SplittableRandom(seed);
+        MemorySegment s = arena.allocate(4 * n, 64);
+        for (long i = 0; i < n; i++) {
+            s.setAtIndex(F, i, lo + (hi - lo) * (float) random.nextDouble());
+        }
+        return s;
+    }
+
+    /** A 64-bit fingerprint of the bits of every float in s, position-sensitive. */
+    static long print(MemorySegment s) {
+        long h = 1125899906842597L;
+        for (long i = 0; i < s.byteSize() / 4; i++) {
+            h = 31 * h + Float.floatToRawIntBits(s.getAtIndex(F, i));
+            h ^= h >>> 29;
+        }
+        return h;
+    }
+}
