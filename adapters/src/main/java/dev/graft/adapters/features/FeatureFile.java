@@ -204,6 +204,50 @@ public final class FeatureFile implements AutoCloseable {
         };
     }
 
+    /**
+     * The rows whose input is selected, with the regression target {@code target.applyAsDouble(input)} each (one
+     * row per input: pooled features), as a training set for an MSE head.
+     */
+    public TrainingSet regressionSet(boolean[] inputs, java.util.function.IntToDoubleFunction target) {
+        int[] picked = new int[rows()];
+        float[] targets = new float[rows()];
+        int n = 0;
+        for (int r = 0; r < rows(); r++) {
+            if (inputs == null || inputs[input[r]]) {
+                picked[n] = r;
+                targets[n++] = (float) target.applyAsDouble(input[r]);
+            }
+        }
+        int[] rowsOf = Arrays.copyOf(picked, n);
+        float[] targetOf = Arrays.copyOf(targets, n);
+        return new TrainingSet() {
+            @Override
+            public int size() {
+                return rowsOf.length;
+            }
+
+            @Override
+            public int featureSize() {
+                return rowSize;
+            }
+
+            @Override
+            public void features(int row, float[] dst, int offset) {
+                FeatureFile.this.features(rowsOf[row], dst, offset);
+            }
+
+            @Override
+            public int label(int row) {
+                throw new UnsupportedOperationException("a regression set has targets, not class labels");
+            }
+
+            @Override
+            public float target(int row) {
+                return targetOf[row];
+            }
+        };
+    }
+
     @Override
     public void close() {
         arena.close();
