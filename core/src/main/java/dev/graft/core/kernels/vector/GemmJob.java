@@ -24,6 +24,8 @@ final class GemmJob implements ComputePool.IndexedTask {
     static final int DIRECT_NN = 2;
     /** Small m, B [n×k] read in place (dot products): column chunks of NR. */
     static final int DIRECT_NT = 3;
+    /** Compute block {@code index} (mBlock × nBlock) of C from A and a B packed ahead of time ({@link #packed}). */
+    static final int PREPACKED = 4;
 
     int m, n, k;
     MemorySegment a;
@@ -48,6 +50,8 @@ final class GemmJob implements ComputePool.IndexedTask {
     // kcStride·NR floats in bp; tasks are blocks of C of mc rows × panelsPerBlock panels.
     int pc, kcCur, kcStride, colBase, colEnd, nPanels, mc, nBlocks, panelsPerBlock;
     float[] bp;
+    /** Pre-packed plan: B's panels (full k each, panel jp at byte jp·k·NR·4), read in place. */
+    MemorySegment packed;
     // Small-m plan: chunks of NR columns, chunksPerTask per task.
     int nChunks, chunksPerTask;
 
@@ -81,6 +85,7 @@ final class GemmJob implements ComputePool.IndexedTask {
         bias = null;
         c = null;
         bp = null;
+        packed = null;
     }
 
     @Override
@@ -90,6 +95,7 @@ final class GemmJob implements ComputePool.IndexedTask {
             case PACKED -> computeBlock(index);
             case DIRECT_NN -> directNN(index);
             case DIRECT_NT -> directNT(index);
+            case PREPACKED -> computePrepacked(index);
             default -> throw new IllegalStateException("phase " + phase);
         }
     }
@@ -136,6 +142,47 @@ final class GemmJob implements ComputePool.IndexedTask {
                     GemmKernels.kernel6x2(a, a0, a1, a2, a3, a4, a5, bPacked, base, kc, tile);
                 } else {
                     GemmKernels.kernel6x1(a, a0, a1, a2, a3, a4, a5, bPacked, base, kc, tile);
+                }
+                GemmKernels.epilogue(tile, 0, Math.min(MR, rowEnd - r0), cols,
+                        c, cOff + (long) r0 * ldc + col0, ldc, bias, biasOff + col0, act, flags);
+            }
+        }
+    }
+
+    /**
+     * {@link #computeBlock} over a B packed once for all calls: panel jp holds all k steps of its columns, so the
+     * current k block starts {@code pc} steps into it. Each panel is streamed from memory by the first row tile and
+     * re-read from cache by the others of the block.
+     */
+    private void computePrepacked(int index) {
+        int mb = index / nBlocks;
+        int nb = index - mb * nBlocks;
+        int row0 = mb * mc;
+        int rowEnd = Math.min(m, row0 + mc);
+        int jp0 = nb * panelsPerBlock;
+        int jp1 = Math.min(nPanels, jp0 + panelsPerBlock);
+        int kc = kcCur;
+        float[] tile = GemmScratch.current().tile;
+        MemorySegment bSeg = packed;
+        for (int jp = jp0; jp < jp1; jp++) {
+            int col0 = jp * NR;
+            int cols = Math.min(NR, n - col0);
+            int width = GemmKernels.panelWidth(cols);
+            long base = ((long) col0 * k + (long) pc * width) * Float.BYTES;
+            for (int r0 = row0; r0 < rowEnd; r0 += MR) {
+                int last = rowEnd - 1;
+                long a0 = aByte(r0, last);
+                long a1 = aByte(r0 + 1, last);
+                long a2 = aByte(r0 + 2, last);
+                long a3 = aByte(r0 + 3, last);
+                long a4 = aByte(r0 + 4, last);
+                long a5 = aByte(r0 + 5, last);
+                if (width == NR) {
+                    GemmKernels.kernel6x4(a, a0, a1, a2, a3, a4, a5, bSeg, base, kc, tile);
+                } else if (width == NR / 2) {
+                    GemmKernels.kernel6x2(a, a0, a1, a2, a3, a4, a5, bSeg, base, kc, tile);
+                } else {
+                    GemmKernels.kernel6x1(a, a0, a1, a2, a3, a4, a5, bSeg, base, kc, tile);
                 }
                 GemmKernels.epilogue(tile, 0, Math.min(MR, rowEnd - r0), cols,
                         c, cOff + (long) r0 * ldc + col0, ldc, bias, biasOff + col0, act, flags);

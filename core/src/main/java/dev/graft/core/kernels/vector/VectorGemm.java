@@ -4,9 +4,11 @@ import static dev.graft.core.kernels.vector.GemmKernels.MR;
 import static dev.graft.core.kernels.vector.GemmKernels.NR;
 
 import dev.graft.core.kernels.Activation;
+import dev.graft.core.kernels.PackedB;
 import dev.graft.core.kernels.ScalarGemm;
 import dev.graft.core.parallel.ComputePool;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 
 /**
  * The Vector API GEMM behind {@link dev.graft.core.kernels.Kernels#gemm}: {@code C = act(A·op(B) + bias) (+C)}.
@@ -84,6 +86,93 @@ public final class VectorGemm {
             }
         } finally {
             job.release();
+        }
+    }
+
+    /**
+     * Same contract as {@link dev.graft.core.kernels.Kernels#packB}: B copied once into the panels the micro-kernel
+     * streams ({@link PackedB} with {@link GemmKernels#L} lanes), every panel holding all k steps.
+     */
+    public static PackedB packB(int k, int n, MemorySegment b, long bOff, int ldb, boolean bTransposed,
+                                SegmentAllocator allocator) {
+        ScalarGemm.checkPackArguments(k, n, b, bOff, ldb, bTransposed);
+        long floats = PackedB.floats(k, n, GemmKernels.L);
+        MemorySegment dst = allocator.allocate(Math.max(floats, 1) * Float.BYTES, 64);
+        if (k > 0 && n > 0) {
+            float[] panel = new float[k * NR];
+            for (int col0 = 0; col0 < n; col0 += NR) {
+                int cols = Math.min(NR, n - col0);
+                int w = GemmKernels.panelWidth(cols);
+                if (bTransposed) {
+                    GemmKernels.packBTransposed(b, bOff, ldb, 0, k, col0, cols, w, panel, 0);
+                } else {
+                    GemmKernels.packB(b, bOff, ldb, 0, k, col0, cols, w, panel, 0);
+                }
+                MemorySegment.copy(panel, 0, dst, GemmKernels.F32, (long) col0 * k * Float.BYTES, k * w);
+            }
+        }
+        return new PackedB(k, n, GemmKernels.L, dst);
+    }
+
+    /** Same contract as {@link dev.graft.core.kernels.Kernels#gemm(int, MemorySegment, long, int, PackedB, MemorySegment, long, Activation, boolean, MemorySegment, long, int)}. */
+    public void gemm(int m, MemorySegment a, long aOff, int lda, PackedB b,
+                     MemorySegment bias, long biasOff, Activation act, boolean accumulate,
+                     MemorySegment c, long cOff, int ldc) {
+        ScalarGemm.checkArguments(m, a, aOff, lda, b, bias, biasOff, act, c, cOff, ldc);
+        int n = b.n();
+        int k = b.k();
+        if (m == 0 || n == 0) {
+            return;
+        }
+        MemorySegment bs = b.segment();
+        if (b.lanes() == 0) { // plain row-major copy (made by the scalar kernels)
+            gemm(m, n, k, a, aOff, lda, bs, 0, n, false, bias, biasOff, act, accumulate, c, cOff, ldc);
+            return;
+        }
+        if (k == 0 || b.lanes() != GemmKernels.L || !vectorAccessible(a) || !vectorAccessible(bs)
+                || !vectorAccessible(c) || bias != null && !vectorAccessible(bias)) {
+            ScalarGemm.gemm(m, a, aOff, lda, b, bias, biasOff, act, accumulate, c, cOff, ldc);
+            return;
+        }
+        GemmScratch scratch = GemmScratch.current();
+        GemmJob job = scratch.job;
+        job.set(m, n, k, a, aOff, lda, null, 0, n, false, bias, biasOff, act, accumulate, c, cOff, ldc);
+        job.packed = bs;
+        boolean parallel = pool.threads() > 1 && 2L * m * n * k >= PARALLEL_MIN_FLOPS
+                && sharable(a) && sharable(bs) && sharable(c) && (bias == null || sharable(bias));
+        try {
+            runPrepacked(job, parallel);
+        } finally {
+            job.release();
+        }
+    }
+
+    private void runPrepacked(GemmJob job, boolean parallel) {
+        int m = job.m;
+        int k = job.k;
+        int kcMax = job.accumulate && job.act != Activation.NONE ? k : KC;
+        int kc = ceilDiv(k, ceilDiv(k, kcMax));
+        int mBlocks = ceilDiv(m, MC);
+        int mc = ceilDiv(ceilDiv(m, mBlocks), MR) * MR;
+        mBlocks = ceilDiv(m, mc);
+        int nPanels = ceilDiv(job.n, NR);
+        int nBlocks = 1;
+        if (parallel) {
+            nBlocks = Math.min(nPanels, Math.max(1, ceilDiv(4 * pool.threads(), mBlocks)));
+        }
+        int ppb = ceilDiv(nPanels, nBlocks);
+        job.mc = mc;
+        job.colBase = 0;
+        job.colEnd = job.n;
+        job.nPanels = nPanels;
+        job.panelsPerBlock = ppb;
+        job.nBlocks = ceilDiv(nPanels, ppb);
+        job.phase = GemmJob.PREPACKED;
+        for (int pc = 0; pc < k; pc += kc) {
+            job.pc = pc;
+            job.kcCur = Math.min(kc, k - pc);
+            job.flags = blockFlags(job, pc == 0, pc + job.kcCur >= k);
+            run(job, mBlocks * job.nBlocks, parallel);
         }
     }
 
