@@ -12,12 +12,14 @@ import java.util.Objects;
  * reads B sequentially, once. Meant for frozen weights (a backbone's projections), which ONNX Runtime pre-packs the
  * same way when a session is created.
  *
- * <p>Two layouts, named by {@link #panel()}:
+ * <p>Two layouts, named by {@link #lanes()}:
  * <ul>
- *   <li>{@code panel == 0}: plain row-major [k×n] (what {@link ScalarKernels} produces);</li>
- *   <li>{@code panel > 0}: column panels of {@code panel} floats (four vectors of {@link #lanes()} floats), panel
- *       {@code jp} at float {@code jp·k·panel}, each holding k steps of its columns one after the other; the last
- *       panel is only as wide as it needs to be ({@code panel}, half or a quarter of it) and zero-padded.</li>
+ *   <li>{@code lanes == 0}: plain row-major [k×n] (what {@link ScalarKernels} produces);</li>
+ *   <li>{@code lanes > 0}: column slabs one vector ({@code lanes} floats) wide, slab {@code s} (columns
+ *       {@code [s·lanes, (s+1)·lanes)}) at float {@code s·k·lanes}, holding its k rows one after the other — so a
+ *       kernel reads each slab as one sequential stream. The columns past n are zeros, and so are whole slabs up to
+ *       the end of the last group of four (or two) slabs, so kernels that read 4 (or 2) slabs at once stay in
+ *       bounds.</li>
  * </ul>
  * Either kernels implementation accepts either layout (the other one runs on a slower path); {@link #get} reads
  * any element in both.
@@ -57,13 +59,13 @@ public final class PackedB {
         if (lanes == 0 || n == 0) {
             return (long) k * n;
         }
-        int panel = 4 * lanes;
-        int full = n / panel;
-        int rest = n - full * panel;
-        return (long) k * ((long) full * panel + (rest == 0 ? 0 : panelWidth(rest, lanes)));
+        int group = 4 * lanes;
+        int full = n / group;
+        int rest = n - full * group;
+        return (long) k * ((long) full * group + (rest == 0 ? 0 : panelWidth(rest, lanes)));
     }
 
-    /** Width in floats of a panel holding {@code cols} real columns: 4, 2 or 1 vectors. */
+    /** Width in floats of a group of slabs holding {@code cols} real columns: 4, 2 or 1 vectors. */
     public static int panelWidth(int cols, int lanes) {
         return cols > 2 * lanes ? 4 * lanes : cols > lanes ? 2 * lanes : lanes;
     }
@@ -78,14 +80,9 @@ public final class PackedB {
         return n;
     }
 
-    /** Vector lanes of the panel layout, 0 for plain row-major. */
+    /** Vector lanes (slab width) of the slab layout, 0 for plain row-major. */
     public int lanes() {
         return lanes;
-    }
-
-    /** Floats per full panel (4 · lanes), 0 for plain row-major. */
-    public int panel() {
-        return 4 * lanes;
     }
 
     /** The packed floats (little-endian). */
@@ -103,11 +100,8 @@ public final class PackedB {
         if (lanes == 0) {
             return (long) p * n + j;
         }
-        int panel = 4 * lanes;
-        int jp = j / panel;
-        int col0 = jp * panel;
-        int w = panelWidth(Math.min(panel, n - col0), lanes);
-        return (long) col0 * k + (long) p * w + (j - col0);
+        int slab = j / lanes;
+        return ((long) slab * k + p) * lanes + (j - slab * lanes);
     }
 
     /** B[p, j]. */
@@ -119,6 +113,6 @@ public final class PackedB {
 
     @Override
     public String toString() {
-        return "PackedB[" + k + "×" + n + (lanes == 0 ? ", row-major" : ", panels of " + 4 * lanes) + "]";
+        return "PackedB[" + k + "×" + n + (lanes == 0 ? ", row-major" : ", slabs of " + lanes) + "]";
     }
 }

@@ -26,6 +26,8 @@ final class GemmJob implements ComputePool.IndexedTask {
     static final int DIRECT_NT = 3;
     /** Compute block {@code index} (mBlock × nBlock) of C from A and a B packed ahead of time ({@link #packed}). */
     static final int PREPACKED = 4;
+    /** Small m over a pre-packed B: column chunks of NR, 16-row strips of A packed in {@link #ap}. */
+    static final int PREPACKED_SMALL = 5;
 
     int m, n, k;
     MemorySegment a;
@@ -52,6 +54,8 @@ final class GemmJob implements ComputePool.IndexedTask {
     float[] bp;
     /** Pre-packed plan: B's panels (full k each, panel jp at byte jp·k·NR·4), read in place. */
     MemorySegment packed;
+    /** A packed k-major in 16-row strips (pre-packed small-m plan). */
+    float[] ap;
     // Small-m plan: chunks of NR columns, chunksPerTask per task.
     int nChunks, chunksPerTask;
 
@@ -86,6 +90,7 @@ final class GemmJob implements ComputePool.IndexedTask {
         c = null;
         bp = null;
         packed = null;
+        ap = null;
     }
 
     @Override
@@ -96,6 +101,7 @@ final class GemmJob implements ComputePool.IndexedTask {
             case DIRECT_NN -> directNN(index);
             case DIRECT_NT -> directNT(index);
             case PREPACKED -> computePrepacked(index);
+            case PREPACKED_SMALL -> prepackedSmall(index);
             default -> throw new IllegalStateException("phase " + phase);
         }
     }
@@ -150,9 +156,9 @@ final class GemmJob implements ComputePool.IndexedTask {
     }
 
     /**
-     * {@link #computeBlock} over a B packed once for all calls: panel jp holds all k steps of its columns, so the
-     * current k block starts {@code pc} steps into it. Each panel is streamed from memory by the first row tile and
-     * re-read from cache by the others of the block.
+     * {@link #computeBlock} over a B packed once for all calls in slabs of one vector (slab s at byte
+     * {@code s·k·L·4}); a group of NR columns is 4 (or, last, 2 or 1) slabs streamed side by side. Each group is
+     * streamed from memory by the first row tile of the block and re-read from cache by the others.
      */
     private void computePrepacked(int index) {
         int mb = index / nBlocks;
@@ -164,11 +170,12 @@ final class GemmJob implements ComputePool.IndexedTask {
         int kc = kcCur;
         float[] tile = GemmScratch.current().tile;
         MemorySegment bSeg = packed;
+        long slabBytes = (long) k * GemmKernels.VBYTES;
         for (int jp = jp0; jp < jp1; jp++) {
             int col0 = jp * NR;
             int cols = Math.min(NR, n - col0);
             int width = GemmKernels.panelWidth(cols);
-            long base = ((long) col0 * k + (long) pc * width) * Float.BYTES;
+            long base = (long) jp * 4 * slabBytes + (long) pc * GemmKernels.VBYTES;
             for (int r0 = row0; r0 < rowEnd; r0 += MR) {
                 int last = rowEnd - 1;
                 long a0 = aByte(r0, last);
@@ -178,13 +185,41 @@ final class GemmJob implements ComputePool.IndexedTask {
                 long a4 = aByte(r0 + 4, last);
                 long a5 = aByte(r0 + 5, last);
                 if (width == NR) {
-                    GemmKernels.kernel6x4(a, a0, a1, a2, a3, a4, a5, bSeg, base, kc, tile);
+                    GemmKernels.kernel6x4(a, a0, a1, a2, a3, a4, a5, bSeg, base, slabBytes, kc, tile);
                 } else if (width == NR / 2) {
-                    GemmKernels.kernel6x2(a, a0, a1, a2, a3, a4, a5, bSeg, base, kc, tile);
+                    GemmKernels.kernel6x2(a, a0, a1, a2, a3, a4, a5, bSeg, base, slabBytes, kc, tile);
                 } else {
-                    GemmKernels.kernel6x1(a, a0, a1, a2, a3, a4, a5, bSeg, base, kc, tile);
+                    GemmKernels.kernel6x1(a, a0, a1, a2, a3, a4, a5, bSeg, base, slabBytes, kc, tile);
                 }
                 GemmKernels.epilogue(tile, 0, Math.min(MR, rowEnd - r0), cols,
+                        c, cOff + (long) r0 * ldc + col0, ldc, bias, biasOff + col0, act, flags);
+            }
+        }
+    }
+
+    /**
+     * Small m over a pre-packed B: for each chunk of NR columns and each 16-row strip of A (packed in {@link #ap}),
+     * one {@link GemmKernels#kernel16x1} per slab, then the epilogue on the strip's real rows.
+     */
+    private void prepackedSmall(int task) {
+        float[] tile = GemmScratch.current().tile;
+        float[] aPacked = ap;
+        MemorySegment bSeg = packed;
+        long slabBytes = (long) k * GemmKernels.VBYTES;
+        int strips = (m + GemmKernels.MR_SMALL - 1) / GemmKernels.MR_SMALL;
+        int ch1 = Math.min(nChunks, (task + 1) * chunksPerTask);
+        for (int ch = task * chunksPerTask; ch < ch1; ch++) {
+            int col0 = ch * NR;
+            int cols = Math.min(NR, n - col0);
+            int slabs = (cols + GemmKernels.L - 1) / GemmKernels.L;
+            long base = (long) ch * 4 * slabBytes;
+            for (int s = 0; s < strips; s++) {
+                int aBase = s * GemmKernels.MR_SMALL * k;
+                for (int v = 0; v < slabs; v++) {
+                    GemmKernels.kernel16x1(aPacked, aBase, bSeg, base + v * slabBytes, k, tile, v * GemmKernels.L);
+                }
+                int r0 = s * GemmKernels.MR_SMALL;
+                GemmKernels.epilogue(tile, 0, Math.min(GemmKernels.MR_SMALL, m - r0), cols,
                         c, cOff + (long) r0 * ldc + col0, ldc, bias, biasOff + col0, act, flags);
             }
         }

@@ -35,8 +35,10 @@ final class GemmKernels {
     static final int MR = 6;
     /** Columns of the packed micro-kernel (four vectors); also the width of a packed B panel and of a tile. */
     static final int NR = 4 * L;
-    /** Size of the per-thread tile array: MR rows of NR. */
-    static final int TILE_SIZE = MR * NR;
+    /** Rows of the pre-packed small-m kernel ({@link #kernel16x1}). */
+    static final int MR_SMALL = 16;
+    /** Size of the per-thread tile array: MR_SMALL (≥ MR) rows of NR. */
+    static final int TILE_SIZE = MR_SMALL * NR;
 
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
@@ -105,6 +107,30 @@ final class GemmKernels {
         for (int j = cols; j < w; j++) {
             for (int p = 0; p < kc; p++) {
                 bp[base + p * w + j] = 0f;
+            }
+        }
+    }
+
+    /**
+     * Packs the m rows of A (element index {@code aOff}, row stride {@code lda}) k-major in strips of
+     * {@link #MR_SMALL} rows: {@code ap[s·16·k + p·16 + r] = A[16s + r, p]}, zeros for the rows past m.
+     */
+    static void packA16(MemorySegment a, long aOff, int lda, int m, int k, float[] ap) {
+        int strips = (m + MR_SMALL - 1) / MR_SMALL;
+        for (int s = 0; s < strips; s++) {
+            int base = s * MR_SMALL * k;
+            for (int r = 0; r < MR_SMALL; r++) {
+                int row = s * MR_SMALL + r;
+                if (row < m) {
+                    long src = (aOff + (long) row * lda) * Float.BYTES;
+                    for (int p = 0; p < k; p++) {
+                        ap[base + p * MR_SMALL + r] = a.get(F32, src + (long) p * Float.BYTES);
+                    }
+                } else {
+                    for (int p = 0; p < k; p++) {
+                        ap[base + p * MR_SMALL + r] = 0f;
+                    }
+                }
             }
         }
     }
@@ -780,12 +806,13 @@ final class GemmKernels {
         tile[tIdx + 2] = c02.reduceLanes(VectorOperators.ADD) + s02;
         tile[tIdx + 3] = c03.reduceLanes(VectorOperators.ADD) + s03;
     }
+
     /**
      * The 6×4L register-blocked micro-kernel: 6 rows of A read in place (byte offsets of A[row, p0] in
-     * {@code a}) times one pre-packed B panel read from its segment ({@code bBase} in bytes) (4 vectors per k step): 24 accumulators over {@code kc} k steps;
+     * {@code a}) times 4 slab(s) of a pre-packed B ({@code bBase}: byte offset of the first slab's current k step, {@code slabBytes}: distance between slabs; one vectors per k step): 24 accumulators over {@code kc} k steps;
      * writes the raw sums to {@code tile} (row stride NR).
      */
-    static void kernel6x4(MemorySegment a, long a0, long a1, long a2, long a3, long a4, long a5, MemorySegment bp, long bBase, int kc, float[] tile) {
+    static void kernel6x4(MemorySegment a, long a0, long a1, long a2, long a3, long a4, long a5, MemorySegment bp, long bBase, long slabBytes, int kc, float[] tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero, c01 = zero, c02 = zero, c03 = zero;
         FloatVector c10 = zero, c11 = zero, c12 = zero, c13 = zero;
@@ -794,12 +821,12 @@ final class GemmKernels {
         FloatVector c40 = zero, c41 = zero, c42 = zero, c43 = zero;
         FloatVector c50 = zero, c51 = zero, c52 = zero, c53 = zero;
         for (int p = 0; p < kc; p++) {
-            long bi = bBase + (long) p * 4 * VBYTES;
+            long bi = bBase + (long) p * VBYTES;
             long po = (long) p * Float.BYTES;
             FloatVector b0 = FloatVector.fromMemorySegment(S, bp, bi, LE);
-            FloatVector b1 = FloatVector.fromMemorySegment(S, bp, bi + VBYTES, LE);
-            FloatVector b2 = FloatVector.fromMemorySegment(S, bp, bi + 2 * VBYTES, LE);
-            FloatVector b3 = FloatVector.fromMemorySegment(S, bp, bi + 3 * VBYTES, LE);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, bp, bi + slabBytes, LE);
+            FloatVector b2 = FloatVector.fromMemorySegment(S, bp, bi + 2 * slabBytes, LE);
+            FloatVector b3 = FloatVector.fromMemorySegment(S, bp, bi + 3 * slabBytes, LE);
             FloatVector x0 = FloatVector.broadcast(S, a.get(F32, a0 + po));
             c00 = x0.fma(b0, c00);
             c01 = x0.fma(b1, c01);
@@ -858,10 +885,10 @@ final class GemmKernels {
     }
     /**
      * The 6×2L register-blocked micro-kernel: 6 rows of A read in place (byte offsets of A[row, p0] in
-     * {@code a}) times one pre-packed B panel read from its segment ({@code bBase} in bytes) (2 vectors per k step): 12 accumulators over {@code kc} k steps;
+     * {@code a}) times 2 slab(s) of a pre-packed B ({@code bBase}: byte offset of the first slab's current k step, {@code slabBytes}: distance between slabs; one vectors per k step): 12 accumulators over {@code kc} k steps;
      * writes the raw sums to {@code tile} (row stride NR).
      */
-    static void kernel6x2(MemorySegment a, long a0, long a1, long a2, long a3, long a4, long a5, MemorySegment bp, long bBase, int kc, float[] tile) {
+    static void kernel6x2(MemorySegment a, long a0, long a1, long a2, long a3, long a4, long a5, MemorySegment bp, long bBase, long slabBytes, int kc, float[] tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero, c01 = zero;
         FloatVector c10 = zero, c11 = zero;
@@ -870,10 +897,10 @@ final class GemmKernels {
         FloatVector c40 = zero, c41 = zero;
         FloatVector c50 = zero, c51 = zero;
         for (int p = 0; p < kc; p++) {
-            long bi = bBase + (long) p * 2 * VBYTES;
+            long bi = bBase + (long) p * VBYTES;
             long po = (long) p * Float.BYTES;
             FloatVector b0 = FloatVector.fromMemorySegment(S, bp, bi, LE);
-            FloatVector b1 = FloatVector.fromMemorySegment(S, bp, bi + VBYTES, LE);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, bp, bi + slabBytes, LE);
             FloatVector x0 = FloatVector.broadcast(S, a.get(F32, a0 + po));
             c00 = x0.fma(b0, c00);
             c01 = x0.fma(b1, c01);
@@ -908,10 +935,10 @@ final class GemmKernels {
     }
     /**
      * The 6×1L register-blocked micro-kernel: 6 rows of A read in place (byte offsets of A[row, p0] in
-     * {@code a}) times one pre-packed B panel read from its segment ({@code bBase} in bytes) (1 vectors per k step): 6 accumulators over {@code kc} k steps;
+     * {@code a}) times 1 slab(s) of a pre-packed B ({@code bBase}: byte offset of the first slab's current k step, {@code slabBytes}: distance between slabs; one vectors per k step): 6 accumulators over {@code kc} k steps;
      * writes the raw sums to {@code tile} (row stride NR).
      */
-    static void kernel6x1(MemorySegment a, long a0, long a1, long a2, long a3, long a4, long a5, MemorySegment bp, long bBase, int kc, float[] tile) {
+    static void kernel6x1(MemorySegment a, long a0, long a1, long a2, long a3, long a4, long a5, MemorySegment bp, long bBase, long slabBytes, int kc, float[] tile) {
         FloatVector zero = FloatVector.zero(S);
         FloatVector c00 = zero;
         FloatVector c10 = zero;
@@ -942,6 +969,55 @@ final class GemmKernels {
         c30.intoArray(tile, 3 * NR);
         c40.intoArray(tile, 4 * NR);
         c50.intoArray(tile, 5 * NR);
+    }
+    /**
+     * The pre-packed small-m micro-kernel: 16 rows of A, packed k-major ({@code ap[aBase + p·16 + r]}), times one
+     * slab of a pre-packed B (one vector per k step, read sequentially from {@code bByte}): 16 accumulators, so each
+     * B vector is loaded once for all 16 rows and B streams from memory in a single pass. Raw sums go to
+     * {@code tile[tIdx + r·NR]}.
+     */
+    static void kernel16x1(float[] ap, int aBase, MemorySegment bp, long bByte, int k, float[] tile, int tIdx) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c0 = zero, c1 = zero, c2 = zero, c3 = zero;
+        FloatVector c4 = zero, c5 = zero, c6 = zero, c7 = zero;
+        FloatVector c8 = zero, c9 = zero, c10 = zero, c11 = zero;
+        FloatVector c12 = zero, c13 = zero, c14 = zero, c15 = zero;
+        for (int p = 0; p < k; p++) {
+            FloatVector b = FloatVector.fromMemorySegment(S, bp, bByte + (long) p * VBYTES, LE);
+            int ai = aBase + p * 16;
+            c0 = FloatVector.broadcast(S, ap[ai + 0]).fma(b, c0);
+            c1 = FloatVector.broadcast(S, ap[ai + 1]).fma(b, c1);
+            c2 = FloatVector.broadcast(S, ap[ai + 2]).fma(b, c2);
+            c3 = FloatVector.broadcast(S, ap[ai + 3]).fma(b, c3);
+            c4 = FloatVector.broadcast(S, ap[ai + 4]).fma(b, c4);
+            c5 = FloatVector.broadcast(S, ap[ai + 5]).fma(b, c5);
+            c6 = FloatVector.broadcast(S, ap[ai + 6]).fma(b, c6);
+            c7 = FloatVector.broadcast(S, ap[ai + 7]).fma(b, c7);
+            c8 = FloatVector.broadcast(S, ap[ai + 8]).fma(b, c8);
+            c9 = FloatVector.broadcast(S, ap[ai + 9]).fma(b, c9);
+            c10 = FloatVector.broadcast(S, ap[ai + 10]).fma(b, c10);
+            c11 = FloatVector.broadcast(S, ap[ai + 11]).fma(b, c11);
+            c12 = FloatVector.broadcast(S, ap[ai + 12]).fma(b, c12);
+            c13 = FloatVector.broadcast(S, ap[ai + 13]).fma(b, c13);
+            c14 = FloatVector.broadcast(S, ap[ai + 14]).fma(b, c14);
+            c15 = FloatVector.broadcast(S, ap[ai + 15]).fma(b, c15);
+        }
+        c0.intoArray(tile, tIdx + 0 * NR);
+        c1.intoArray(tile, tIdx + 1 * NR);
+        c2.intoArray(tile, tIdx + 2 * NR);
+        c3.intoArray(tile, tIdx + 3 * NR);
+        c4.intoArray(tile, tIdx + 4 * NR);
+        c5.intoArray(tile, tIdx + 5 * NR);
+        c6.intoArray(tile, tIdx + 6 * NR);
+        c7.intoArray(tile, tIdx + 7 * NR);
+        c8.intoArray(tile, tIdx + 8 * NR);
+        c9.intoArray(tile, tIdx + 9 * NR);
+        c10.intoArray(tile, tIdx + 10 * NR);
+        c11.intoArray(tile, tIdx + 11 * NR);
+        c12.intoArray(tile, tIdx + 12 * NR);
+        c13.intoArray(tile, tIdx + 13 * NR);
+        c14.intoArray(tile, tIdx + 14 * NR);
+        c15.intoArray(tile, tIdx + 15 * NR);
     }
 
 }

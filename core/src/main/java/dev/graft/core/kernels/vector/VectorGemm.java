@@ -47,6 +47,8 @@ public final class VectorGemm {
     static final int SMALL_M_NN = 128;
     /** Largest m for which transposed B is read in place (dot products) rather than packed. */
     static final int SMALL_M_NT = 16;
+    /** Largest m run by the 16-row pre-packed kernel (one or two strips); larger m runs the 6×4 kernel. */
+    static final int SMALL_M_PREPACKED = 32;
     /** Below this many flops a GEMM runs on the calling thread alone. */
     static final long PARALLEL_MIN_FLOPS = 1L << 21;
 
@@ -90,25 +92,29 @@ public final class VectorGemm {
     }
 
     /**
-     * Same contract as {@link dev.graft.core.kernels.Kernels#packB}: B copied once into the panels the micro-kernel
-     * streams ({@link PackedB} with {@link GemmKernels#L} lanes), every panel holding all k steps.
+     * Same contract as {@link dev.graft.core.kernels.Kernels#packB}: B copied once into one-vector-wide column slabs
+     * ({@link PackedB} with {@link GemmKernels#L} lanes), each holding all k steps, which the kernels stream.
      */
     public static PackedB packB(int k, int n, MemorySegment b, long bOff, int ldb, boolean bTransposed,
                                 SegmentAllocator allocator) {
         ScalarGemm.checkPackArguments(k, n, b, bOff, ldb, bTransposed);
         long floats = PackedB.floats(k, n, GemmKernels.L);
         MemorySegment dst = allocator.allocate(Math.max(floats, 1) * Float.BYTES, 64);
+        int lanes = GemmKernels.L;
         if (k > 0 && n > 0) {
-            float[] panel = new float[k * NR];
-            for (int col0 = 0; col0 < n; col0 += NR) {
-                int cols = Math.min(NR, n - col0);
-                int w = GemmKernels.panelWidth(cols);
-                if (bTransposed) {
-                    GemmKernels.packBTransposed(b, bOff, ldb, 0, k, col0, cols, w, panel, 0);
+            float[] slab = new float[k * lanes];
+            long slabs = floats / ((long) k * lanes);
+            for (int s = 0; s < slabs; s++) {
+                int col0 = s * lanes;
+                int cols = Math.max(0, Math.min(lanes, n - col0));
+                if (cols == 0) {
+                    java.util.Arrays.fill(slab, 0f);
+                } else if (bTransposed) {
+                    GemmKernels.packBTransposed(b, bOff, ldb, 0, k, col0, cols, lanes, slab, 0);
                 } else {
-                    GemmKernels.packB(b, bOff, ldb, 0, k, col0, cols, w, panel, 0);
+                    GemmKernels.packB(b, bOff, ldb, 0, k, col0, cols, lanes, slab, 0);
                 }
-                MemorySegment.copy(panel, 0, dst, GemmKernels.F32, (long) col0 * k * Float.BYTES, k * w);
+                MemorySegment.copy(slab, 0, dst, GemmKernels.F32, (long) s * k * lanes * Float.BYTES, k * lanes);
             }
         }
         return new PackedB(k, n, GemmKernels.L, dst);
@@ -141,15 +147,27 @@ public final class VectorGemm {
         boolean parallel = pool.threads() > 1 && 2L * m * n * k >= PARALLEL_MIN_FLOPS
                 && sharable(a) && sharable(bs) && sharable(c) && (bias == null || sharable(bias));
         try {
-            runPrepacked(job, parallel);
+            runPrepacked(job, scratch, parallel);
         } finally {
             job.release();
         }
     }
 
-    private void runPrepacked(GemmJob job, boolean parallel) {
+    private void runPrepacked(GemmJob job, GemmScratch scratch, boolean parallel) {
         int m = job.m;
         int k = job.k;
+        if (m <= SMALL_M_PREPACKED) { // strips of 16 rows, A packed k-major, each B slab read once per strip
+            int strips = ceilDiv(m, GemmKernels.MR_SMALL);
+            float[] ap = scratch.packedA(strips * GemmKernels.MR_SMALL * k);
+            GemmKernels.packA16(job.a, job.aOff, job.lda, m, k, ap);
+            job.ap = ap;
+            job.phase = GemmJob.PREPACKED_SMALL;
+            job.flags = finalFlags(job);
+            job.nChunks = ceilDiv(job.n, NR);
+            job.chunksPerTask = parallel ? 1 : job.nChunks;
+            run(job, ceilDiv(job.nChunks, job.chunksPerTask), parallel);
+            return;
+        }
         int kcMax = job.accumulate && job.act != Activation.NONE ? k : KC;
         int kc = ceilDiv(k, ceilDiv(k, kcMax));
         int mBlocks = ceilDiv(m, MC);
