@@ -18,8 +18,8 @@ import java.util.Objects;
  *   <li>{@code lanes > 0}: column slabs one vector ({@code lanes} floats) wide, slab {@code s} (columns
  *       {@code [s·lanes, (s+1)·lanes)}) at float {@code s·k·lanes}, holding its k rows one after the other — so a
  *       kernel reads each slab as one sequential stream. The columns past n are zeros, and so are whole slabs up to
- *       the end of the last group of four (or two) slabs, so kernels that read 4 (or 2) slabs at once stay in
- *       bounds.</li>
+ *       the end of the last group of four slabs (or of two, when the last group's columns fit in two), so kernels
+ *       that read 4 or 2 slabs at once stay in bounds.</li>
  * </ul>
  * Either kernels implementation accepts either layout (the other one runs on a slower path); {@link #get} reads
  * any element in both.
@@ -62,7 +62,7 @@ public final class PackedB {
         int group = 4 * lanes;
         int full = n / group;
         int rest = n - full * group;
-        return (long) k * ((long) full * group + (rest == 0 ? 0 : panelWidth(rest, lanes)));
+        return (long) k * ((long) full * group + (rest == 0 ? 0 : rest > 2 * lanes ? group : 2 * lanes));
     }
 
     /** Width in floats of a group of slabs holding {@code cols} real columns: 4, 2 or 1 vectors. */

@@ -199,7 +199,8 @@ final class GemmJob implements ComputePool.IndexedTask {
 
     /**
      * Small m over a pre-packed B: for each chunk of NR columns and each 16-row strip of A (packed in {@link #ap}),
-     * one {@link GemmKernels#kernel16x1} per slab, then the epilogue on the strip's real rows.
+     * {@link GemmKernels#kernel8x2} over each pair of slabs for rows 0–7 and (if any) 8–15, then the epilogue on
+     * the strip's real rows. The pair (k·2·L floats) is re-read from cache by the second half.
      */
     private void prepackedSmall(int task) {
         float[] tile = GemmScratch.current().tile;
@@ -215,10 +216,15 @@ final class GemmJob implements ComputePool.IndexedTask {
             long base = (long) ch * 4 * slabBytes;
             for (int s = 0; s < strips; s++) {
                 int aBase = s * GemmKernels.MR_SMALL * k;
-                for (int v = 0; v < slabs; v++) {
-                    GemmKernels.kernel16x1(aPacked, aBase, bSeg, base + v * slabBytes, k, tile, v * GemmKernels.L);
-                }
                 int r0 = s * GemmKernels.MR_SMALL;
+                for (int v = 0; v < slabs; v += 2) { // a group has an even number of slabs (zero-padded)
+                    GemmKernels.kernel8x2(aPacked, aBase, bSeg, base + v * slabBytes, slabBytes, k, tile,
+                            v * GemmKernels.L);
+                    if (m - r0 > 8) {
+                        GemmKernels.kernel8x2(aPacked, aBase + 8, bSeg, base + v * slabBytes, slabBytes, k, tile,
+                                8 * NR + v * GemmKernels.L);
+                    }
+                }
                 GemmKernels.epilogue(tile, 0, Math.min(GemmKernels.MR_SMALL, m - r0), cols,
                         c, cOff + (long) r0 * ldc + col0, ldc, bias, biasOff + col0, act, flags);
             }

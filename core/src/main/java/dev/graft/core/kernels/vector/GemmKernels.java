@@ -35,7 +35,7 @@ final class GemmKernels {
     static final int MR = 6;
     /** Columns of the packed micro-kernel (four vectors); also the width of a packed B panel and of a tile. */
     static final int NR = 4 * L;
-    /** Rows of the pre-packed small-m kernel ({@link #kernel16x1}). */
+    /** Rows of a strip of the pre-packed small-m path (two passes of {@link #kernel8x2}). */
     static final int MR_SMALL = 16;
     /** Size of the per-thread tile array: MR_SMALL (≥ MR) rows of NR. */
     static final int TILE_SIZE = MR_SMALL * NR;
@@ -117,8 +117,23 @@ final class GemmKernels {
      */
     static void packA16(MemorySegment a, long aOff, int lda, int m, int k, float[] ap) {
         int strips = (m + MR_SMALL - 1) / MR_SMALL;
+        long ldaBytes = (long) lda * Float.BYTES;
         for (int s = 0; s < strips; s++) {
             int base = s * MR_SMALL * k;
+            if (L == MR_SMALL && (s + 1) * MR_SMALL <= m) { // a full strip: 16×16 block transposes, scalar k tail
+                long row0 = (aOff + (long) s * MR_SMALL * lda) * Float.BYTES;
+                int pFull = k - k % 16;
+                for (int p = 0; p < pFull; p += 16) {
+                    transpose16(a, row0 + (long) p * Float.BYTES, ldaBytes, ap, base + p * MR_SMALL, MR_SMALL);
+                }
+                for (int r = 0; r < MR_SMALL; r++) {
+                    long src = row0 + r * ldaBytes;
+                    for (int p = pFull; p < k; p++) {
+                        ap[base + p * MR_SMALL + r] = a.get(F32, src + (long) p * Float.BYTES);
+                    }
+                }
+                continue;
+            }
             for (int r = 0; r < MR_SMALL; r++) {
                 int row = s * MR_SMALL + r;
                 if (row < m) {
@@ -971,53 +986,68 @@ final class GemmKernels {
         c50.intoArray(tile, 5 * NR);
     }
     /**
-     * The pre-packed small-m micro-kernel: 16 rows of A, packed k-major ({@code ap[aBase + p·16 + r]}), times one
-     * slab of a pre-packed B (one vector per k step, read sequentially from {@code bByte}): 16 accumulators, so each
-     * B vector is loaded once for all 16 rows and B streams from memory in a single pass. Raw sums go to
-     * {@code tile[tIdx + r·NR]}.
+     * The pre-packed small-m micro-kernel: 8 rows of A packed k-major ({@code ap[aBase + p·16 + r]}, r &lt; 8, the
+     * layout of {@link #packA16}) times two slabs of a pre-packed B read sequentially ({@code bByte}: the first
+     * slab, {@code slabBytes} apart): 16 accumulators, 2 loads and 8 broadcasts per 16 FMAs. Raw sums to
+     * {@code tile[tIdx + r·NR + (0 | L) + j]}. (Measured on Zen 4 against a 16×1 variant, which loads each B vector
+     * only once per 16 rows: this one runs 20–40 % faster, hot and cold — the 16×1 loop is bound by its broadcasts.)
      */
-    static void kernel16x1(float[] ap, int aBase, MemorySegment bp, long bByte, int k, float[] tile, int tIdx) {
+    static void kernel8x2(float[] ap, int aBase, MemorySegment bp, long bByte, long slabBytes, int k, float[] tile, int tIdx) {
         FloatVector zero = FloatVector.zero(S);
-        FloatVector c0 = zero, c1 = zero, c2 = zero, c3 = zero;
-        FloatVector c4 = zero, c5 = zero, c6 = zero, c7 = zero;
-        FloatVector c8 = zero, c9 = zero, c10 = zero, c11 = zero;
-        FloatVector c12 = zero, c13 = zero, c14 = zero, c15 = zero;
+        FloatVector c00 = zero, c01 = zero;
+        FloatVector c10 = zero, c11 = zero;
+        FloatVector c20 = zero, c21 = zero;
+        FloatVector c30 = zero, c31 = zero;
+        FloatVector c40 = zero, c41 = zero;
+        FloatVector c50 = zero, c51 = zero;
+        FloatVector c60 = zero, c61 = zero;
+        FloatVector c70 = zero, c71 = zero;
         for (int p = 0; p < k; p++) {
-            FloatVector b = FloatVector.fromMemorySegment(S, bp, bByte + (long) p * VBYTES, LE);
+            long bo = bByte + (long) p * VBYTES;
+            FloatVector b0 = FloatVector.fromMemorySegment(S, bp, bo, LE);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, bp, bo + slabBytes, LE);
             int ai = aBase + p * 16;
-            c0 = FloatVector.broadcast(S, ap[ai + 0]).fma(b, c0);
-            c1 = FloatVector.broadcast(S, ap[ai + 1]).fma(b, c1);
-            c2 = FloatVector.broadcast(S, ap[ai + 2]).fma(b, c2);
-            c3 = FloatVector.broadcast(S, ap[ai + 3]).fma(b, c3);
-            c4 = FloatVector.broadcast(S, ap[ai + 4]).fma(b, c4);
-            c5 = FloatVector.broadcast(S, ap[ai + 5]).fma(b, c5);
-            c6 = FloatVector.broadcast(S, ap[ai + 6]).fma(b, c6);
-            c7 = FloatVector.broadcast(S, ap[ai + 7]).fma(b, c7);
-            c8 = FloatVector.broadcast(S, ap[ai + 8]).fma(b, c8);
-            c9 = FloatVector.broadcast(S, ap[ai + 9]).fma(b, c9);
-            c10 = FloatVector.broadcast(S, ap[ai + 10]).fma(b, c10);
-            c11 = FloatVector.broadcast(S, ap[ai + 11]).fma(b, c11);
-            c12 = FloatVector.broadcast(S, ap[ai + 12]).fma(b, c12);
-            c13 = FloatVector.broadcast(S, ap[ai + 13]).fma(b, c13);
-            c14 = FloatVector.broadcast(S, ap[ai + 14]).fma(b, c14);
-            c15 = FloatVector.broadcast(S, ap[ai + 15]).fma(b, c15);
+            FloatVector x0 = FloatVector.broadcast(S, ap[ai + 0]);
+            c00 = x0.fma(b0, c00);
+            c01 = x0.fma(b1, c01);
+            FloatVector x1 = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = x1.fma(b0, c10);
+            c11 = x1.fma(b1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = x2.fma(b0, c20);
+            c21 = x2.fma(b1, c21);
+            FloatVector x3 = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = x3.fma(b0, c30);
+            c31 = x3.fma(b1, c31);
+            FloatVector x4 = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = x4.fma(b0, c40);
+            c41 = x4.fma(b1, c41);
+            FloatVector x5 = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = x5.fma(b0, c50);
+            c51 = x5.fma(b1, c51);
+            FloatVector x6 = FloatVector.broadcast(S, ap[ai + 6]);
+            c60 = x6.fma(b0, c60);
+            c61 = x6.fma(b1, c61);
+            FloatVector x7 = FloatVector.broadcast(S, ap[ai + 7]);
+            c70 = x7.fma(b0, c70);
+            c71 = x7.fma(b1, c71);
         }
-        c0.intoArray(tile, tIdx + 0 * NR);
-        c1.intoArray(tile, tIdx + 1 * NR);
-        c2.intoArray(tile, tIdx + 2 * NR);
-        c3.intoArray(tile, tIdx + 3 * NR);
-        c4.intoArray(tile, tIdx + 4 * NR);
-        c5.intoArray(tile, tIdx + 5 * NR);
-        c6.intoArray(tile, tIdx + 6 * NR);
-        c7.intoArray(tile, tIdx + 7 * NR);
-        c8.intoArray(tile, tIdx + 8 * NR);
-        c9.intoArray(tile, tIdx + 9 * NR);
-        c10.intoArray(tile, tIdx + 10 * NR);
-        c11.intoArray(tile, tIdx + 11 * NR);
-        c12.intoArray(tile, tIdx + 12 * NR);
-        c13.intoArray(tile, tIdx + 13 * NR);
-        c14.intoArray(tile, tIdx + 14 * NR);
-        c15.intoArray(tile, tIdx + 15 * NR);
+        c00.intoArray(tile, tIdx + 0 * NR);
+        c01.intoArray(tile, tIdx + 0 * NR + L);
+        c10.intoArray(tile, tIdx + 1 * NR);
+        c11.intoArray(tile, tIdx + 1 * NR + L);
+        c20.intoArray(tile, tIdx + 2 * NR);
+        c21.intoArray(tile, tIdx + 2 * NR + L);
+        c30.intoArray(tile, tIdx + 3 * NR);
+        c31.intoArray(tile, tIdx + 3 * NR + L);
+        c40.intoArray(tile, tIdx + 4 * NR);
+        c41.intoArray(tile, tIdx + 4 * NR + L);
+        c50.intoArray(tile, tIdx + 5 * NR);
+        c51.intoArray(tile, tIdx + 5 * NR + L);
+        c60.intoArray(tile, tIdx + 6 * NR);
+        c61.intoArray(tile, tIdx + 6 * NR + L);
+        c70.intoArray(tile, tIdx + 7 * NR);
+        c71.intoArray(tile, tIdx + 7 * NR + L);
     }
 
 }
