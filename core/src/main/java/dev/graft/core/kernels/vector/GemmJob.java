@@ -24,8 +24,6 @@ final class GemmJob implements ComputePool.IndexedTask {
     static final int DIRECT_NN = 2;
     /** Small m, B [n×k] read in place (dot products): column chunks of NR. */
     static final int DIRECT_NT = 3;
-    /** Compute block {@code index} (mBlock × nBlock) of C from A and a B packed ahead of time ({@link #packed}). */
-    static final int PREPACKED = 4;
     /** Small m over a pre-packed B: column chunks of NR, 16-row strips of A packed in {@link #ap}. */
     static final int PREPACKED_SMALL = 5;
 
@@ -52,7 +50,7 @@ final class GemmJob implements ComputePool.IndexedTask {
     // kcStride·NR floats in bp; tasks are blocks of C of mc rows × panelsPerBlock panels.
     int pc, kcCur, kcStride, colBase, colEnd, nPanels, mc, nBlocks, panelsPerBlock;
     float[] bp;
-    /** Pre-packed plan: B's panels (full k each, panel jp at byte jp·k·NR·4), read in place. */
+    /** A pre-packed B's slabs (slab s at byte s·k·L·4), or null. */
     MemorySegment packed;
     /** A packed k-major in 16-row strips (pre-packed small-m plan). */
     float[] ap;
@@ -100,7 +98,6 @@ final class GemmJob implements ComputePool.IndexedTask {
             case PACKED -> computeBlock(index);
             case DIRECT_NN -> directNN(index);
             case DIRECT_NT -> directNT(index);
-            case PREPACKED -> computePrepacked(index);
             case PREPACKED_SMALL -> prepackedSmall(index);
             default -> throw new IllegalStateException("phase " + phase);
         }
@@ -111,7 +108,9 @@ final class GemmJob implements ComputePool.IndexedTask {
         int cols = Math.min(NR, colEnd - col0);
         int w = GemmKernels.panelWidth(cols);
         int base = jp * kcStride * NR;
-        if (bTransposed) {
+        if (packed != null) { // pre-packed B, large m: panels copied from its slabs
+            GemmKernels.packFromSlabs(packed, k, pc, kcCur, col0, w, bp, base);
+        } else if (bTransposed) {
             GemmKernels.packBTransposed(b, bOff, ldb, pc, kcCur, col0, cols, w, bp, base);
         } else {
             GemmKernels.packB(b, bOff, ldb, pc, kcCur, col0, cols, w, bp, base);
@@ -148,48 +147,6 @@ final class GemmJob implements ComputePool.IndexedTask {
                     GemmKernels.kernel6x2(a, a0, a1, a2, a3, a4, a5, bPacked, base, kc, tile);
                 } else {
                     GemmKernels.kernel6x1(a, a0, a1, a2, a3, a4, a5, bPacked, base, kc, tile);
-                }
-                GemmKernels.epilogue(tile, 0, Math.min(MR, rowEnd - r0), cols,
-                        c, cOff + (long) r0 * ldc + col0, ldc, bias, biasOff + col0, act, flags);
-            }
-        }
-    }
-
-    /**
-     * {@link #computeBlock} over a B packed once for all calls in slabs of one vector (slab s at byte
-     * {@code s·k·L·4}); a group of NR columns is 4 (or, last, 2 or 1) slabs streamed side by side. Each group is
-     * streamed from memory by the first row tile of the block and re-read from cache by the others.
-     */
-    private void computePrepacked(int index) {
-        int mb = index / nBlocks;
-        int nb = index - mb * nBlocks;
-        int row0 = mb * mc;
-        int rowEnd = Math.min(m, row0 + mc);
-        int jp0 = nb * panelsPerBlock;
-        int jp1 = Math.min(nPanels, jp0 + panelsPerBlock);
-        int kc = kcCur;
-        float[] tile = GemmScratch.current().tile;
-        MemorySegment bSeg = packed;
-        long slabBytes = (long) k * GemmKernels.VBYTES;
-        for (int jp = jp0; jp < jp1; jp++) {
-            int col0 = jp * NR;
-            int cols = Math.min(NR, n - col0);
-            int width = GemmKernels.panelWidth(cols);
-            long base = (long) jp * 4 * slabBytes + (long) pc * GemmKernels.VBYTES;
-            for (int r0 = row0; r0 < rowEnd; r0 += MR) {
-                int last = rowEnd - 1;
-                long a0 = aByte(r0, last);
-                long a1 = aByte(r0 + 1, last);
-                long a2 = aByte(r0 + 2, last);
-                long a3 = aByte(r0 + 3, last);
-                long a4 = aByte(r0 + 4, last);
-                long a5 = aByte(r0 + 5, last);
-                if (width == NR) {
-                    GemmKernels.kernel6x4(a, a0, a1, a2, a3, a4, a5, bSeg, base, slabBytes, kc, tile);
-                } else if (width == NR / 2) {
-                    GemmKernels.kernel6x2(a, a0, a1, a2, a3, a4, a5, bSeg, base, slabBytes, kc, tile);
-                } else {
-                    GemmKernels.kernel6x1(a, a0, a1, a2, a3, a4, a5, bSeg, base, slabBytes, kc, tile);
                 }
                 GemmKernels.epilogue(tile, 0, Math.min(MR, rowEnd - r0), cols,
                         c, cOff + (long) r0 * ldc + col0, ldc, bias, biasOff + col0, act, flags);

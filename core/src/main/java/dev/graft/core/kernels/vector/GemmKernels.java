@@ -112,6 +112,24 @@ final class GemmKernels {
     }
 
     /**
+     * Copies k steps [p0, p0+kc) of the one-vector slabs {@code col0/L ...} of a pre-packed B (slab s at byte
+     * {@code s·k·VBYTES}) into one panel of {@code w} floats per k step at {@code bp[base...]} — the layout
+     * {@link #packB} makes — so that large products run the array-based micro-kernel unchanged. Sequential reads.
+     */
+    static void packFromSlabs(MemorySegment slabs, int k, int p0, int kc, int col0, int w, float[] bp, int base) {
+        int nSlabs = w / L;
+        long slabBytes = (long) k * VBYTES;
+        long first = (long) (col0 / L) * slabBytes + (long) p0 * VBYTES;
+        for (int v = 0; v < nSlabs; v++) {
+            long src = first + v * slabBytes;
+            int dst = base + v * L;
+            for (int p = 0; p < kc; p++) {
+                FloatVector.fromMemorySegment(S, slabs, src + (long) p * VBYTES, LE).intoArray(bp, dst + p * w);
+            }
+        }
+    }
+
+    /**
      * Packs the m rows of A (element index {@code aOff}, row stride {@code lda}) k-major in strips of
      * {@link #MR_SMALL} rows: {@code ap[s·16·k + p·16 + r] = A[16s + r, p]}, zeros for the rows past m.
      */
@@ -822,169 +840,6 @@ final class GemmKernels {
         tile[tIdx + 3] = c03.reduceLanes(VectorOperators.ADD) + s03;
     }
 
-    /**
-     * The 6×4L register-blocked micro-kernel: 6 rows of A read in place (byte offsets of A[row, p0] in
-     * {@code a}) times 4 slab(s) of a pre-packed B ({@code bBase}: byte offset of the first slab's current k step, {@code slabBytes}: distance between slabs; one vectors per k step): 24 accumulators over {@code kc} k steps;
-     * writes the raw sums to {@code tile} (row stride NR).
-     */
-    static void kernel6x4(MemorySegment a, long a0, long a1, long a2, long a3, long a4, long a5, MemorySegment bp, long bBase, long slabBytes, int kc, float[] tile) {
-        FloatVector zero = FloatVector.zero(S);
-        FloatVector c00 = zero, c01 = zero, c02 = zero, c03 = zero;
-        FloatVector c10 = zero, c11 = zero, c12 = zero, c13 = zero;
-        FloatVector c20 = zero, c21 = zero, c22 = zero, c23 = zero;
-        FloatVector c30 = zero, c31 = zero, c32 = zero, c33 = zero;
-        FloatVector c40 = zero, c41 = zero, c42 = zero, c43 = zero;
-        FloatVector c50 = zero, c51 = zero, c52 = zero, c53 = zero;
-        for (int p = 0; p < kc; p++) {
-            long bi = bBase + (long) p * VBYTES;
-            long po = (long) p * Float.BYTES;
-            FloatVector b0 = FloatVector.fromMemorySegment(S, bp, bi, LE);
-            FloatVector b1 = FloatVector.fromMemorySegment(S, bp, bi + slabBytes, LE);
-            FloatVector b2 = FloatVector.fromMemorySegment(S, bp, bi + 2 * slabBytes, LE);
-            FloatVector b3 = FloatVector.fromMemorySegment(S, bp, bi + 3 * slabBytes, LE);
-            FloatVector x0 = FloatVector.broadcast(S, a.get(F32, a0 + po));
-            c00 = x0.fma(b0, c00);
-            c01 = x0.fma(b1, c01);
-            c02 = x0.fma(b2, c02);
-            c03 = x0.fma(b3, c03);
-            FloatVector x1 = FloatVector.broadcast(S, a.get(F32, a1 + po));
-            c10 = x1.fma(b0, c10);
-            c11 = x1.fma(b1, c11);
-            c12 = x1.fma(b2, c12);
-            c13 = x1.fma(b3, c13);
-            FloatVector x2 = FloatVector.broadcast(S, a.get(F32, a2 + po));
-            c20 = x2.fma(b0, c20);
-            c21 = x2.fma(b1, c21);
-            c22 = x2.fma(b2, c22);
-            c23 = x2.fma(b3, c23);
-            FloatVector x3 = FloatVector.broadcast(S, a.get(F32, a3 + po));
-            c30 = x3.fma(b0, c30);
-            c31 = x3.fma(b1, c31);
-            c32 = x3.fma(b2, c32);
-            c33 = x3.fma(b3, c33);
-            FloatVector x4 = FloatVector.broadcast(S, a.get(F32, a4 + po));
-            c40 = x4.fma(b0, c40);
-            c41 = x4.fma(b1, c41);
-            c42 = x4.fma(b2, c42);
-            c43 = x4.fma(b3, c43);
-            FloatVector x5 = FloatVector.broadcast(S, a.get(F32, a5 + po));
-            c50 = x5.fma(b0, c50);
-            c51 = x5.fma(b1, c51);
-            c52 = x5.fma(b2, c52);
-            c53 = x5.fma(b3, c53);
-        }
-        c00.intoArray(tile, 0);
-        c01.intoArray(tile, 0 + L);
-        c02.intoArray(tile, 0 + 2 * L);
-        c03.intoArray(tile, 0 + 3 * L);
-        c10.intoArray(tile, 1 * NR);
-        c11.intoArray(tile, 1 * NR + L);
-        c12.intoArray(tile, 1 * NR + 2 * L);
-        c13.intoArray(tile, 1 * NR + 3 * L);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + L);
-        c22.intoArray(tile, 2 * NR + 2 * L);
-        c23.intoArray(tile, 2 * NR + 3 * L);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + L);
-        c32.intoArray(tile, 3 * NR + 2 * L);
-        c33.intoArray(tile, 3 * NR + 3 * L);
-        c40.intoArray(tile, 4 * NR);
-        c41.intoArray(tile, 4 * NR + L);
-        c42.intoArray(tile, 4 * NR + 2 * L);
-        c43.intoArray(tile, 4 * NR + 3 * L);
-        c50.intoArray(tile, 5 * NR);
-        c51.intoArray(tile, 5 * NR + L);
-        c52.intoArray(tile, 5 * NR + 2 * L);
-        c53.intoArray(tile, 5 * NR + 3 * L);
-    }
-    /**
-     * The 6×2L register-blocked micro-kernel: 6 rows of A read in place (byte offsets of A[row, p0] in
-     * {@code a}) times 2 slab(s) of a pre-packed B ({@code bBase}: byte offset of the first slab's current k step, {@code slabBytes}: distance between slabs; one vectors per k step): 12 accumulators over {@code kc} k steps;
-     * writes the raw sums to {@code tile} (row stride NR).
-     */
-    static void kernel6x2(MemorySegment a, long a0, long a1, long a2, long a3, long a4, long a5, MemorySegment bp, long bBase, long slabBytes, int kc, float[] tile) {
-        FloatVector zero = FloatVector.zero(S);
-        FloatVector c00 = zero, c01 = zero;
-        FloatVector c10 = zero, c11 = zero;
-        FloatVector c20 = zero, c21 = zero;
-        FloatVector c30 = zero, c31 = zero;
-        FloatVector c40 = zero, c41 = zero;
-        FloatVector c50 = zero, c51 = zero;
-        for (int p = 0; p < kc; p++) {
-            long bi = bBase + (long) p * VBYTES;
-            long po = (long) p * Float.BYTES;
-            FloatVector b0 = FloatVector.fromMemorySegment(S, bp, bi, LE);
-            FloatVector b1 = FloatVector.fromMemorySegment(S, bp, bi + slabBytes, LE);
-            FloatVector x0 = FloatVector.broadcast(S, a.get(F32, a0 + po));
-            c00 = x0.fma(b0, c00);
-            c01 = x0.fma(b1, c01);
-            FloatVector x1 = FloatVector.broadcast(S, a.get(F32, a1 + po));
-            c10 = x1.fma(b0, c10);
-            c11 = x1.fma(b1, c11);
-            FloatVector x2 = FloatVector.broadcast(S, a.get(F32, a2 + po));
-            c20 = x2.fma(b0, c20);
-            c21 = x2.fma(b1, c21);
-            FloatVector x3 = FloatVector.broadcast(S, a.get(F32, a3 + po));
-            c30 = x3.fma(b0, c30);
-            c31 = x3.fma(b1, c31);
-            FloatVector x4 = FloatVector.broadcast(S, a.get(F32, a4 + po));
-            c40 = x4.fma(b0, c40);
-            c41 = x4.fma(b1, c41);
-            FloatVector x5 = FloatVector.broadcast(S, a.get(F32, a5 + po));
-            c50 = x5.fma(b0, c50);
-            c51 = x5.fma(b1, c51);
-        }
-        c00.intoArray(tile, 0);
-        c01.intoArray(tile, 0 + L);
-        c10.intoArray(tile, 1 * NR);
-        c11.intoArray(tile, 1 * NR + L);
-        c20.intoArray(tile, 2 * NR);
-        c21.intoArray(tile, 2 * NR + L);
-        c30.intoArray(tile, 3 * NR);
-        c31.intoArray(tile, 3 * NR + L);
-        c40.intoArray(tile, 4 * NR);
-        c41.intoArray(tile, 4 * NR + L);
-        c50.intoArray(tile, 5 * NR);
-        c51.intoArray(tile, 5 * NR + L);
-    }
-    /**
-     * The 6×1L register-blocked micro-kernel: 6 rows of A read in place (byte offsets of A[row, p0] in
-     * {@code a}) times 1 slab(s) of a pre-packed B ({@code bBase}: byte offset of the first slab's current k step, {@code slabBytes}: distance between slabs; one vectors per k step): 6 accumulators over {@code kc} k steps;
-     * writes the raw sums to {@code tile} (row stride NR).
-     */
-    static void kernel6x1(MemorySegment a, long a0, long a1, long a2, long a3, long a4, long a5, MemorySegment bp, long bBase, long slabBytes, int kc, float[] tile) {
-        FloatVector zero = FloatVector.zero(S);
-        FloatVector c00 = zero;
-        FloatVector c10 = zero;
-        FloatVector c20 = zero;
-        FloatVector c30 = zero;
-        FloatVector c40 = zero;
-        FloatVector c50 = zero;
-        for (int p = 0; p < kc; p++) {
-            long bi = bBase + (long) p * VBYTES;
-            long po = (long) p * Float.BYTES;
-            FloatVector b0 = FloatVector.fromMemorySegment(S, bp, bi, LE);
-            FloatVector x0 = FloatVector.broadcast(S, a.get(F32, a0 + po));
-            c00 = x0.fma(b0, c00);
-            FloatVector x1 = FloatVector.broadcast(S, a.get(F32, a1 + po));
-            c10 = x1.fma(b0, c10);
-            FloatVector x2 = FloatVector.broadcast(S, a.get(F32, a2 + po));
-            c20 = x2.fma(b0, c20);
-            FloatVector x3 = FloatVector.broadcast(S, a.get(F32, a3 + po));
-            c30 = x3.fma(b0, c30);
-            FloatVector x4 = FloatVector.broadcast(S, a.get(F32, a4 + po));
-            c40 = x4.fma(b0, c40);
-            FloatVector x5 = FloatVector.broadcast(S, a.get(F32, a5 + po));
-            c50 = x5.fma(b0, c50);
-        }
-        c00.intoArray(tile, 0);
-        c10.intoArray(tile, 1 * NR);
-        c20.intoArray(tile, 2 * NR);
-        c30.intoArray(tile, 3 * NR);
-        c40.intoArray(tile, 4 * NR);
-        c50.intoArray(tile, 5 * NR);
-    }
     /**
      * The pre-packed small-m micro-kernel: 8 rows of A packed k-major ({@code ap[aBase + p·16 + r]}, r &lt; 8, the
      * layout of {@link #packA16}) times two slabs of a pre-packed B read sequentially ({@code bByte}: the first

@@ -24,6 +24,11 @@ import java.lang.foreign.SegmentAllocator;
  * packing B would cost as much as the product, so B is read where it lies: [K×N] by a 4-row × NR kernel streaming
  * B's rows, [N×K] by 4×4 dot-product kernels along k. Batch-1 inference and pooled heads take this path.
  *
+ * <p><b>Pre-packed B</b> ({@link #packB}, for frozen weights): B is copied once into one-vector column slabs.
+ * m ≤ {@value #SMALL_M_PREPACKED}: A is packed k-major in 16-row strips and {@link GemmKernels#kernel8x2} streams
+ * each pair of slabs once from memory (re-read from cache for rows 8–15) — batch-1 inference. Larger m: the packed
+ * path above, its panels copied from the slabs instead of packed from B.
+ *
  * <p>Work is spread over the {@link ComputePool} by its atomic counter once a product exceeds
  * {@value #PARALLEL_MIN_FLOPS} flops. Scratch buffers are per thread ({@link GemmScratch}), so one instance is safe
  * to call from many threads at once; a call made while the pool is busy, or from inside a pool task, runs
@@ -168,30 +173,8 @@ public final class VectorGemm {
             run(job, ceilDiv(job.nChunks, job.chunksPerTask), parallel);
             return;
         }
-        int kcMax = job.accumulate && job.act != Activation.NONE ? k : KC;
-        int kc = ceilDiv(k, ceilDiv(k, kcMax));
-        int mBlocks = ceilDiv(m, MC);
-        int mc = ceilDiv(ceilDiv(m, mBlocks), MR) * MR;
-        mBlocks = ceilDiv(m, mc);
-        int nPanels = ceilDiv(job.n, NR);
-        int nBlocks = 1;
-        if (parallel) {
-            nBlocks = Math.min(nPanels, Math.max(1, ceilDiv(4 * pool.threads(), mBlocks)));
-        }
-        int ppb = ceilDiv(nPanels, nBlocks);
-        job.mc = mc;
-        job.colBase = 0;
-        job.colEnd = job.n;
-        job.nPanels = nPanels;
-        job.panelsPerBlock = ppb;
-        job.nBlocks = ceilDiv(nPanels, ppb);
-        job.phase = GemmJob.PREPACKED;
-        for (int pc = 0; pc < k; pc += kc) {
-            job.pc = pc;
-            job.kcCur = Math.min(kc, k - pc);
-            job.flags = blockFlags(job, pc == 0, pc + job.kcCur >= k);
-            run(job, mBlocks * job.nBlocks, parallel);
-        }
+        // Large m: the per-call packed path, its panels copied from the slabs (a sequential copy, amortised over m).
+        runPacked(job, scratch, parallel);
     }
 
     private void runDirect(GemmJob job, boolean parallel) {
