@@ -63,6 +63,10 @@ public class BackboneBenchmark {
     @Param({"1", "2"})
     public int threads;
 
+    /** Graft: frozen weights pre-packed at build time (the default), or packed on every GEMM call ({@code false}). */
+    @Param({"true"})
+    public boolean prepack;
+
     private BertBackbone backbone;
     private TensorArena arena;
     private TokenBatch batch;
@@ -86,7 +90,7 @@ public class BackboneBenchmark {
         };
         // The ORT trial still opens the backbone (tokenizer, model file) but keeps its kernels to one thread.
         backbone = Backbones.builder(MODEL).optThreads(graft ? threads : 1).optMaxLength(128)
-                .build();
+                .optPrepackWeights(prepack).build();
         arena = TensorArena.root("backbone-benchmark");
         batch = BackboneWorkload.tokenize(backbone, BackboneWorkload.texts(backbone, s), s, arena);
         if (!graft) {

@@ -2,6 +2,7 @@ package dev.graft.jmh;
 
 import dev.graft.core.kernels.Activation;
 import dev.graft.core.kernels.Kernels;
+import dev.graft.core.kernels.PackedB;
 import dev.graft.core.tensor.DType;
 import dev.graft.core.tensor.Tensor;
 import dev.graft.core.tensor.TensorArena;
@@ -13,7 +14,8 @@ import java.util.SplittableRandom;
  * GFLOP/s of {@link Kernels#gemm} alone on the exact shapes, strides and flags the MiniLM encoder issues (hidden
  * 384, intermediate 1536, 12 heads of 32), so that a slow shape found by {@link BackboneProfile} can be handed to
  * whoever tunes the GEMM. Weights are row-major [in, out] as in the ONNX file (B not transposed); the attention
- * products read Q/K/V columns of one head in place (leading dimension 384).
+ * products read Q/K/V columns of one head in place (leading dimension 384). Weight shapes are also timed with B
+ * pre-packed once ({@link Kernels#packB}, as the encoder does by default): columns "packed hot/cold".
  *
  * <pre>
  * java -cp jmh/target/benchmarks.jar [JVM flags] dev.graft.jmh.BertGemmShapes [threads] [seconds per shape]
@@ -68,8 +70,8 @@ public final class BertGemmShapes {
         try (Kernels kernels = Kernels.create(threads); TensorArena arena = TensorArena.root("gemm-shapes")) {
             System.out.printf("%s × %d threads, %.1f s per shape (after as long a warm-up)%n", kernels.name(),
                     kernels.threads(), seconds);
-            System.out.printf("%-30s %5s %5s %5s %3s %10s %9s %10s %9s%n", "shape", "m", "n", "k", "Bᵀ",
-                    "hot µs", "GFLOP/s", "cold µs", "GFLOP/s");
+            System.out.printf("%-30s %5s %5s %5s %3s %10s %9s %10s %9s %10s %9s %10s %9s%n", "shape", "m", "n", "k",
+                    "Bᵀ", "hot µs", "GFLOP/s", "cold µs", "GFLOP/s", "pk hot µs", "GFLOP/s", "pk cold µs", "GFLOP/s");
             for (Shape s : SHAPES) {
                 try (TensorArena shapeArena = arena.child(s.name())) {
                     System.out.println(measure(kernels, s, shapeArena, seconds));
@@ -97,6 +99,17 @@ public final class BertGemmShapes {
         if (copies > 1) {
             double coldUs = run(kernels, s, a, b, bias, c, seconds);
             row += String.format(" %10.2f %9.1f", coldUs, s.flops() / coldUs / 1e3);
+            PackedB[] packed = new PackedB[copies];
+            for (int i = 0; i < copies; i++) {
+                packed[i] = kernels.packB(s.k(), s.n(), b[i], 0, s.ldb(), s.bt(),
+                        (bytes, align) -> arena.allocateUninitialized(DType.I8, bytes).segment());
+            }
+            PackedB[] hotPacked = {packed[0]};
+            runPacked(kernels, s, a, hotPacked, bias, c, seconds); // warm-up
+            double pkHot = runPacked(kernels, s, a, hotPacked, bias, c, seconds);
+            double pkCold = runPacked(kernels, s, a, packed, bias, c, seconds);
+            row += String.format(" %10.2f %9.1f %10.2f %9.1f", pkHot, s.flops() / pkHot / 1e3, pkCold,
+                    s.flops() / pkCold / 1e3);
         }
         return row;
     }
@@ -115,6 +128,24 @@ public final class BertGemmShapes {
             calls += 10;
             if (s.acc) {
                 c.fill((byte) 0); // keep accumulated values finite
+            }
+        } while (System.nanoTime() < deadline);
+        return (System.nanoTime() - t0) / 1e3 / calls;
+    }
+
+    /** {@link #run} with pre-packed B. */
+    private static double runPacked(Kernels kernels, Shape s, MemorySegment a, PackedB[] b, MemorySegment bias,
+                                    MemorySegment c, double seconds) {
+        long deadline = System.nanoTime() + (long) (seconds * 1e9);
+        long calls = 0;
+        long t0 = System.nanoTime();
+        do {
+            for (int i = 0; i < 10; i++) {
+                kernels.gemm(s.m, a, 0, s.lda, b[(int) (calls + i) % b.length], bias, 0, s.act, s.acc, c, 0, s.ldc);
+            }
+            calls += 10;
+            if (s.acc) {
+                c.fill((byte) 0);
             }
         } while (System.nanoTime() < deadline);
         return (System.nanoTime() - t0) / 1e3 / calls;

@@ -124,6 +124,21 @@ final class TimingKernels implements Kernels {
     }
 
     @Override
+    public dev.graft.core.kernels.PackedB packB(int k, int n, MemorySegment b, long bOff, int ldb, boolean bTransposed,
+                                                java.lang.foreign.SegmentAllocator allocator) {
+        return delegate.packB(k, n, b, bOff, ldb, bTransposed, allocator);
+    }
+
+    @Override
+    public void gemm(int m, MemorySegment a, long aOff, int lda, dev.graft.core.kernels.PackedB b,
+                     MemorySegment bias, long biasOff, Activation act, boolean accumulate,
+                     MemorySegment c, long cOff, int ldc) {
+        long t0 = System.nanoTime();
+        delegate.gemm(m, a, aOff, lda, b, bias, biasOff, act, accumulate, c, cOff, ldc);
+        record(gemmStage(b.n(), b.k(), false, accumulate), t0, 2L * m * b.n() * b.k());
+    }
+
+    @Override
     public void layerNorm(int rows, int cols, MemorySegment x, long xOff, MemorySegment gamma, long gammaOff,
                           MemorySegment beta, long betaOff, float eps, MemorySegment out, long outOff) {
         long t0 = System.nanoTime();

@@ -35,6 +35,8 @@ public final class BertBackbone implements AutoCloseable {
     private final Kernels kernels;
     private final boolean ownsKernels;
     private final BertEncoder encoder;
+    /** The pre-packed projection weights (a child of the checkpoint's arena), or null. */
+    private final TensorArena packed;
     private final int maxLength;
     private final AttentionSpec attentionSpec;
 
@@ -47,7 +49,15 @@ public final class BertBackbone implements AutoCloseable {
         this.attentionSpec = b.attention != null ? null : b.attentionSpec;
         List<AttentionKernel> attention = b.attention != null ? b.attention.apply(kernels)
                 : b.attentionSpec.kernels(kernels, checkpoint.config().numLayers());
-        this.encoder = new BertEncoder(checkpoint.weights(), kernels, attention);
+        this.packed = b.prepack ? checkpoint.arena().child("packed-weights") : null;
+        try {
+            this.encoder = new BertEncoder(checkpoint.weights(), kernels, attention, packed);
+        } catch (RuntimeException e) {
+            if (packed != null) {
+                packed.close();
+            }
+            throw e;
+        }
     }
 
     public static Builder builder() {
@@ -139,7 +149,13 @@ public final class BertBackbone implements AutoCloseable {
                     kernels.close();
                 }
             } finally {
-                checkpoint.close();
+                try {
+                    if (packed != null) {
+                        packed.close();
+                    }
+                } finally {
+                    checkpoint.close();
+                }
             }
         }
     }
@@ -160,6 +176,7 @@ public final class BertBackbone implements AutoCloseable {
         private boolean truncate = true;
         private Function<Kernels, List<AttentionKernel>> attention;
         private AttentionSpec attentionSpec = AttentionSpec.dense();
+        private boolean prepack = true;
 
         private Builder() {
         }
@@ -214,6 +231,17 @@ public final class BertBackbone implements AutoCloseable {
         public Builder optAttention(AttentionSpec spec) {
             this.attentionSpec = Objects.requireNonNull(spec, "attention spec");
             this.attention = null;
+            return this;
+        }
+
+        /**
+         * Whether the projection weights are copied once, at build time, into the layout the GEMM streams (default
+         * true): batch-1 forwards run ~2× faster, at the cost of one extra copy of the matrices (4 bytes per
+         * parameter: ~42.5 MB for MiniLM-L6), released on {@link BertBackbone#close()}. With false the GEMM reads the
+         * memory-mapped weights in place and packs them on every call.
+         */
+        public Builder optPrepackWeights(boolean prepack) {
+            this.prepack = prepack;
             return this;
         }
 

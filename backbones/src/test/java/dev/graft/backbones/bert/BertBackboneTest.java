@@ -49,6 +49,40 @@ class BertBackboneTest {
         }
     }
 
+    /**
+     * Pre-packed weights (the backbone's default) give the same hidden states as the weights read in place, for both
+     * weight layouts, on the vector kernels (hidden 64: Q/K/V fused into one GEMM; hidden 16: packed separately) and
+     * the scalar ones (row-major copies); the packed copies live in the given arena, which ends at 0 bytes.
+     */
+    @Test
+    void prepackedWeightsGiveTheSameHiddenStatesAsWeightsReadInPlace() {
+        try (TensorArena arena = TensorArena.root("prepack");
+             Kernels vector = Kernels.create(2);
+             Kernels scalar = new ScalarKernels(new ComputePool(1))) {
+            for (BertConfig c : List.of(HfTestModels.TINY, new BertConfig(50, 64, 2, 4, 96, 20, 2, 1e-12f))) {
+                for (boolean outIn : new boolean[] {false, true}) {
+                    BertWeights w = HfTestModels.randomWeights(arena, c, outIn, 11);
+                    TokenBatch batch = batch(arena, new int[][] {{2, 5, 9, 3, 4, 8}, {2, 7, 3}}, c.vocabSize());
+                    for (Kernels k : List.of(vector, scalar)) {
+                        List<dev.graft.attention.AttentionKernel> att =
+                                java.util.Collections.nCopies(c.numLayers(), new DenseAttention(k));
+                        EncoderOutput plain = new BertEncoder(w, k, att).encode(batch, arena, false);
+                        try (TensorArena packs = arena.child("packed")) {
+                            BertEncoder enc = new BertEncoder(w, k, att, packs);
+                            assertThat(enc.prepacked()).isTrue();
+                            assertThat(packs.allocatedBytes()).as("one copy of the projection matrices")
+                                    .isGreaterThanOrEqualTo(4L * c.numLayers() * (4L * c.hiddenSize() * c.hiddenSize()
+                                            + 2L * c.hiddenSize() * c.intermediateSize()));
+                            EncoderOutput packed = enc.encode(batch, arena, false);
+                            assertThat(maxAbsDiff(packed.lastHidden(), plain.lastHidden()))
+                                    .as("hidden %d, outIn %s, %s", c.hiddenSize(), outIn, k.name()).isLessThan(1e-4);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void theEncoderRejectsASequenceLongerThanThePositionTableAndIdsOutsideTheVocabulary() {
         BertConfig c = HfTestModels.TINY;

@@ -1,6 +1,7 @@
 package dev.graft.core.kernels;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 
 /**
  * The numeric kernels Graft's hot path runs on, over raw {@link MemorySegment}s of little-endian
@@ -46,6 +47,27 @@ public interface Kernels extends AutoCloseable {
               MemorySegment b, long bOff, int ldb, boolean bTransposed,
               MemorySegment bias, long biasOff,
               Activation act, boolean accumulate,
+              MemorySegment c, long cOff, int ldc);
+
+    /**
+     * Copies a constant B (a frozen weight) once into the layout this implementation's {@link #gemm(int,
+     * MemorySegment, long, int, PackedB, MemorySegment, long, Activation, boolean, MemorySegment, long, int) gemm}
+     * streams, so that calls with it do no per-call packing. B is given as to {@link #gemm(int, int, int,
+     * MemorySegment, long, int, MemorySegment, long, int, boolean, MemorySegment, long, Activation, boolean,
+     * MemorySegment, long, int) gemm}: [k×n], or [n×k] when {@code bTransposed}.
+     *
+     * @param allocator gives the packed copy's memory (about {@code 4·k·n} bytes; e.g. from a {@code TensorArena}:
+     *                  the PackedB is valid while that memory is)
+     */
+    PackedB packB(int k, int n, MemorySegment b, long bOff, int ldb, boolean bTransposed, SegmentAllocator allocator);
+
+    /**
+     * {@code C[m×n] = act(A[m×k] · B + bias) (+ C when accumulate)} with a B packed by {@link #packB} (k and n are
+     * B's). Same conventions and results (to float rounding) as the unpacked gemm. A B packed by another
+     * implementation is accepted and runs on a slower path.
+     */
+    void gemm(int m, MemorySegment a, long aOff, int lda, PackedB b,
+              MemorySegment bias, long biasOff, Activation act, boolean accumulate,
               MemorySegment c, long cOff, int ldc);
 
     /**

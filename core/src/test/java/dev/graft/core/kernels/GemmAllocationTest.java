@@ -75,6 +75,55 @@ class GemmAllocationTest {
         }
     }
 
+    /** The pre-packed GEMM (m = 1, 16, 70; panels of every width; two k blocks) allocates nothing either. */
+    @ParameterizedTest(name = "threads={0}")
+    @ValueSource(ints = {1, 2})
+    void prepackedNoAllocationPerCallAfterWarmUp(int threads) throws Exception {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        try (ComputePool pool = new ComputePool(threads); Arena arena = Arena.ofShared()) {
+            VectorGemm gemm = new VectorGemm(pool);
+            int[][] shapes = {{1, 200, 96}, {16, 384, 384}, {16, 100, 2100}, {70, 130, 33}};
+            int maxFloats = 70 * 2100 + 384 * 2100;
+            MemorySegment a = arena.allocate((long) maxFloats * Float.BYTES, 64);
+            MemorySegment b = arena.allocate((long) maxFloats * Float.BYTES, 64);
+            MemorySegment c = arena.allocate((long) maxFloats * Float.BYTES, 64);
+            MemorySegment bias = arena.allocate(400L * Float.BYTES, 64);
+            for (long i = 0; i < maxFloats; i++) {
+                a.setAtIndex(F32, i, (i % 13) * 0.01f);
+                b.setAtIndex(F32, i, (i % 7) * 0.02f - 0.05f);
+            }
+            PackedB[] packed = new PackedB[shapes.length];
+            for (int s = 0; s < shapes.length; s++) {
+                packed[s] = VectorGemm.packB(shapes[s][2], shapes[s][1], b, 0, shapes[s][1], s % 2 == 1, arena);
+            }
+            Activation[] acts = Activation.values();
+            Runnable calls = () -> {
+                int v = 0;
+                for (int s = 0; s < shapes.length; s++) {
+                    for (Activation act : acts) {
+                        gemm.gemm(shapes[s][0], a, 3, shapes[s][2], packed[s], v % 2 == 0 ? bias : null, 0, act,
+                                v % 3 == 0, c, 0, shapes[s][1]);
+                        v++;
+                    }
+                }
+            };
+            long[] workerIds = workerThreadIds(pool);
+            long callerBytes = -1;
+            long workerBytes = -1;
+            for (int attempt = 0; attempt < 60 && (callerBytes != 0 || workerBytes != 0); attempt++) {
+                long w0 = allocated(mx, workerIds);
+                long before = mx.getCurrentThreadAllocatedBytes();
+                for (int rep = 0; rep < 10; rep++) {
+                    calls.run();
+                }
+                callerBytes = mx.getCurrentThreadAllocatedBytes() - before;
+                workerBytes = allocated(mx, workerIds) - w0;
+            }
+            assertThat(callerBytes).as("bytes allocated by the caller in 10 rounds of pre-packed GEMMs").isZero();
+            assertThat(workerBytes).as("bytes allocated by the pool's workers in 10 rounds of pre-packed GEMMs").isZero();
+        }
+    }
+
     /** Ids of the pool's worker threads (the threads that run its tasks other than the caller). */
     private static long[] workerThreadIds(ComputePool pool) throws InterruptedException {
         if (pool.threads() == 1) {

@@ -24,6 +24,8 @@ final class GemmJob implements ComputePool.IndexedTask {
     static final int DIRECT_NN = 2;
     /** Small m, B [n×k] read in place (dot products): column chunks of NR. */
     static final int DIRECT_NT = 3;
+    /** Small m over a pre-packed B: column chunks of NR, 16-row strips of A packed in {@link #ap}. */
+    static final int PREPACKED_SMALL = 5;
 
     int m, n, k;
     MemorySegment a;
@@ -48,6 +50,10 @@ final class GemmJob implements ComputePool.IndexedTask {
     // kcStride·NR floats in bp; tasks are blocks of C of mc rows × panelsPerBlock panels.
     int pc, kcCur, kcStride, colBase, colEnd, nPanels, mc, nBlocks, panelsPerBlock;
     float[] bp;
+    /** A pre-packed B's slabs (slab s at byte s·k·L·4), or null. */
+    MemorySegment packed;
+    /** A packed k-major in 16-row strips (pre-packed small-m plan). */
+    float[] ap;
     // Small-m plan: chunks of NR columns, chunksPerTask per task.
     int nChunks, chunksPerTask;
 
@@ -81,6 +87,8 @@ final class GemmJob implements ComputePool.IndexedTask {
         bias = null;
         c = null;
         bp = null;
+        packed = null;
+        ap = null;
     }
 
     @Override
@@ -90,6 +98,7 @@ final class GemmJob implements ComputePool.IndexedTask {
             case PACKED -> computeBlock(index);
             case DIRECT_NN -> directNN(index);
             case DIRECT_NT -> directNT(index);
+            case PREPACKED_SMALL -> prepackedSmall(index);
             default -> throw new IllegalStateException("phase " + phase);
         }
     }
@@ -99,7 +108,9 @@ final class GemmJob implements ComputePool.IndexedTask {
         int cols = Math.min(NR, colEnd - col0);
         int w = GemmKernels.panelWidth(cols);
         int base = jp * kcStride * NR;
-        if (bTransposed) {
+        if (packed != null) { // pre-packed B, large m: panels copied from its slabs
+            GemmKernels.packFromSlabs(packed, k, pc, kcCur, col0, w, bp, base);
+        } else if (bTransposed) {
             GemmKernels.packBTransposed(b, bOff, ldb, pc, kcCur, col0, cols, w, bp, base);
         } else {
             GemmKernels.packB(b, bOff, ldb, pc, kcCur, col0, cols, w, bp, base);
@@ -138,6 +149,40 @@ final class GemmJob implements ComputePool.IndexedTask {
                     GemmKernels.kernel6x1(a, a0, a1, a2, a3, a4, a5, bPacked, base, kc, tile);
                 }
                 GemmKernels.epilogue(tile, 0, Math.min(MR, rowEnd - r0), cols,
+                        c, cOff + (long) r0 * ldc + col0, ldc, bias, biasOff + col0, act, flags);
+            }
+        }
+    }
+
+    /**
+     * Small m over a pre-packed B: for each chunk of NR columns and each 16-row strip of A (packed in {@link #ap}),
+     * {@link GemmKernels#kernel8x2} over each pair of slabs for rows 0–7 and (if any) 8–15, then the epilogue on
+     * the strip's real rows. The pair (k·2·L floats) is re-read from cache by the second half.
+     */
+    private void prepackedSmall(int task) {
+        float[] tile = GemmScratch.current().tile;
+        float[] aPacked = ap;
+        MemorySegment bSeg = packed;
+        long slabBytes = (long) k * GemmKernels.VBYTES;
+        int strips = (m + GemmKernels.MR_SMALL - 1) / GemmKernels.MR_SMALL;
+        int ch1 = Math.min(nChunks, (task + 1) * chunksPerTask);
+        for (int ch = task * chunksPerTask; ch < ch1; ch++) {
+            int col0 = ch * NR;
+            int cols = Math.min(NR, n - col0);
+            int slabs = (cols + GemmKernels.L - 1) / GemmKernels.L;
+            long base = (long) ch * 4 * slabBytes;
+            for (int s = 0; s < strips; s++) {
+                int aBase = s * GemmKernels.MR_SMALL * k;
+                int r0 = s * GemmKernels.MR_SMALL;
+                for (int v = 0; v < slabs; v += 2) { // a group has an even number of slabs (zero-padded)
+                    GemmKernels.kernel8x2(aPacked, aBase, bSeg, base + v * slabBytes, slabBytes, k, tile,
+                            v * GemmKernels.L);
+                    if (m - r0 > 8) {
+                        GemmKernels.kernel8x2(aPacked, aBase + 8, bSeg, base + v * slabBytes, slabBytes, k, tile,
+                                8 * NR + v * GemmKernels.L);
+                    }
+                }
+                GemmKernels.epilogue(tile, 0, Math.min(GemmKernels.MR_SMALL, m - r0), cols,
                         c, cOff + (long) r0 * ldc + col0, ldc, bias, biasOff + col0, act, flags);
             }
         }

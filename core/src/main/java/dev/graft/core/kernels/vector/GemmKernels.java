@@ -34,8 +34,10 @@ final class GemmKernels {
     static final int MR = 6;
     /** Columns of the packed micro-kernel (four vectors); also the width of a packed B panel and of a tile. */
     static final int NR = 4 * L;
-    /** Size of the per-thread tile array: MR rows of NR. */
-    static final int TILE_SIZE = MR * NR;
+    /** Rows of a strip of the pre-packed small-m path (two passes of {@link #kernel8x2}). */
+    static final int MR_SMALL = 16;
+    /** Size of the per-thread tile array: MR_SMALL (≥ MR) rows of NR. */
+    static final int TILE_SIZE = MR_SMALL * NR;
 
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
@@ -104,6 +106,63 @@ final class GemmKernels {
         for (int j = cols; j < w; j++) {
             for (int p = 0; p < kc; p++) {
                 bp[base + p * w + j] = 0f;
+            }
+        }
+    }
+
+    /**
+     * Copies k steps [p0, p0+kc) of the one-vector slabs {@code col0/L ...} of a pre-packed B (slab s at byte
+     * {@code s·k·VBYTES}) into one panel of {@code w} floats per k step at {@code bp[base...]} — the layout
+     * {@link #packB} makes — so that large products run the array-based micro-kernel unchanged. Sequential reads.
+     */
+    static void packFromSlabs(MemorySegment slabs, int k, int p0, int kc, int col0, int w, float[] bp, int base) {
+        int nSlabs = w / L;
+        long slabBytes = (long) k * VBYTES;
+        long first = (long) (col0 / L) * slabBytes + (long) p0 * VBYTES;
+        for (int v = 0; v < nSlabs; v++) {
+            long src = first + v * slabBytes;
+            int dst = base + v * L;
+            for (int p = 0; p < kc; p++) {
+                FloatVector.fromMemorySegment(S, slabs, src + (long) p * VBYTES, LE).intoArray(bp, dst + p * w);
+            }
+        }
+    }
+
+    /**
+     * Packs the m rows of A (element index {@code aOff}, row stride {@code lda}) k-major in strips of
+     * {@link #MR_SMALL} rows: {@code ap[s·16·k + p·16 + r] = A[16s + r, p]}, zeros for the rows past m.
+     */
+    static void packA16(MemorySegment a, long aOff, int lda, int m, int k, float[] ap) {
+        int strips = (m + MR_SMALL - 1) / MR_SMALL;
+        long ldaBytes = (long) lda * Float.BYTES;
+        for (int s = 0; s < strips; s++) {
+            int base = s * MR_SMALL * k;
+            if (L == MR_SMALL && (s + 1) * MR_SMALL <= m) { // a full strip: 16×16 block transposes, scalar k tail
+                long row0 = (aOff + (long) s * MR_SMALL * lda) * Float.BYTES;
+                int pFull = k - k % 16;
+                for (int p = 0; p < pFull; p += 16) {
+                    transpose16(a, row0 + (long) p * Float.BYTES, ldaBytes, ap, base + p * MR_SMALL, MR_SMALL);
+                }
+                for (int r = 0; r < MR_SMALL; r++) {
+                    long src = row0 + r * ldaBytes;
+                    for (int p = pFull; p < k; p++) {
+                        ap[base + p * MR_SMALL + r] = a.get(F32, src + (long) p * Float.BYTES);
+                    }
+                }
+                continue;
+            }
+            for (int r = 0; r < MR_SMALL; r++) {
+                int row = s * MR_SMALL + r;
+                if (row < m) {
+                    long src = (aOff + (long) row * lda) * Float.BYTES;
+                    for (int p = 0; p < k; p++) {
+                        ap[base + p * MR_SMALL + r] = a.get(F32, src + (long) p * Float.BYTES);
+                    }
+                } else {
+                    for (int p = 0; p < k; p++) {
+                        ap[base + p * MR_SMALL + r] = 0f;
+                    }
+                }
             }
         }
     }
@@ -802,4 +861,70 @@ final class GemmKernels {
         tile[tIdx + 2] = h.lane(VectorMath.QUARTER) + s02;
         tile[tIdx + 3] = h.lane(VectorMath.HALF + VectorMath.QUARTER) + s03;
     }
+
+    /**
+     * The pre-packed small-m micro-kernel: 8 rows of A packed k-major ({@code ap[aBase + p·16 + r]}, r &lt; 8, the
+     * layout of {@link #packA16}) times two slabs of a pre-packed B read sequentially ({@code bByte}: the first
+     * slab, {@code slabBytes} apart): 16 accumulators, 2 loads and 8 broadcasts per 16 FMAs. Raw sums to
+     * {@code tile[tIdx + r·NR + (0 | L) + j]}. (Measured on Zen 4 against a 16×1 variant, which loads each B vector
+     * only once per 16 rows: this one runs 20–40 % faster, hot and cold — the 16×1 loop is bound by its broadcasts.)
+     */
+    static void kernel8x2(float[] ap, int aBase, MemorySegment bp, long bByte, long slabBytes, int k, float[] tile, int tIdx) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c00 = zero, c01 = zero;
+        FloatVector c10 = zero, c11 = zero;
+        FloatVector c20 = zero, c21 = zero;
+        FloatVector c30 = zero, c31 = zero;
+        FloatVector c40 = zero, c41 = zero;
+        FloatVector c50 = zero, c51 = zero;
+        FloatVector c60 = zero, c61 = zero;
+        FloatVector c70 = zero, c71 = zero;
+        for (int p = 0; p < k; p++) {
+            long bo = bByte + (long) p * VBYTES;
+            FloatVector b0 = FloatVector.fromMemorySegment(S, bp, bo, LE);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, bp, bo + slabBytes, LE);
+            int ai = aBase + p * 16;
+            FloatVector x0 = FloatVector.broadcast(S, ap[ai + 0]);
+            c00 = x0.fma(b0, c00);
+            c01 = x0.fma(b1, c01);
+            FloatVector x1 = FloatVector.broadcast(S, ap[ai + 1]);
+            c10 = x1.fma(b0, c10);
+            c11 = x1.fma(b1, c11);
+            FloatVector x2 = FloatVector.broadcast(S, ap[ai + 2]);
+            c20 = x2.fma(b0, c20);
+            c21 = x2.fma(b1, c21);
+            FloatVector x3 = FloatVector.broadcast(S, ap[ai + 3]);
+            c30 = x3.fma(b0, c30);
+            c31 = x3.fma(b1, c31);
+            FloatVector x4 = FloatVector.broadcast(S, ap[ai + 4]);
+            c40 = x4.fma(b0, c40);
+            c41 = x4.fma(b1, c41);
+            FloatVector x5 = FloatVector.broadcast(S, ap[ai + 5]);
+            c50 = x5.fma(b0, c50);
+            c51 = x5.fma(b1, c51);
+            FloatVector x6 = FloatVector.broadcast(S, ap[ai + 6]);
+            c60 = x6.fma(b0, c60);
+            c61 = x6.fma(b1, c61);
+            FloatVector x7 = FloatVector.broadcast(S, ap[ai + 7]);
+            c70 = x7.fma(b0, c70);
+            c71 = x7.fma(b1, c71);
+        }
+        c00.intoArray(tile, tIdx + 0 * NR);
+        c01.intoArray(tile, tIdx + 0 * NR + L);
+        c10.intoArray(tile, tIdx + 1 * NR);
+        c11.intoArray(tile, tIdx + 1 * NR + L);
+        c20.intoArray(tile, tIdx + 2 * NR);
+        c21.intoArray(tile, tIdx + 2 * NR + L);
+        c30.intoArray(tile, tIdx + 3 * NR);
+        c31.intoArray(tile, tIdx + 3 * NR + L);
+        c40.intoArray(tile, tIdx + 4 * NR);
+        c41.intoArray(tile, tIdx + 4 * NR + L);
+        c50.intoArray(tile, tIdx + 5 * NR);
+        c51.intoArray(tile, tIdx + 5 * NR + L);
+        c60.intoArray(tile, tIdx + 6 * NR);
+        c61.intoArray(tile, tIdx + 6 * NR + L);
+        c70.intoArray(tile, tIdx + 7 * NR);
+        c71.intoArray(tile, tIdx + 7 * NR + L);
+    }
+
 }

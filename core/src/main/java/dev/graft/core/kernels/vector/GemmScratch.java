@@ -8,7 +8,7 @@ package dev.graft.core.kernels.vector;
  *
  * <p>Buffers grow (by at least half) when a larger problem arrives and are never shrunk, so steady-state calls
  * allocate nothing. The packed-B buffer is bounded by {@link VectorGemm#B_PACK_FLOATS} plus one panel (~4 MiB) and
- * exists only on threads that call a GEMM on the packed path; pool workers hold just the 1.5 KiB tile. (Thousands
+ * exists only on threads that call a GEMM on the packed path; pool workers hold just the 4 KiB tile (1 KiB without AVX-512). (Thousands
  * of virtual threads each calling GEMM would each get their own buffer: call from a few platform threads.)
  */
 final class GemmScratch {
@@ -16,6 +16,8 @@ final class GemmScratch {
 
     /** Packed B of the GEMM this thread called (read by the pool's workers while that call runs). */
     float[] b = new float[0];
+    /** Rows of A packed k-major for the pre-packed small-m kernel. */
+    float[] a = new float[0];
     /** Raw sums of one micro-tile before the epilogue. */
     final float[] tile = new float[GemmKernels.TILE_SIZE];
     /** The job this thread publishes when it calls a GEMM. */
@@ -23,6 +25,13 @@ final class GemmScratch {
 
     static GemmScratch current() {
         return CURRENT.get();
+    }
+
+    float[] packedA(int size) {
+        if (a.length < size) {
+            a = new float[Math.max(size, a.length + a.length / 2)];
+        }
+        return a;
     }
 
     float[] packedB(int size) {

@@ -4,9 +4,11 @@ import static dev.graft.core.kernels.vector.GemmKernels.MR;
 import static dev.graft.core.kernels.vector.GemmKernels.NR;
 
 import dev.graft.core.kernels.Activation;
+import dev.graft.core.kernels.PackedB;
 import dev.graft.core.kernels.ScalarGemm;
 import dev.graft.core.parallel.ComputePool;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SegmentAllocator;
 
 /**
  * The Vector API GEMM behind {@link dev.graft.core.kernels.Kernels#gemm}: {@code C = act(A·op(B) + bias) (+C)}.
@@ -21,6 +23,11 @@ import java.lang.foreign.MemorySegment;
  * <p><b>In-place path</b> (m ≤ {@value #SMALL_M_NN} with B as [K×N]; m ≤ {@value #SMALL_M_NT} with B as [N×K]):
  * packing B would cost as much as the product, so B is read where it lies: [K×N] by a 4-row × NR kernel streaming
  * B's rows, [N×K] by 4×4 dot-product kernels along k. Batch-1 inference and pooled heads take this path.
+ *
+ * <p><b>Pre-packed B</b> ({@link #packB}, for frozen weights): B is copied once into one-vector column slabs.
+ * m ≤ {@value #SMALL_M_PREPACKED}: A is packed k-major in 16-row strips and {@link GemmKernels#kernel8x2} streams
+ * each pair of slabs once from memory (re-read from cache for rows 8–15) — batch-1 inference. Larger m: the packed
+ * path above, its panels copied from the slabs instead of packed from B.
  *
  * <p>Work is spread over the {@link ComputePool} by its atomic counter once a product exceeds
  * {@value #PARALLEL_MIN_FLOPS} flops. Scratch buffers are per thread ({@link GemmScratch}), so one instance is safe
@@ -45,6 +52,8 @@ public final class VectorGemm {
     static final int SMALL_M_NN = 128;
     /** Largest m for which transposed B is read in place (dot products) rather than packed. */
     static final int SMALL_M_NT = 16;
+    /** Largest m run by the 16-row pre-packed kernel (one or two strips); larger m runs the 6×4 kernel. */
+    static final int SMALL_M_PREPACKED = 32;
     /** Below this many flops a GEMM runs on the calling thread alone. */
     static final long PARALLEL_MIN_FLOPS = 1L << 21;
 
@@ -85,6 +94,87 @@ public final class VectorGemm {
         } finally {
             job.release();
         }
+    }
+
+    /**
+     * Same contract as {@link dev.graft.core.kernels.Kernels#packB}: B copied once into one-vector-wide column slabs
+     * ({@link PackedB} with {@link GemmKernels#L} lanes), each holding all k steps, which the kernels stream.
+     */
+    public static PackedB packB(int k, int n, MemorySegment b, long bOff, int ldb, boolean bTransposed,
+                                SegmentAllocator allocator) {
+        ScalarGemm.checkPackArguments(k, n, b, bOff, ldb, bTransposed);
+        long floats = PackedB.floats(k, n, GemmKernels.L);
+        MemorySegment dst = allocator.allocate(Math.max(floats, 1) * Float.BYTES, 64);
+        int lanes = GemmKernels.L;
+        if (k > 0 && n > 0) {
+            float[] slab = new float[k * lanes];
+            long slabs = floats / ((long) k * lanes);
+            for (int s = 0; s < slabs; s++) {
+                int col0 = s * lanes;
+                int cols = Math.max(0, Math.min(lanes, n - col0));
+                if (cols == 0) {
+                    java.util.Arrays.fill(slab, 0f);
+                } else if (bTransposed) {
+                    GemmKernels.packBTransposed(b, bOff, ldb, 0, k, col0, cols, lanes, slab, 0);
+                } else {
+                    GemmKernels.packB(b, bOff, ldb, 0, k, col0, cols, lanes, slab, 0);
+                }
+                MemorySegment.copy(slab, 0, dst, GemmKernels.F32, (long) s * k * lanes * Float.BYTES, k * lanes);
+            }
+        }
+        return new PackedB(k, n, GemmKernels.L, dst);
+    }
+
+    /** Same contract as {@link dev.graft.core.kernels.Kernels#gemm(int, MemorySegment, long, int, PackedB, MemorySegment, long, Activation, boolean, MemorySegment, long, int)}. */
+    public void gemm(int m, MemorySegment a, long aOff, int lda, PackedB b,
+                     MemorySegment bias, long biasOff, Activation act, boolean accumulate,
+                     MemorySegment c, long cOff, int ldc) {
+        ScalarGemm.checkArguments(m, a, aOff, lda, b, bias, biasOff, act, c, cOff, ldc);
+        int n = b.n();
+        int k = b.k();
+        if (m == 0 || n == 0) {
+            return;
+        }
+        MemorySegment bs = b.segment();
+        if (b.lanes() == 0) { // plain row-major copy (made by the scalar kernels)
+            gemm(m, n, k, a, aOff, lda, bs, 0, n, false, bias, biasOff, act, accumulate, c, cOff, ldc);
+            return;
+        }
+        if (k == 0 || b.lanes() != GemmKernels.L || !vectorAccessible(a) || !vectorAccessible(bs)
+                || !vectorAccessible(c) || bias != null && !vectorAccessible(bias)) {
+            ScalarGemm.gemm(m, a, aOff, lda, b, bias, biasOff, act, accumulate, c, cOff, ldc);
+            return;
+        }
+        GemmScratch scratch = GemmScratch.current();
+        GemmJob job = scratch.job;
+        job.set(m, n, k, a, aOff, lda, null, 0, n, false, bias, biasOff, act, accumulate, c, cOff, ldc);
+        job.packed = bs;
+        boolean parallel = pool.threads() > 1 && 2L * m * n * k >= PARALLEL_MIN_FLOPS
+                && sharable(a) && sharable(bs) && sharable(c) && (bias == null || sharable(bias));
+        try {
+            runPrepacked(job, scratch, parallel);
+        } finally {
+            job.release();
+        }
+    }
+
+    private void runPrepacked(GemmJob job, GemmScratch scratch, boolean parallel) {
+        int m = job.m;
+        int k = job.k;
+        if (m <= SMALL_M_PREPACKED) { // strips of 16 rows, A packed k-major, each B slab read once per strip
+            int strips = ceilDiv(m, GemmKernels.MR_SMALL);
+            float[] ap = scratch.packedA(strips * GemmKernels.MR_SMALL * k);
+            GemmKernels.packA16(job.a, job.aOff, job.lda, m, k, ap);
+            job.ap = ap;
+            job.phase = GemmJob.PREPACKED_SMALL;
+            job.flags = finalFlags(job);
+            job.nChunks = ceilDiv(job.n, NR);
+            job.chunksPerTask = parallel ? 1 : job.nChunks;
+            run(job, ceilDiv(job.nChunks, job.chunksPerTask), parallel);
+            return;
+        }
+        // Large m: the per-call packed path, its panels copied from the slabs (a sequential copy, amortised over m).
+        runPacked(job, scratch, parallel);
     }
 
     private void runDirect(GemmJob job, boolean parallel) {

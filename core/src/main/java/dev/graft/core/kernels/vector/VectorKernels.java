@@ -81,6 +81,19 @@ public final class VectorKernels implements Kernels {
     // ---------------------------------------------------------------------------------------------- layerNorm
 
     @Override
+    public dev.graft.core.kernels.PackedB packB(int k, int n, MemorySegment b, long bOff, int ldb, boolean bTransposed,
+                                                java.lang.foreign.SegmentAllocator allocator) {
+        return VectorGemm.packB(k, n, b, bOff, ldb, bTransposed, allocator);
+    }
+
+    @Override
+    public void gemm(int m, MemorySegment a, long aOff, int lda, dev.graft.core.kernels.PackedB b,
+                     MemorySegment bias, long biasOff, Activation act, boolean accumulate,
+                     MemorySegment c, long cOff, int ldc) {
+        gemm.gemm(m, a, aOff, lda, b, bias, biasOff, act, accumulate, c, cOff, ldc);
+    }
+
+    @Override
     public void layerNorm(int rows, int cols, MemorySegment x, long xOff, MemorySegment gamma, long gammaOff,
                           MemorySegment beta, long betaOff, float eps, MemorySegment out, long outOff) {
         KernelArgs.f32Rows("layerNorm", "x", x, xOff, rows, cols, cols, false);
