@@ -84,7 +84,11 @@ public final class BackbonePass implements AutoCloseable {
                         texts.add(p.first().get(i) + " [SEP] " + p.second().get(i));
                     }
                     TokenBatch batch = backbone.tokenizer().encodePairs(p.first(), p.second(), arena);
-                    encoded = new EncodedBatch(batch, new int[batch.batchSize()][batch.tokens()]);
+                    int[][] noWords = new int[batch.batchSize()][batch.tokens()];
+                    for (int[] row : noWords) {
+                        java.util.Arrays.fill(row, -1); // pairs are not split into words
+                    }
+                    encoded = new EncodedBatch(batch, noWords);
                 }
             }
             EncoderOutput output = backbone.encode(encoded.tokens(), arena, allLayers);

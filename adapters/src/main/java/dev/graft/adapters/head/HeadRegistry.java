@@ -45,7 +45,7 @@ public final class HeadRegistry {
     }
 
     public Optional<HeadType<?>> find(String name) {
-        return Optional.ofNullable(types.get(name == null ? null : name.toLowerCase(Locale.ROOT)));
+        return name == null ? Optional.empty() : Optional.ofNullable(types.get(name.toLowerCase(Locale.ROOT)));
     }
 
     /** The type called {@code name}, or an exception listing the known ones. */
