@@ -83,6 +83,8 @@ public final class PeftTargets {
         for (Site s : sites) {
             suffixes.add(suffixOf.apply(s));
         }
+        // a name another one already matches ("attention.output.dense" with "output.dense") is left out
+        suffixes.removeIf(x -> suffixes.stream().anyMatch(y -> !y.equals(x) && x.endsWith("." + y)));
         ArrayNode list = JsonNodeFactory.instance.arrayNode();
         suffixes.forEach(list::add);
         JsonNode asList = JsonNodeFactory.instance.objectNode().set("target_modules", list);

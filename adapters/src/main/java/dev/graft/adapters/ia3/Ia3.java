@@ -1,6 +1,5 @@
 package dev.graft.adapters.ia3;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.adapters.adapter.Adapter;
 import dev.graft.adapters.adapter.HookMemory;
@@ -40,7 +39,7 @@ public final class Ia3 implements Adapter {
             if (s.site().kind().role() != SiteKind.Role.SCALE) {
                 throw new IllegalArgumentException("(IA)³ scales activations, not " + s.site());
             }
-            int[] shape = s.site().kind() == SiteKind.INTERMEDIATE_SCALE ? new int[] {1, s.in()} : new int[] {s.in(), 1};
+            int[] shape = feedForward(s.site().kind()) ? new int[] {1, s.in()} : new int[] {s.in(), 1};
             Parameter p = new Parameter(PREFIX + s.site().module() + ".ia3_l", shape, false);
             Arrays.fill(p.values(), 1f);
             params.put(s.site(), p);
@@ -93,6 +92,14 @@ public final class Ia3 implements Adapter {
         return hooks;
     }
 
+    /**
+     * Whether PEFT treats the site's module as a "feed-forward module", whose input (not output) is scaled: true for
+     * the intermediate activation (input of output.dense) and the attention context (input of attention.output.dense).
+     */
+    static boolean feedForward(SiteKind k) {
+        return k == SiteKind.INTERMEDIATE_SCALE || k == SiteKind.CONTEXT_SCALE;
+    }
+
     /** The module PEFT adapts for a site kind. */
     static String module(Site s) {
         return "encoder.layer." + s.layer() + "." + s.kind().module();
@@ -120,20 +127,11 @@ public final class Ia3 implements Adapter {
                     candidates.add(new Site(l, k));
                 }
             }
-            // PEFT would also match attention.output.dense against "output.dense": make it a candidate so the
-            // writer falls back to a regular expression instead of a list that selects it.
-            candidates.add(new Site(l, SiteKind.ATTENTION_OUTPUT));
         }
-        var targets = PeftTargets.write(mine, candidates, Ia3::module, s -> suffix(s.kind()));
-        n.set("target_modules", targets);
-        if (targets.isTextual()) { // a list entry "output.dense" would also match attention.output.dense
-            n.put("feedforward_modules", "(.*\\.)?encoder\\.layer\\.\\d+\\.output\\.dense");
-        } else {
-            ArrayNode ff = n.putArray("feedforward_modules");
-            if (config.targets().contains(SiteKind.INTERMEDIATE_SCALE)) {
-                ff.add(SiteKind.INTERMEDIATE_SCALE.module());
-            }
-        }
+        n.set("target_modules", PeftTargets.write(mine, candidates, Ia3::module, s -> suffix(s.kind())));
+        List<Site> ff = mine.stream().filter(s -> feedForward(s.kind())).toList();
+        n.set("feedforward_modules", ff.isEmpty() ? Json.mapper().createArrayNode()
+                : PeftTargets.write(ff, candidates, Ia3::module, s -> suffix(s.kind())));
         n.put("fan_in_fan_out", false);
         n.put("init_ia3_weights", true);
         n.putNull("modules_to_save");

@@ -23,12 +23,13 @@ import java.util.TreeSet;
 /**
  * Reads PEFT's {@code IA3} configs: {@code target_modules} and {@code feedforward_modules} (+
  * {@code layers_to_transform}). Graft runs (IA)³ where the paper puts it: output scaling of {@code key} and
- * {@code value}, input scaling of the feed-forward {@code output.dense}; a config that selects any other module, or
+ * {@code value}, input scaling of the feed-forward {@code output.dense} and of {@code attention.output.dense} (which
+ * PEFT's default BERT config selects too); a config that selects any other module, or
  * these in the other mode, is rejected naming the module.
  */
 public final class Ia3Type implements AdapterType {
     /** Modules a BERT layer has that Graft's (IA)³ does not scale, as sites whose module PEFT would see. */
-    private static final List<SiteKind> FOREIGN = List.of(SiteKind.QUERY, SiteKind.ATTENTION_OUTPUT, SiteKind.INTERMEDIATE);
+    private static final List<SiteKind> FOREIGN = List.of(SiteKind.QUERY, SiteKind.INTERMEDIATE);
 
     @Override
     public String name() {
@@ -71,11 +72,12 @@ public final class Ia3Type implements AdapterType {
         Set<Integer> layers = new TreeSet<>();
         List<SiteShape> chosen = new ArrayList<>();
         for (Site s : selected) {
-            boolean ffWanted = s.kind() == SiteKind.INTERMEDIATE_SCALE;
+            boolean ffWanted = Ia3.feedForward(s.kind());
             if (!scales.containsKey(s) || feedforward.contains(s) != ffWanted) {
                 throw new AdapterFormatException(file, "module '" + Ia3.module(s) + "' is selected"
                         + (feedforward.contains(s) ? " as a feed-forward module (input scaling)" : " (output scaling)")
-                        + "; Graft's (IA)³ scales the outputs of key and value and the input of output.dense only");
+                        + "; Graft's (IA)³ scales the outputs of key and value and the inputs of output.dense and"
+                        + " attention.output.dense only");
             }
             kinds.add(s.kind());
             layers.add(s.layer());

@@ -64,7 +64,7 @@ class AdaptedEncoderReferenceTest {
     @Test
     void ia3OnKeysValuesAndIntermediate() {
         try (TinyModel m = new TinyModel(SMALL, 3)) {
-            Ia3 ia3 = Ia3.create(Ia3Config.standard(), m.encoder.sites());
+            Ia3 ia3 = Ia3.create(Ia3Config.peftDefault(), m.encoder.sites());
             AdapterCases.randomize(ia3, 8, 0.3);
             compare(m, null, null, ia3);
         }

@@ -36,6 +36,7 @@ record AdapterCases(String name, Function<List<SiteShape>, Adapter> fresh) {
                 new AdapterCases("pfeiffer gelu", s -> Bottleneck.create(new BottleneckConfig(
                         BottleneckConfig.Placement.PFEIFFER, 2, Activation.GELU, true), s, 5)),
                 new AdapterCases("ia3", s -> Ia3.create(Ia3Config.standard(), s)),
+                new AdapterCases("ia3 peft default", s -> Ia3.create(Ia3Config.peftDefault(), s)),
                 new AdapterCases("ia3 values of layer 0", s -> Ia3.create(new Ia3Config(Set.of(SiteKind.VALUE_SCALE),
                         List.of(0)), s)));
     }

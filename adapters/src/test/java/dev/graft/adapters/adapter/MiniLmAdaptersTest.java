@@ -81,6 +81,7 @@ class MiniLmAdaptersTest {
     @Test
     void freshIa3IsBitIdentical() {
         assertIdentity(b -> Ia3.create(Ia3Config.standard(), b.encoder().sites()));
+        assertIdentity(b -> Ia3.create(Ia3Config.peftDefault(), b.encoder().sites()));
     }
 
     @Test

@@ -172,6 +172,46 @@ class PeftFixtureTest {
     }
 
     @Test
+    void loadsPeftsDefaultBertIa3AndWritesItBackTheSameWay() throws IOException {
+        // PEFT's documented default for BERT: "output.dense" also selects attention.output.dense (input scaling)
+        String config = """
+                {"auto_mapping": {"base_model_class": "BertModel",
+                                  "parent_library": "transformers.models.bert.modeling_bert"},
+                 "base_model_name_or_path": "random-test-model", "fan_in_fan_out": false,
+                 "feedforward_modules": ["output.dense"], "inference_mode": true, "init_ia3_weights": true,
+                 "modules_to_save": null, "peft_type": "IA3", "revision": null,
+                 "target_modules": ["key", "value", "output.dense"], "task_type": null}
+                """;
+        Map<String, float[]> tensors = new LinkedHashMap<>();
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        for (int layer = 0; layer < 2; layer++) {
+            String p = "base_model.model.encoder.layer." + layer + ".";
+            tensors.put(p + "attention.self.key.ia3_l", new float[16]);
+            shapes.put(p + "attention.self.key.ia3_l", new long[] {16, 1});
+            tensors.put(p + "attention.self.value.ia3_l", new float[16]);
+            shapes.put(p + "attention.self.value.ia3_l", new long[] {16, 1});
+            tensors.put(p + "attention.output.dense.ia3_l", new float[16]);
+            shapes.put(p + "attention.output.dense.ia3_l", new long[] {1, 16});
+            tensors.put(p + "output.dense.ia3_l", new float[32]);
+            shapes.put(p + "output.dense.ia3_l", new long[] {1, 32});
+        }
+        tensors.values().forEach(v -> java.util.Arrays.fill(v, 1.5f));
+        Path dir = write("ia3-default", config, tensors, shapes);
+        try (TinyModel m = new TinyModel()) {
+            Ia3 ia3 = (Ia3) PeftIO.load(dir, AdapterTypes.registry(), m.encoder.sites(), "random-test-model");
+            assertThat(ia3.config().targets()).isEqualTo(dev.graft.adapters.ia3.Ia3Config.peftDefault().targets());
+            var written = ia3.peftConfig();
+            assertThat(written.get("target_modules").toString()).isEqualTo("[\"key\",\"value\",\"output.dense\"]");
+            assertThat(written.get("feedforward_modules").toString()).isEqualTo("[\"output.dense\"]");
+            // the paper's three sites alone cannot be a list (it would select attention.output.dense): a regex
+            var paper = Ia3.create(dev.graft.adapters.ia3.Ia3Config.standard(), m.encoder.sites()).peftConfig();
+            assertThat(paper.get("target_modules").isTextual()).isTrue();
+            assertThat("encoder.layer.1.output.dense").matches(paper.get("feedforward_modules").asText());
+            assertThat("encoder.layer.1.attention.output.dense").doesNotMatch(paper.get("target_modules").asText());
+        }
+    }
+
+    @Test
     void anotherBaseModelIsRejectedNamingTheFile() throws IOException {
         Path dir = loraFixture("other-base", "4", "LORA", 2, 2, t -> { });
         try (TinyModel m = new TinyModel()) {

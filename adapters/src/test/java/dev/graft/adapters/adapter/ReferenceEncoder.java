@@ -110,6 +110,7 @@ final class ReferenceEncoder {
         }
         double[][] y = new double[n][];
         for (int r = 0; r < n; r++) {
+            ctx[r] = scale(layer, SiteKind.CONTEXT_SCALE, ctx[r]);
             double[] a = adapted(layer, SiteKind.AFTER_ATTENTION, project(layer, SiteKind.ATTENTION_OUTPUT,
                     l.attentionOutput(), ctx[r]));
             double[] mid = layerNorm(add(x[r], a), l.attentionNorm());

@@ -82,6 +82,7 @@ final class AdaptedLayer {
             int d = c.headSize();
             enc.attention().get(layer).attend(bSize, tokens, c.numHeads(), d, (float) (1.0 / Math.sqrt(d)), qkv, 0, qkv,
                     hidden, qkv, 2L * hidden, ldQkv, mask, 0, ctx, 0, hidden);
+            scale(hooks.scale(layer, SiteKind.CONTEXT_SCALE), n, ctx, 0, hidden);
             // x = LayerNorm(x + h + f(h)), h = ctx·Wo + bo (+ LoRA)                     [n, H]
             block(enc, l.attentionOutput(), hooks.projection(layer, SiteKind.ATTENTION_OUTPUT),
                     hooks.residual(layer, SiteKind.AFTER_ATTENTION), ctx, n, x, scratch);

@@ -30,7 +30,12 @@ public enum SiteKind {
     /** The values (output of the value projection), width H ((IA)³ l_v). */
     VALUE_SCALE(Role.SCALE, "attention.self.value"),
     /** The intermediate activation GELU(x·Wi + bi), width I — the input of {@code output.dense} ((IA)³ l_ff). */
-    INTERMEDIATE_SCALE(Role.SCALE, "output.dense");
+    INTERMEDIATE_SCALE(Role.SCALE, "output.dense"),
+    /**
+     * The attention context (softmax · v, heads side by side), width H — the input of {@code attention.output.dense}
+     * (what PEFT's default (IA)³ config for BERT also scales, since its "output.dense" matches that module too).
+     */
+    CONTEXT_SCALE(Role.SCALE, "attention.output.dense");
 
     /** What a hook at a site does. */
     public enum Role {
