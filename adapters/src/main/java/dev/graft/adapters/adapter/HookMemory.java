@@ -45,6 +45,23 @@ public final class HookMemory {
         }
     }
 
+    /** A Linear's weight as an {@code [out, in]} row-major array, whatever layout its file stored. */
+    public static float[] outInWeight(dev.graft.backbones.bert.Linear lin) {
+        float[] w = lin.weight().toFloatArray();
+        if (lin.outIn()) {
+            return w;
+        }
+        int in = lin.in();
+        int out = lin.out();
+        float[] m = new float[w.length];
+        for (int i = 0; i < in; i++) {
+            for (int o = 0; o < out; o++) {
+                m[o * in + i] = w[i * out + o];
+            }
+        }
+        return m;
+    }
+
     /** {@code out[r, j] -= h[r, j]} over {@code rows × width}. */
     public static void subtract(int rows, int width, MemorySegment h, long hOff, int ldh, MemorySegment out, long outOff,
                                 int ldOut) {

@@ -6,11 +6,17 @@ import dev.graft.adapters.adapter.HookMemory;
 import dev.graft.adapters.adapter.PeftTargets;
 import dev.graft.adapters.head.Json;
 import dev.graft.adapters.nn.Parameter;
+import dev.graft.backbones.bert.BertLayerWeights;
+import dev.graft.backbones.bert.BertWeights;
+import dev.graft.backbones.bert.Linear;
 import dev.graft.backbones.sites.Site;
 import dev.graft.backbones.sites.SiteHook;
 import dev.graft.backbones.sites.SiteKind;
 import dev.graft.backbones.sites.SiteShape;
+import dev.graft.core.kernels.Kernels;
+import dev.graft.core.tensor.Tensor;
 import dev.graft.core.tensor.TensorArena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -90,6 +96,77 @@ public final class Ia3 implements Adapter {
             hooks.put(e.getKey(), (SiteHook.Scale) (rows, y, off, ld) -> HookMemory.scaleColumns(rows, y, off, ld, l));
         }
         return hooks;
+    }
+
+    @Override
+    public boolean mergeable() {
+        return true;
+    }
+
+    /**
+     * Folds each scaling into a copy of the projection it touches (PEFT's IA3 merge): keys and values scale the rows
+     * of the key/value weight and their bias ({@code W' = diag(l)·W}, {@code b' = l ⊙ b}); the intermediate
+     * activation and the attention context scale the columns of output.dense / attention.output.dense
+     * ({@code W' = W·diag(l)}, bias unchanged). The hooks sit at those projection sites.
+     */
+    @Override
+    public Map<Site, SiteHook> mergedHooks(BertWeights frozen, TensorArena arena) {
+        Map<Site, SiteHook> hooks = new LinkedHashMap<>();
+        for (Map.Entry<Site, Parameter> e : params.entrySet()) {
+            Site site = e.getKey();
+            float[] l = e.getValue().values();
+            BertLayerWeights lw = frozen.layers().get(site.layer());
+            SiteKind target = switch (site.kind()) {
+                case KEY_SCALE -> SiteKind.KEY;
+                case VALUE_SCALE -> SiteKind.VALUE;
+                case INTERMEDIATE_SCALE -> SiteKind.OUTPUT;
+                case CONTEXT_SCALE -> SiteKind.ATTENTION_OUTPUT;
+                default -> throw new IllegalStateException(site + " is not an (IA)³ site");
+            };
+            Linear lin = switch (target) {
+                case KEY -> lw.key();
+                case VALUE -> lw.value();
+                case OUTPUT -> lw.output();
+                default -> lw.attentionOutput();
+            };
+            int in = lin.in();
+            int out = lin.out();
+            float[] w = HookMemory.outInWeight(lin);
+            boolean rows = !feedForward(site.kind());
+            for (int o = 0; o < out; o++) {
+                for (int i = 0; i < in; i++) {
+                    w[o * in + i] *= rows ? l[o] : l[i];
+                }
+            }
+            Tensor bias = null;
+            if (rows) {
+                float[] b = lin.bias().toFloatArray();
+                for (int o = 0; o < out; o++) {
+                    b[o] *= l[o];
+                }
+                bias = arena.copyOf(b, out).asReadOnly();
+            }
+            hooks.put(new Site(site.layer(), target), new Merged(arena.copyOf(w, out, in).asReadOnly(), bias));
+        }
+        return hooks;
+    }
+
+    /** A projection run with merged copies; nothing to add. */
+    private record Merged(Tensor weight, Tensor bias) implements SiteHook.Projection {
+        @Override
+        public void addDelta(Kernels kernels, int rows, MemorySegment x, long xOff, int ldx, MemorySegment y, long yOff,
+                             int ldy, TensorArena scratch) {
+        }
+
+        @Override
+        public Tensor mergedWeight() {
+            return weight;
+        }
+
+        @Override
+        public Tensor mergedBias() {
+            return bias;
+        }
     }
 
     /**

@@ -154,7 +154,7 @@ public final class Lora implements Adapter {
             int in = lin.in();
             int out = lin.out();
             int r = config.r();
-            float[] w = lin.weight().toFloatArray();
+            float[] w = HookMemory.outInWeight(lin);
             float[] a = params.get(shape.site())[0].values();
             float[] b = params.get(shape.site())[1].values();
             float[] merged = new float[out * in];
@@ -164,8 +164,7 @@ public final class Lora implements Adapter {
                     for (int k = 0; k < r; k++) {
                         d += (double) b[o * r + k] * a[k * in + i];
                     }
-                    float wi = lin.outIn() ? w[o * in + i] : w[i * out + o];
-                    merged[o * in + i] = (float) (wi + s * d);
+                    merged[o * in + i] = (float) (w[o * in + i] + s * d);
                 }
             }
             Tensor t = arena.copyOf(merged, out, in).asReadOnly();

@@ -130,8 +130,9 @@ final class AdaptedLayer {
         if (m == null) {
             enc.linear(lin, in, n, out, outOff, ldOut, act, accumulate);
         } else {
+            Tensor bias = p.mergedBias() != null ? p.mergedBias() : lin.bias();
             enc.kernels().gemm(n, lin.out(), lin.in(), in, 0, lin.in(), m.segment(), 0, lin.in(), true,
-                    lin.bias().segment(), 0, act, accumulate, out, outOff, ldOut);
+                    bias.segment(), 0, act, accumulate, out, outOff, ldOut);
         }
     }
 

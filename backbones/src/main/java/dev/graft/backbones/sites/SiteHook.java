@@ -28,6 +28,11 @@ public sealed interface SiteHook permits SiteHook.Projection, SiteHook.Residual,
         default Tensor mergedWeight() {
             return null;
         }
+
+        /** With a {@link #mergedWeight()}: a merged copy {@code [out]} of the bias, or null to keep the frozen bias. */
+        default Tensor mergedBias() {
+            return null;
+        }
     }
 
     /** At a {@link SiteKind.Role#RESIDUAL} site: the block output h becomes {@code h + f(h)}. */
