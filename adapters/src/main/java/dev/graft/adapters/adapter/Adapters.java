@@ -12,7 +12,6 @@ import dev.graft.core.tensor.TensorArena;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.TreeMap;
 
 /**
@@ -149,9 +148,5 @@ public final class Adapters implements AutoCloseable {
     @Override
     public String toString() {
         return "Adapters" + adapters.stream().map(Adapter::describe).toList() + (merged ? " (merged)" : "");
-    }
-
-    static <T> T require(T t, String what) {
-        return Objects.requireNonNull(t, what);
     }
 }

@@ -32,10 +32,13 @@ class AdapterContractTest {
             float[] plain = m.encode(SiteHooks.NONE);
             Adapter a = c.fresh().apply(m.encoder.sites());
             assertThat(a.parameterCount()).isPositive();
+            long before = m.arena.allocatedBytes();
             try (Adapters attached = Adapters.attach(m.encoder, List.of(a), m.arena)) {
                 assertThat(attached.hooks().isEmpty()).isFalse();
                 assertThat(m.encode(attached.hooks())).containsExactly(plain);
             }
+            assertThat(m.arena.allocatedBytes()).as("the snapshot and every forward's scratch are released")
+                    .isEqualTo(before);
         }
     }
 
