@@ -44,6 +44,18 @@ class AdapterContractTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
+    void freshAdapterIsBitIdenticalOnTheScalarKernelsToo(AdapterCases c) {
+        var kernels = new dev.graft.core.kernels.ScalarKernels(new dev.graft.core.parallel.ComputePool(1));
+        try (TinyModel m = new TinyModel(dev.graft.backbones.huggingface.HfTestModels.TINY, 8, kernels)) {
+            float[] plain = m.encode(SiteHooks.NONE);
+            try (Adapters attached = Adapters.attach(m.encoder, List.of(c.fresh().apply(m.encoder.sites())), m.arena)) {
+                assertThat(m.encode(attached.hooks())).containsExactly(plain);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
     void nonZeroAdapterChangesTheOutputAndSnapshotIsImmutable(AdapterCases c) {
         try (TinyModel m = new TinyModel()) {
             float[] plain = m.encode(SiteHooks.NONE);

@@ -25,7 +25,12 @@ final class TinyModel implements AutoCloseable {
     final TokenBatch batch;
 
     TinyModel(BertConfig config, long seed) {
-        kernels = Kernels.create(1);
+        this(config, seed, Kernels.create(1));
+    }
+
+    /** On the given kernels (closed with the model). */
+    TinyModel(BertConfig config, long seed, Kernels kernels) {
+        this.kernels = kernels;
         weights = HfTestModels.randomWeights(arena, config, seed % 2 == 0, seed);
         encoder = new BertEncoder(weights, kernels, AttentionSpec.dense().kernels(kernels, config.numLayers()),
                 arena.child("packed"));
