@@ -4,7 +4,9 @@
  * contract in {@code head}; {@link dev.graft.adapters.HeadTypes} lists the built-in types. Around them:
  * {@code compose} (many heads, one backbone pass), {@code guice}, {@code features} (the Arrow feature cache),
  * {@code nn} + {@code train} + {@code tasks} (training heads on frozen features), {@code data} + {@code metrics}.
- * Adapters inside the backbone (LoRA, bottleneck, (IA)³) will be packages here too. Depends on {@code core} and
+ * Adapters inside the backbone, one package per type ({@code lora}, {@code bottleneck}, {@code ia3}) on the contract
+ * in {@code adapter} (typed sites, attachment, the PEFT file layout); {@link dev.graft.adapters.AdapterTypes} lists
+ * them. Depends on {@code core} and
  * {@code backbones}; no head-type package depends on another.
  */
 package dev.graft.adapters;

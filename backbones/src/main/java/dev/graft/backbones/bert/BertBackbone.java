@@ -2,6 +2,7 @@ package dev.graft.backbones.bert;
 
 import dev.graft.attention.AttentionKernel;
 import dev.graft.attention.spec.AttentionSpec;
+import dev.graft.backbones.sites.SiteHooks;
 import dev.graft.backbones.tokenizer.BertTokenizer;
 import dev.graft.backbones.tokenizer.TokenizerSettings;
 import dev.graft.core.backbone.Pooling;
@@ -106,6 +107,14 @@ public final class BertBackbone implements AutoCloseable {
     /** Runs the encoder on a tokenised batch; outputs are owned by {@code arena}. */
     public EncoderOutput encode(TokenBatch batch, TensorArena arena, boolean keepAllLayers) {
         return encoder.encode(batch, arena, keepAllLayers);
+    }
+
+    /**
+     * Runs the encoder with adapter hooks at their sites (see {@link BertEncoder#encode(TokenBatch, TensorArena,
+     * boolean, SiteHooks)}); the hooks stay the caller's, so one backbone serves differently adapted models at once.
+     */
+    public EncoderOutput encode(TokenBatch batch, TensorArena arena, boolean keepAllLayers, SiteHooks hooks) {
+        return encoder.encode(batch, arena, keepAllLayers, hooks);
     }
 
     /**

@@ -1,6 +1,9 @@
 package dev.graft.backbones.bert;
 
 import dev.graft.attention.AttentionKernel;
+import dev.graft.backbones.sites.SiteHooks;
+import dev.graft.backbones.sites.SiteKind;
+import dev.graft.backbones.sites.SiteShape;
 import dev.graft.core.backbone.TokenBatch;
 import dev.graft.core.kernels.Activation;
 import dev.graft.core.kernels.Kernels;
@@ -144,6 +147,28 @@ public final class BertEncoder {
         return c;
     }
 
+    /** The frozen weights (read-only views). */
+    public BertWeights weights() {
+        return w;
+    }
+
+    /** Every adapter site of this encoder with its dimensions, bottom layer first (see {@link SiteKind}). */
+    public List<SiteShape> sites() {
+        return AdaptedLayer.sites(c);
+    }
+
+    Kernels kernels() {
+        return kernels;
+    }
+
+    PackedB packedQkv(int layer) {
+        return packedQkv[layer];
+    }
+
+    Tensor qkvBias(int layer) {
+        return qkvBias[layer];
+    }
+
     public List<AttentionKernel> attention() {
         return attention;
     }
@@ -160,6 +185,20 @@ public final class BertEncoder {
      * @param keepAllLayers also return every layer's output (one copy of [B, T, H] per layer)
      */
     public EncoderOutput encode(TokenBatch batch, TensorArena out, boolean keepAllLayers) {
+        return encode(batch, out, keepAllLayers, SiteHooks.NONE);
+    }
+
+    /**
+     * Runs the encoder with adapter hooks at their sites ({@link SiteHooks#NONE}: the plain backbone). The hooks
+     * belong to the caller, not to this shared encoder: concurrent calls may pass different ones.
+     *
+     * @throws IllegalArgumentException when a hook sits at a layer this encoder does not have
+     */
+    public EncoderOutput encode(TokenBatch batch, TensorArena out, boolean keepAllLayers, SiteHooks hooks) {
+        if (hooks.layerBound() > c.numLayers()) {
+            throw new IllegalArgumentException("adapter hooks reach layer " + (hooks.layerBound() - 1) + " but the encoder has "
+                    + c.numLayers() + " layers");
+        }
         int bSize = batch.batchSize();
         int tokens = batch.tokens();
         checkInputs(batch);
@@ -186,6 +225,13 @@ public final class BertEncoder {
 
             for (int layer = 0; layer < c.numLayers(); layer++) {
                 BertLayerWeights l = w.layers().get(layer);
+                if (layer < hooks.layerBound()) { // adapter sites: see AdaptedLayer
+                    AdaptedLayer.run(this, layer, l, hooks, n, x, qkv, ctx, ffn, work, bSize, tokens, mask);
+                    if (layer < c.numLayers() - 1) {
+                        keep(kept, keepAllLayers, xT, out);
+                    }
+                    continue;
+                }
                 // Self-attention projections: q, k, v = x·W + b                       [n, H] each, side by side
                 if (packedQkv[layer] != null) { // one GEMM through [Wq | Wk | Wv]
                     kernels.gemm(n, x, 0, hidden, packedQkv[layer], qkvBias[layer].segment(), 0, Activation.NONE,
@@ -241,7 +287,7 @@ public final class BertEncoder {
     }
 
     /** out[rows, l.out] (at element outOff, row stride ldOut) = act(in · W + b) (+ out when accumulate) */
-    private void linear(Linear l, MemorySegment in, int rows, MemorySegment out, long outOff, int ldOut,
+    void linear(Linear l, MemorySegment in, int rows, MemorySegment out, long outOff, int ldOut,
                         Activation act, boolean accumulate) {
         PackedB pb = packed.get(l);
         if (pb != null) {
@@ -252,7 +298,7 @@ public final class BertEncoder {
                 l.bias().segment(), 0, act, accumulate, out, outOff, ldOut);
     }
 
-    private void layerNorm(LayerNormWeights norm, MemorySegment x, int rows) {
+    void layerNorm(LayerNormWeights norm, MemorySegment x, int rows) {
         kernels.layerNorm(rows, norm.width(), x, 0, norm.gamma().segment(), 0, norm.beta().segment(), 0,
                 c.layerNormEps(), x, 0);
     }

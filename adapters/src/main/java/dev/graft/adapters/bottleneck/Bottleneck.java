@@ -1,0 +1,148 @@
+package dev.graft.adapters.bottleneck;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.adapters.adapter.Adapter;
+import dev.graft.adapters.adapter.HookMemory;
+import dev.graft.adapters.head.Json;
+import dev.graft.adapters.nn.Parameter;
+import dev.graft.backbones.sites.Site;
+import dev.graft.backbones.sites.SiteHook;
+import dev.graft.backbones.sites.SiteShape;
+import dev.graft.core.kernels.Activation;
+import dev.graft.core.kernels.Kernels;
+import dev.graft.core.tensor.DType;
+import dev.graft.core.tensor.Tensor;
+import dev.graft.core.tensor.TensorArena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * A bottleneck adapter at each placement site of every layer: {@code f(h) = up(act(down(h)))} with down
+ * {@code [m, H]} + bias {@code [m]} and up {@code [H, m]} + bias {@code [H]} (PyTorch Linear layout), added to the
+ * block output h before the block's residual and LayerNorm. Fresh: down ~ N(0, 0.01²) (AdapterHub's "bert" init),
+ * biases and up = 0.
+ */
+public final class Bottleneck implements Adapter {
+    static final String PREFIX = "base_model.model.";
+
+    private final BottleneckConfig config;
+    private final List<SiteShape> sites;
+    private final Map<Site, Parameter[]> params = new LinkedHashMap<>();
+    private final List<Parameter> all = new ArrayList<>();
+
+    Bottleneck(BottleneckConfig config, List<SiteShape> sites) {
+        this.config = config;
+        this.sites = List.copyOf(sites);
+        for (SiteShape s : this.sites) {
+            if (!config.placement().sites().contains(s.site().kind())) {
+                throw new IllegalArgumentException(config.placement() + " bottleneck adapters do not sit at " + s.site());
+            }
+            int h = s.in();
+            int m = config.bottleneck(h);
+            String base = PREFIX + s.site().module() + ".adapter.";
+            Parameter[] p = {
+                    new Parameter(base + "down.weight", new int[] {m, h}, true),
+                    new Parameter(base + "down.bias", new int[] {m}, false),
+                    new Parameter(base + "up.weight", new int[] {h, m}, true),
+                    new Parameter(base + "up.bias", new int[] {h}, false)};
+            params.put(s.site(), p);
+            all.addAll(List.of(p));
+        }
+    }
+
+    /** A fresh adapter at the placement's sites of every layer of the encoder. */
+    public static Bottleneck create(BottleneckConfig config, List<SiteShape> encoderSites, long seed) {
+        List<SiteShape> chosen = encoderSites.stream().filter(s -> config.placement().sites().contains(s.site().kind()))
+                .toList();
+        Bottleneck b = new Bottleneck(config, chosen);
+        Random random = new Random(seed);
+        for (Parameter[] p : b.params.values()) {
+            float[] down = p[0].values();
+            for (int i = 0; i < down.length; i++) {
+                down[i] = (float) (random.nextGaussian() * 0.01);
+            }
+        }
+        return b;
+    }
+
+    public BottleneckConfig config() {
+        return config;
+    }
+
+    /** down.weight, down.bias, up.weight, up.bias at {@code site}, or null. */
+    public List<Parameter> parameters(Site site) {
+        Parameter[] p = params.get(site);
+        return p == null ? null : List.of(p);
+    }
+
+    @Override
+    public String typeName() {
+        return "bottleneck";
+    }
+
+    @Override
+    public String peftType() {
+        return "GRAFT_BOTTLENECK";
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        return List.copyOf(all);
+    }
+
+    @Override
+    public List<SiteShape> sites() {
+        return sites;
+    }
+
+    @Override
+    public Map<Site, SiteHook> hooks(TensorArena arena) {
+        Map<Site, SiteHook> hooks = new LinkedHashMap<>();
+        for (SiteShape s : sites) {
+            Parameter[] p = params.get(s.site());
+            hooks.put(s.site(), new Hook(s.in(), config.bottleneck(s.in()), config.nonLinearity(), config.residual(),
+                    HookMemory.snapshot(p[0], arena), HookMemory.snapshot(p[1], arena),
+                    HookMemory.snapshot(p[2], arena), HookMemory.snapshot(p[3], arena)));
+        }
+        return hooks;
+    }
+
+    @Override
+    public ObjectNode peftConfig() {
+        ObjectNode n = Json.mapper().createObjectNode();
+        n.put("peft_type", "GRAFT_BOTTLENECK");
+        n.put("placement", config.placement().jsonName());
+        n.put("reduction_factor", config.reductionFactor());
+        n.put("non_linearity", config.nonLinearity().name().toLowerCase(Locale.ROOT));
+        n.put("residual", config.residual());
+        return n;
+    }
+
+    @Override
+    public String describe() {
+        return "bottleneck " + config.placement().jsonName() + " reduction " + config.reductionFactor() + " "
+                + config.nonLinearity().name().toLowerCase(Locale.ROOT) + (config.residual() ? "" : " without residual");
+    }
+
+    /** out += f(h) (residual) or f(h) − h: t = act(h·downᵀ + bd) [rows, m], out += t·upᵀ + bu. */
+    private record Hook(int width, int m, Activation act, boolean residual, Tensor down, Tensor downBias, Tensor up,
+                        Tensor upBias) implements SiteHook.Residual {
+        @Override
+        public void addAdapted(Kernels kernels, int rows, MemorySegment h, long hOff, int ldh, MemorySegment out,
+                               long outOff, int ldOut, TensorArena scratch) {
+            MemorySegment t = scratch.allocateUninitialized(DType.F32, rows, m).segment();
+            kernels.gemm(rows, m, width, h, hOff, ldh, down.segment(), 0, width, true, downBias.segment(), 0, act, false,
+                    t, 0, m);
+            kernels.gemm(rows, width, m, t, 0, m, up.segment(), 0, m, true, upBias.segment(), 0, Activation.NONE, true,
+                    out, outOff, ldOut);
+            if (!residual) {
+                HookMemory.subtract(rows, width, h, hOff, ldh, out, outOff, ldOut);
+            }
+        }
+    }
+}

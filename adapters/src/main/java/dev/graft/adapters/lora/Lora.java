@@ -1,0 +1,260 @@
+package dev.graft.adapters.lora;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.adapters.adapter.Adapter;
+import dev.graft.adapters.adapter.HookMemory;
+import dev.graft.adapters.adapter.PeftTargets;
+import dev.graft.adapters.head.Json;
+import dev.graft.adapters.nn.Parameter;
+import dev.graft.backbones.bert.BertLayerWeights;
+import dev.graft.backbones.bert.BertWeights;
+import dev.graft.backbones.bert.Linear;
+import dev.graft.backbones.sites.Site;
+import dev.graft.backbones.sites.SiteHook;
+import dev.graft.backbones.sites.SiteKind;
+import dev.graft.backbones.sites.SiteShape;
+import dev.graft.core.kernels.Activation;
+import dev.graft.core.kernels.Kernels;
+import dev.graft.core.tensor.DType;
+import dev.graft.core.tensor.Tensor;
+import dev.graft.core.tensor.TensorArena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Collectors;
+
+/**
+ * A LoRA adapter: at each targeted projection W (in → out), {@code y = x·W + b + (alpha/r)·(x·Aᵀ)·Bᵀ} with
+ * A {@code [r, in]} ({@code …lora_A.weight}) and B {@code [out, r]} ({@code …lora_B.weight}), PEFT's layout and
+ * names. Fresh: A uniform in ±1/√in (PEFT's Kaiming-uniform default), B = 0.
+ */
+public final class Lora implements Adapter {
+    static final String PREFIX = "base_model.model.";
+
+    private final LoraConfig config;
+    private final List<SiteShape> sites;
+    private final Map<Site, Parameter[]> params = new LinkedHashMap<>();
+    private final List<Parameter> all = new ArrayList<>();
+
+    /** An adapter at exactly {@code sites} (projection sites), parameters zero. */
+    Lora(LoraConfig config, List<SiteShape> sites) {
+        this.config = config;
+        this.sites = List.copyOf(sites);
+        for (SiteShape s : this.sites) {
+            if (s.site().kind().role() != SiteKind.Role.PROJECTION) {
+                throw new IllegalArgumentException("LoRA attaches to projections, not to " + s.site());
+            }
+            String base = PREFIX + s.site().module();
+            Parameter a = new Parameter(base + ".lora_A.weight", new int[] {config.r(), s.in()}, true);
+            Parameter b = new Parameter(base + ".lora_B.weight", new int[] {s.out(), config.r()}, true);
+            params.put(s.site(), new Parameter[] {a, b});
+            all.add(a);
+            all.add(b);
+        }
+    }
+
+    /**
+     * A fresh adapter on the encoder's sites that {@code config} targets: A random (seeded), B = 0.
+     *
+     * @param encoderSites the encoder's declared sites ({@code BertEncoder.sites()})
+     */
+    public static Lora create(LoraConfig config, List<SiteShape> encoderSites, long seed) {
+        List<SiteShape> chosen = new ArrayList<>();
+        for (SiteShape s : encoderSites) {
+            if (config.targets().contains(s.site().kind())
+                    && (config.layers() == null || config.layers().contains(s.site().layer()))) {
+                chosen.add(s);
+            }
+        }
+        if (config.layers() != null) {
+            int layers = encoderSites.stream().mapToInt(s -> s.site().layer() + 1).max().orElse(0);
+            for (int l : config.layers()) {
+                if (l < 0 || l >= layers) {
+                    throw new IllegalArgumentException("LoRA layer " + l + " does not exist: the encoder has " + layers
+                            + " layers");
+                }
+            }
+        }
+        Lora lora = new Lora(config, chosen);
+        Random random = new Random(seed);
+        for (Parameter[] ab : lora.params.values()) {
+            float[] a = ab[0].values();
+            double bound = 1.0 / Math.sqrt(ab[0].shape()[1]);
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
+            }
+        }
+        return lora;
+    }
+
+    public LoraConfig config() {
+        return config;
+    }
+
+    /** A {@code [r, in]} at {@code site}, or null. */
+    public Parameter a(Site site) {
+        Parameter[] ab = params.get(site);
+        return ab == null ? null : ab[0];
+    }
+
+    /** B {@code [out, r]} at {@code site}, or null. */
+    public Parameter b(Site site) {
+        Parameter[] ab = params.get(site);
+        return ab == null ? null : ab[1];
+    }
+
+    @Override
+    public String typeName() {
+        return "lora";
+    }
+
+    @Override
+    public String peftType() {
+        return "LORA";
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        return List.copyOf(all);
+    }
+
+    @Override
+    public List<SiteShape> sites() {
+        return sites;
+    }
+
+    @Override
+    public Map<Site, SiteHook> hooks(TensorArena arena) {
+        Map<Site, SiteHook> hooks = new LinkedHashMap<>();
+        float s = config.scaling();
+        for (SiteShape shape : sites) {
+            Parameter[] ab = params.get(shape.site());
+            hooks.put(shape.site(), new Delta(config.r(), shape.in(), shape.out(), HookMemory.snapshot(ab[0], arena),
+                    HookMemory.snapshot(ab[1].values(), ab[1].shape(), s, arena)));
+        }
+        return hooks;
+    }
+
+    @Override
+    public boolean mergeable() {
+        return true;
+    }
+
+    /** W' = W + (alpha/r)·B·A per targeted projection, into {@code [out, in]} copies (accumulated in double). */
+    @Override
+    public Map<Site, SiteHook> mergedHooks(BertWeights frozen, TensorArena arena) {
+        Map<Site, SiteHook> hooks = new LinkedHashMap<>();
+        double s = config.scaling();
+        for (SiteShape shape : sites) {
+            Linear lin = linear(frozen.layers().get(shape.site().layer()), shape.site().kind());
+            int in = lin.in();
+            int out = lin.out();
+            int r = config.r();
+            float[] w = HookMemory.outInWeight(lin);
+            float[] a = params.get(shape.site())[0].values();
+            float[] b = params.get(shape.site())[1].values();
+            float[] merged = new float[out * in];
+            for (int o = 0; o < out; o++) {
+                for (int i = 0; i < in; i++) {
+                    double d = 0;
+                    for (int k = 0; k < r; k++) {
+                        d += (double) b[o * r + k] * a[k * in + i];
+                    }
+                    merged[o * in + i] = (float) (w[o * in + i] + s * d);
+                }
+            }
+            Tensor t = arena.copyOf(merged, out, in).asReadOnly();
+            hooks.put(shape.site(), new Merged(t));
+        }
+        return hooks;
+    }
+
+    static Linear linear(BertLayerWeights l, SiteKind kind) {
+        return switch (kind) {
+            case QUERY -> l.query();
+            case KEY -> l.key();
+            case VALUE -> l.value();
+            case ATTENTION_OUTPUT -> l.attentionOutput();
+            case INTERMEDIATE -> l.intermediate();
+            case OUTPUT -> l.output();
+            default -> throw new IllegalArgumentException(kind + " is not a projection");
+        };
+    }
+
+    /** PEFT's short module name for a target ("query", …, "attention.output.dense"). */
+    static String suffix(SiteKind kind) {
+        return switch (kind) {
+            case QUERY -> "query";
+            case KEY -> "key";
+            case VALUE -> "value";
+            default -> kind.module();
+        };
+    }
+
+    @Override
+    public ObjectNode peftConfig() {
+        ObjectNode n = Json.mapper().createObjectNode();
+        n.put("peft_type", "LORA");
+        n.putNull("task_type");
+        n.put("r", config.r());
+        n.put("lora_alpha", config.alpha());
+        n.put("lora_dropout", config.dropout());
+        List<Site> mine = sites.stream().map(SiteShape::site).toList();
+        // Every projection of the layers the adapter spans (plus one more when it adapts chosen layers only, so a
+        // plain list, which would select every layer, is never taken for a layer subset).
+        int layers = mine.stream().mapToInt(Site::layer).max().orElse(0) + 1 + (config.layers() == null ? 0 : 1);
+        List<Site> candidates = new ArrayList<>();
+        for (int l = 0; l < layers; l++) {
+            for (SiteKind k : SiteKind.values()) {
+                if (k.role() == SiteKind.Role.PROJECTION) {
+                    candidates.add(new Site(l, k));
+                }
+            }
+        }
+        n.set("target_modules", PeftTargets.write(mine, candidates, Site::module, site -> suffix(site.kind())));
+        n.put("bias", "none");
+        n.put("fan_in_fan_out", false);
+        n.put("use_rslora", config.rslora());
+        n.put("use_dora", false);
+        n.put("init_lora_weights", true);
+        n.putNull("modules_to_save");
+        n.set("rank_pattern", Json.mapper().createObjectNode());
+        n.set("alpha_pattern", Json.mapper().createObjectNode());
+        return n;
+    }
+
+    @Override
+    public String describe() {
+        return "lora r=" + config.r() + " alpha=" + config.alpha() + " on " + config.targets().stream().sorted()
+                .map(k -> k.name().toLowerCase(Locale.ROOT)).collect(Collectors.joining(", "))
+                + (config.layers() == null ? "" : " of layers " + config.layers());
+    }
+
+    /** y += (x·Aᵀ)·(s·B)ᵀ: two thin GEMMs through an [rows, r] scratch. */
+    private record Delta(int r, int in, int out, Tensor a, Tensor scaledB) implements SiteHook.Projection {
+        @Override
+        public void addDelta(Kernels kernels, int rows, MemorySegment x, long xOff, int ldx, MemorySegment y, long yOff,
+                             int ldy, TensorArena scratch) {
+            MemorySegment t = scratch.allocateUninitialized(DType.F32, rows, r).segment();
+            kernels.gemm(rows, r, in, x, xOff, ldx, a.segment(), 0, in, true, null, 0, Activation.NONE, false, t, 0, r);
+            kernels.gemm(rows, out, r, t, 0, r, scaledB.segment(), 0, r, true, null, 0, Activation.NONE, true, y, yOff, ldy);
+        }
+    }
+
+    /** The projection runs with the merged copy; nothing to add. */
+    private record Merged(Tensor weight) implements SiteHook.Projection {
+        @Override
+        public void addDelta(Kernels kernels, int rows, MemorySegment x, long xOff, int ldx, MemorySegment y, long yOff,
+                             int ldy, TensorArena scratch) {
+        }
+
+        @Override
+        public Tensor mergedWeight() {
+            return weight;
+        }
+    }
+}

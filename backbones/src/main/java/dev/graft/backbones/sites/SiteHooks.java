@@ -1,0 +1,85 @@
+package dev.graft.backbones.sites;
+
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * An immutable set of hooks by site, passed into one forward pass ({@code BertEncoder.encode(…, hooks)}). The
+ * backbone never stores it: one frozen backbone serves any number of differently adapted models, each passing its
+ * own hooks. {@link #NONE} runs the plain backbone.
+ */
+public final class SiteHooks {
+    /** No hooks: the backbone as it was trained. */
+    public static final SiteHooks NONE = new SiteHooks(new Map[0]);
+
+    /** Per layer, the hooks by kind (null when a layer has none). */
+    private final Map<SiteKind, SiteHook>[] byLayer;
+
+    private SiteHooks(Map<SiteKind, SiteHook>[] byLayer) {
+        this.byLayer = byLayer;
+    }
+
+    /**
+     * Hooks at these sites. Each hook must implement the interface of its site's role.
+     *
+     * @throws IllegalArgumentException naming the site when a hook has the wrong role
+     */
+    @SuppressWarnings("unchecked")
+    public static SiteHooks of(Map<Site, ? extends SiteHook> hooks) {
+        int layers = hooks.keySet().stream().mapToInt(Site::layer).max().orElse(-1) + 1;
+        Map<SiteKind, SiteHook>[] byLayer = new Map[layers];
+        for (Map.Entry<Site, ? extends SiteHook> e : hooks.entrySet()) {
+            Site site = e.getKey();
+            SiteHook hook = Objects.requireNonNull(e.getValue(), site.toString());
+            boolean fits = switch (site.kind().role()) {
+                case PROJECTION -> hook instanceof SiteHook.Projection;
+                case RESIDUAL -> hook instanceof SiteHook.Residual;
+                case SCALE -> hook instanceof SiteHook.Scale;
+            };
+            if (!fits) {
+                throw new IllegalArgumentException(site + " is a " + site.kind().role() + " site but its hook is a "
+                        + hook.getClass().getSimpleName());
+            }
+            if (byLayer[site.layer()] == null) {
+                byLayer[site.layer()] = new EnumMap<>(SiteKind.class);
+            }
+            byLayer[site.layer()].put(site.kind(), hook);
+        }
+        for (int i = 0; i < layers; i++) {
+            if (byLayer[i] != null) {
+                byLayer[i] = Collections.unmodifiableMap(byLayer[i]);
+            }
+        }
+        return new SiteHooks(byLayer);
+    }
+
+    /** Whether there is no hook at all. */
+    public boolean isEmpty() {
+        return byLayer.length == 0;
+    }
+
+    /** Layers this set has hooks beyond (every hook's layer is below it). */
+    public int layerBound() {
+        return byLayer.length;
+    }
+
+    /** The hook at (layer, kind), or null. */
+    public SiteHook at(int layer, SiteKind kind) {
+        Map<SiteKind, SiteHook> m = layer < byLayer.length ? byLayer[layer] : null;
+        return m == null ? null : m.get(kind);
+    }
+
+    public SiteHook.Projection projection(int layer, SiteKind kind) {
+        return (SiteHook.Projection) at(layer, kind);
+    }
+
+    public SiteHook.Residual residual(int layer, SiteKind kind) {
+        return (SiteHook.Residual) at(layer, kind);
+    }
+
+    public SiteHook.Scale scale(int layer, SiteKind kind) {
+        return (SiteHook.Scale) at(layer, kind);
+    }
+}

@@ -1,0 +1,7 @@
+/**
+ * Adapter sites: the typed places inside a backbone's layers where small task modules (LoRA, bottleneck adapters,
+ * (IA)³) add their deltas. A backbone declares its sites with their shapes ({@link dev.graft.backbones.sites.SiteShape});
+ * a forward pass takes an immutable {@link dev.graft.backbones.sites.SiteHooks} and calls each hook at its site, so
+ * the adapters live beside the shared frozen backbone, never inside it. Depends on {@code core} only.
+ */
+package dev.graft.backbones.sites;
