@@ -34,7 +34,7 @@ final class GemmKernels {
     static final int MR = 6;
     /** Columns of the packed micro-kernel (four vectors); also the width of a packed B panel and of a tile. */
     static final int NR = 4 * L;
-    /** Rows of a strip of the pre-packed small-m path ({@link #kernel12x2} then {@link #kernel4x2}, or one {@link #kernel8x2}). */
+    /** Rows of a strip of the pre-packed small-m path ({@link #kernel12x2} + {@link #kernel4x2}, or {@link #kernel8x2}). */
     static final int MR_SMALL = 16;
     /** Size of the per-thread tile array: MR_SMALL (≥ MR) rows of NR. */
     static final int TILE_SIZE = MR_SMALL * NR;
@@ -929,7 +929,9 @@ final class GemmKernels {
 
     /**
      * {@link #kernel8x2} for 12 rows of the strip ({@code ap[aBase + p·16 + r]}, r &lt; 12): 24 accumulators,
-     * 2 loads and 12 broadcasts per 24 FMAs. Rows 0–11 of a 16-row strip in one pass: 1.5× the FMAs per byte of B streamed from memory than 8 rows, so less of the pass waits on memory and the cached re-read (rows 12–15, kernel4x2) is a third as long.
+     * 2 loads and 12 broadcasts per 24 FMAs. Rows 0–11 of a 16-row strip in the pass that streams the pair from
+     * memory: 1.5× the FMAs per byte of B of an 8-row pass, so less of it waits on memory, and the pass that re-reads
+     * the pair from cache ({@link #kernel4x2}, rows 12–15) is a third as long.
      */
     static void kernel12x2(float[] ap, int aBase, MemorySegment bp, long bByte, long slabBytes, int k, float[] tile, int tIdx) {
         FloatVector zero = FloatVector.zero(S);
@@ -1015,7 +1017,8 @@ final class GemmKernels {
 
     /**
      * {@link #kernel8x2} for 4 rows of the strip ({@code ap[aBase + p·16 + r]}, r &lt; 4): 8 accumulators,
-     * 2 loads and 4 broadcasts per 8 FMAs. The rows 12–15 of a strip after kernel12x2, re-reading the pair from cache.
+     * 2 loads and 4 broadcasts per 8 FMAs: rows 12–15 of a strip after {@link #kernel12x2}, the pair re-read from
+     * cache.
      */
     static void kernel4x2(float[] ap, int aBase, MemorySegment bp, long bByte, long slabBytes, int k, float[] tile, int tIdx) {
         FloatVector zero = FloatVector.zero(S);
