@@ -18,7 +18,7 @@ import java.util.SplittableRandom;
  * pre-packed once ({@link Kernels#packB}, as the encoder does by default): columns "packed hot/cold".
  *
  * <pre>
- * java -cp jmh/target/benchmarks.jar [JVM flags] dev.graft.jmh.BertGemmShapes [threads] [seconds per shape]
+ * java -cp jmh/target/benchmarks.jar [JVM flags] dev.graft.jmh.BertGemmShapes [threads] [seconds per shape] [name prefix]
  * </pre>
  */
 public final class BertGemmShapes {
@@ -50,6 +50,7 @@ public final class BertGemmShapes {
 
     static final List<Shape> SHAPES = List.of(
             linear("1x16 Q/K/V, attn-out", 16, 384, 384, Activation.NONE, false),
+            linear("1x16 Q/K/V fused [H, 3H]", 16, 384, 1152, Activation.NONE, false),
             linear("1x16 intermediate+GELU", 16, 384, 1536, Activation.GELU, false),
             linear("1x16 FFN output (+C)", 16, 1536, 384, Activation.NONE, true),
             scores("1x16 attn Q·Kᵀ per head", 16),
@@ -67,12 +68,16 @@ public final class BertGemmShapes {
     public static void main(String[] args) {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 1;
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 3;
+        String only = args.length > 2 ? args[2] : "";
         try (Kernels kernels = Kernels.create(threads); TensorArena arena = TensorArena.root("gemm-shapes")) {
             System.out.printf("%s × %d threads, %.1f s per shape (after as long a warm-up)%n", kernels.name(),
                     kernels.threads(), seconds);
             System.out.printf("%-30s %5s %5s %5s %3s %10s %9s %10s %9s %10s %9s %10s %9s%n", "shape", "m", "n", "k",
                     "Bᵀ", "hot µs", "GFLOP/s", "cold µs", "GFLOP/s", "pk hot µs", "GFLOP/s", "pk cold µs", "GFLOP/s");
             for (Shape s : SHAPES) {
+                if (!s.name().startsWith(only)) {
+                    continue;
+                }
                 try (TensorArena shapeArena = arena.child(s.name())) {
                     System.out.println(measure(kernels, s, shapeArena, seconds));
                 }

@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * A {@link Kernels} decorator that adds up, per {@link Stage}, the nanoseconds and GEMM flops spent in each
  * kernel call, for {@link BackboneProfile}. GEMMs are told apart by their shape in a BERT layer (hidden H,
- * intermediate I): n = k = H without accumulation is a Q/K/V projection, with accumulation the attention output;
+ * intermediate I): n = k = H without accumulation is a Q/K/V projection (n = 3H: the three fused), with accumulation the attention output;
  * n = I the intermediate (GELU) projection; k = I the output projection; anything else is one of the per-head
  * attention products (B transposed: Q·Kᵀ, else P·V).
  *
@@ -89,6 +89,9 @@ final class TimingKernels implements Kernels {
     private Stage gemmStage(int n, int k, boolean bTransposed, boolean accumulate) {
         if (n == hidden && k == hidden) {
             return accumulate ? Stage.GEMM_ATTN_OUT : Stage.GEMM_QKV;
+        }
+        if (n == 3 * hidden && k == hidden && !accumulate) { // Q/K/V fused into one [H, 3H] pre-packed B
+            return Stage.GEMM_QKV;
         }
         if (n == intermediate && k == hidden) {
             return Stage.GEMM_INTERMEDIATE;

@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * The pre-packed GEMM ({@link Kernels#packB} then {@link Kernels#gemm(int, MemorySegment, long, int, PackedB,
  * MemorySegment, long, Activation, boolean, MemorySegment, long, int) gemm}) of the Vector API kernels, on 1 and 2
- * threads, against the unpacked scalar GEMM (the oracle), on awkward shapes (m = 1, 16, 17 and large; n not a
+ * threads, against the unpacked scalar GEMM (the oracle), on awkward shapes (m = 1, 9, 12, 13, 16, 17, 28, 32 and large; n not a
  * multiple of 16 or 64; odd k; k above one k block), both B layouts, every activation, with and without bias and
  * accumulation, nonzero offsets and padded leading dimensions. Also: a B packed by one implementation gives the
  * same result in the other, {@link PackedB#get} returns B's elements, and C outside the m×n matrix is untouched.
@@ -36,6 +36,8 @@ class PackedGemmConformanceTest {
         int[][] s = {
                 {1, 1, 1}, {1, 17, 3}, {16, 384, 384}, {16, 1536, 385}, {16, 383, 1536}, {1, 100, 33},
                 {17, 47, 129}, {6, 16, 16}, {7, 33, 8}, {5, 64, 2}, {200, 130, 97}, {130, 200, 2100},
+                // strips of 9–12 rows (12-row kernel only), 13–16 (12 + 4), a second strip of 12, two full strips
+                {9, 70, 40}, {12, 65, 31}, {13, 130, 17}, {28, 64, 50}, {32, 96, 19},
         };
         List<Arguments> out = new ArrayList<>();
         for (int[] sh : s) {

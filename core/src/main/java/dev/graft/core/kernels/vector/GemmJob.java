@@ -156,8 +156,11 @@ final class GemmJob implements ComputePool.IndexedTask {
 
     /**
      * Small m over a pre-packed B: for each chunk of NR columns and each 16-row strip of A (packed in {@link #ap}),
-     * {@link GemmKernels#kernel8x2} over each pair of slabs for rows 0–7 and (if any) 8–15, then the epilogue on
-     * the strip's real rows. The pair (k·2·L floats) is re-read from cache by the second half.
+     * over each pair of slabs: {@link GemmKernels#kernel12x2} for rows 0–11 and {@link GemmKernels#kernel4x2} for
+     * rows 12–15 (or {@link GemmKernels#kernel8x2} for a strip of ≤ 8 rows), then the epilogue on the strip's real
+     * rows. The pair (k·2·L floats) streams from memory during the first pass and is re-read from cache by the
+     * second. (Measured against two 8-row passes: the first pass waits on memory, so doing 12 of the 16 rows
+     * there, 1.5× the FMAs per byte, makes a cold forward's projections 10–15 % faster at the same hot speed.)
      */
     private void prepackedSmall(int task) {
         float[] tile = GemmScratch.current().tile;
@@ -174,12 +177,17 @@ final class GemmJob implements ComputePool.IndexedTask {
             for (int s = 0; s < strips; s++) {
                 int aBase = s * GemmKernels.MR_SMALL * k;
                 int r0 = s * GemmKernels.MR_SMALL;
+                int rows = m - r0;
                 for (int v = 0; v < slabs; v += 2) { // a group has an even number of slabs (zero-padded)
-                    GemmKernels.kernel8x2(aPacked, aBase, bSeg, base + v * slabBytes, slabBytes, k, tile,
-                            v * GemmKernels.L);
-                    if (m - r0 > 8) {
-                        GemmKernels.kernel8x2(aPacked, aBase + 8, bSeg, base + v * slabBytes, slabBytes, k, tile,
-                                8 * NR + v * GemmKernels.L);
+                    long pair = base + v * slabBytes;
+                    if (rows <= 8) {
+                        GemmKernels.kernel8x2(aPacked, aBase, bSeg, pair, slabBytes, k, tile, v * GemmKernels.L);
+                    } else { // rows 0–11 while streaming the pair from memory, rows 12–15 from cache
+                        GemmKernels.kernel12x2(aPacked, aBase, bSeg, pair, slabBytes, k, tile, v * GemmKernels.L);
+                        if (rows > 12) {
+                            GemmKernels.kernel4x2(aPacked, aBase + 12, bSeg, pair, slabBytes, k, tile,
+                                    12 * NR + v * GemmKernels.L);
+                        }
                     }
                 }
                 GemmKernels.epilogue(tile, 0, Math.min(GemmKernels.MR_SMALL, m - r0), cols,

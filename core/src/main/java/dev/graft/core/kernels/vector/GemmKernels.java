@@ -34,7 +34,7 @@ final class GemmKernels {
     static final int MR = 6;
     /** Columns of the packed micro-kernel (four vectors); also the width of a packed B panel and of a tile. */
     static final int NR = 4 * L;
-    /** Rows of a strip of the pre-packed small-m path (two passes of {@link #kernel8x2}). */
+    /** Rows of a strip of the pre-packed small-m path ({@link #kernel12x2} + {@link #kernel4x2}, or {@link #kernel8x2}). */
     static final int MR_SMALL = 16;
     /** Size of the per-thread tile array: MR_SMALL (≥ MR) rows of NR. */
     static final int TILE_SIZE = MR_SMALL * NR;
@@ -925,6 +925,133 @@ final class GemmKernels {
         c61.intoArray(tile, tIdx + 6 * NR + L);
         c70.intoArray(tile, tIdx + 7 * NR);
         c71.intoArray(tile, tIdx + 7 * NR + L);
+    }
+
+    /**
+     * {@link #kernel8x2} for 12 rows of the strip ({@code ap[aBase + p·16 + r]}, r &lt; 12): 24 accumulators,
+     * 2 loads and 12 broadcasts per 24 FMAs. Rows 0–11 of a 16-row strip in the pass that streams the pair from
+     * memory: 1.5× the FMAs per byte of B of an 8-row pass, so less of it waits on memory, and the pass that re-reads
+     * the pair from cache ({@link #kernel4x2}, rows 12–15) is a third as long.
+     */
+    static void kernel12x2(float[] ap, int aBase, MemorySegment bp, long bByte, long slabBytes, int k, float[] tile, int tIdx) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c0_0 = zero, c0_1 = zero;
+        FloatVector c1_0 = zero, c1_1 = zero;
+        FloatVector c2_0 = zero, c2_1 = zero;
+        FloatVector c3_0 = zero, c3_1 = zero;
+        FloatVector c4_0 = zero, c4_1 = zero;
+        FloatVector c5_0 = zero, c5_1 = zero;
+        FloatVector c6_0 = zero, c6_1 = zero;
+        FloatVector c7_0 = zero, c7_1 = zero;
+        FloatVector c8_0 = zero, c8_1 = zero;
+        FloatVector c9_0 = zero, c9_1 = zero;
+        FloatVector c10_0 = zero, c10_1 = zero;
+        FloatVector c11_0 = zero, c11_1 = zero;
+        for (int p = 0; p < k; p++) {
+            long bo = bByte + (long) p * VBYTES;
+            FloatVector b0 = FloatVector.fromMemorySegment(S, bp, bo, LE);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, bp, bo + slabBytes, LE);
+            int ai = aBase + p * 16;
+            FloatVector x0 = FloatVector.broadcast(S, ap[ai + 0]);
+            c0_0 = x0.fma(b0, c0_0);
+            c0_1 = x0.fma(b1, c0_1);
+            FloatVector x1 = FloatVector.broadcast(S, ap[ai + 1]);
+            c1_0 = x1.fma(b0, c1_0);
+            c1_1 = x1.fma(b1, c1_1);
+            FloatVector x2 = FloatVector.broadcast(S, ap[ai + 2]);
+            c2_0 = x2.fma(b0, c2_0);
+            c2_1 = x2.fma(b1, c2_1);
+            FloatVector x3 = FloatVector.broadcast(S, ap[ai + 3]);
+            c3_0 = x3.fma(b0, c3_0);
+            c3_1 = x3.fma(b1, c3_1);
+            FloatVector x4 = FloatVector.broadcast(S, ap[ai + 4]);
+            c4_0 = x4.fma(b0, c4_0);
+            c4_1 = x4.fma(b1, c4_1);
+            FloatVector x5 = FloatVector.broadcast(S, ap[ai + 5]);
+            c5_0 = x5.fma(b0, c5_0);
+            c5_1 = x5.fma(b1, c5_1);
+            FloatVector x6 = FloatVector.broadcast(S, ap[ai + 6]);
+            c6_0 = x6.fma(b0, c6_0);
+            c6_1 = x6.fma(b1, c6_1);
+            FloatVector x7 = FloatVector.broadcast(S, ap[ai + 7]);
+            c7_0 = x7.fma(b0, c7_0);
+            c7_1 = x7.fma(b1, c7_1);
+            FloatVector x8 = FloatVector.broadcast(S, ap[ai + 8]);
+            c8_0 = x8.fma(b0, c8_0);
+            c8_1 = x8.fma(b1, c8_1);
+            FloatVector x9 = FloatVector.broadcast(S, ap[ai + 9]);
+            c9_0 = x9.fma(b0, c9_0);
+            c9_1 = x9.fma(b1, c9_1);
+            FloatVector x10 = FloatVector.broadcast(S, ap[ai + 10]);
+            c10_0 = x10.fma(b0, c10_0);
+            c10_1 = x10.fma(b1, c10_1);
+            FloatVector x11 = FloatVector.broadcast(S, ap[ai + 11]);
+            c11_0 = x11.fma(b0, c11_0);
+            c11_1 = x11.fma(b1, c11_1);
+        }
+        c0_0.intoArray(tile, tIdx + 0 * NR);
+        c0_1.intoArray(tile, tIdx + 0 * NR + L);
+        c1_0.intoArray(tile, tIdx + 1 * NR);
+        c1_1.intoArray(tile, tIdx + 1 * NR + L);
+        c2_0.intoArray(tile, tIdx + 2 * NR);
+        c2_1.intoArray(tile, tIdx + 2 * NR + L);
+        c3_0.intoArray(tile, tIdx + 3 * NR);
+        c3_1.intoArray(tile, tIdx + 3 * NR + L);
+        c4_0.intoArray(tile, tIdx + 4 * NR);
+        c4_1.intoArray(tile, tIdx + 4 * NR + L);
+        c5_0.intoArray(tile, tIdx + 5 * NR);
+        c5_1.intoArray(tile, tIdx + 5 * NR + L);
+        c6_0.intoArray(tile, tIdx + 6 * NR);
+        c6_1.intoArray(tile, tIdx + 6 * NR + L);
+        c7_0.intoArray(tile, tIdx + 7 * NR);
+        c7_1.intoArray(tile, tIdx + 7 * NR + L);
+        c8_0.intoArray(tile, tIdx + 8 * NR);
+        c8_1.intoArray(tile, tIdx + 8 * NR + L);
+        c9_0.intoArray(tile, tIdx + 9 * NR);
+        c9_1.intoArray(tile, tIdx + 9 * NR + L);
+        c10_0.intoArray(tile, tIdx + 10 * NR);
+        c10_1.intoArray(tile, tIdx + 10 * NR + L);
+        c11_0.intoArray(tile, tIdx + 11 * NR);
+        c11_1.intoArray(tile, tIdx + 11 * NR + L);
+    }
+
+    /**
+     * {@link #kernel8x2} for 4 rows of the strip ({@code ap[aBase + p·16 + r]}, r &lt; 4): 8 accumulators,
+     * 2 loads and 4 broadcasts per 8 FMAs: rows 12–15 of a strip after {@link #kernel12x2}, the pair re-read from
+     * cache.
+     */
+    static void kernel4x2(float[] ap, int aBase, MemorySegment bp, long bByte, long slabBytes, int k, float[] tile, int tIdx) {
+        FloatVector zero = FloatVector.zero(S);
+        FloatVector c0_0 = zero, c0_1 = zero;
+        FloatVector c1_0 = zero, c1_1 = zero;
+        FloatVector c2_0 = zero, c2_1 = zero;
+        FloatVector c3_0 = zero, c3_1 = zero;
+        for (int p = 0; p < k; p++) {
+            long bo = bByte + (long) p * VBYTES;
+            FloatVector b0 = FloatVector.fromMemorySegment(S, bp, bo, LE);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, bp, bo + slabBytes, LE);
+            int ai = aBase + p * 16;
+            FloatVector x0 = FloatVector.broadcast(S, ap[ai + 0]);
+            c0_0 = x0.fma(b0, c0_0);
+            c0_1 = x0.fma(b1, c0_1);
+            FloatVector x1 = FloatVector.broadcast(S, ap[ai + 1]);
+            c1_0 = x1.fma(b0, c1_0);
+            c1_1 = x1.fma(b1, c1_1);
+            FloatVector x2 = FloatVector.broadcast(S, ap[ai + 2]);
+            c2_0 = x2.fma(b0, c2_0);
+            c2_1 = x2.fma(b1, c2_1);
+            FloatVector x3 = FloatVector.broadcast(S, ap[ai + 3]);
+            c3_0 = x3.fma(b0, c3_0);
+            c3_1 = x3.fma(b1, c3_1);
+        }
+        c0_0.intoArray(tile, tIdx + 0 * NR);
+        c0_1.intoArray(tile, tIdx + 0 * NR + L);
+        c1_0.intoArray(tile, tIdx + 1 * NR);
+        c1_1.intoArray(tile, tIdx + 1 * NR + L);
+        c2_0.intoArray(tile, tIdx + 2 * NR);
+        c2_1.intoArray(tile, tIdx + 2 * NR + L);
+        c3_0.intoArray(tile, tIdx + 3 * NR);
+        c3_1.intoArray(tile, tIdx + 3 * NR + L);
     }
 
 }

@@ -25,8 +25,9 @@ import java.lang.foreign.SegmentAllocator;
  * B's rows, [N×K] by 4×4 dot-product kernels along k. Batch-1 inference and pooled heads take this path.
  *
  * <p><b>Pre-packed B</b> ({@link #packB}, for frozen weights): B is copied once into one-vector column slabs.
- * m ≤ {@value #SMALL_M_PREPACKED}: A is packed k-major in 16-row strips and {@link GemmKernels#kernel8x2} streams
- * each pair of slabs once from memory (re-read from cache for rows 8–15) — batch-1 inference. Larger m: the packed
+ * m ≤ {@value #SMALL_M_PREPACKED}: A is packed k-major in 16-row strips and {@link GemmKernels#kernel12x2} streams
+ * each pair of slabs once from memory for rows 0–11 (re-read from cache by {@link GemmKernels#kernel4x2} for rows
+ * 12–15) — batch-1 inference. Larger m: the packed
  * path above, its panels copied from the slabs instead of packed from B.
  *
  * <p>Work is spread over the {@link ComputePool} by its atomic counter once a product exceeds

@@ -41,6 +41,9 @@ final class DeterminismProbe {
             gemm(kernels, arena, prints, "gemm-direct-nt1-gelu", 1, 70, 51, true, Activation.GELU);
             gemm(kernels, arena, prints, "gemm-packed-nt-tanh", 20, 70, 50, true, Activation.TANH);
             gemm(kernels, arena, prints, "gemm-packed-nn-relu", 130, 33, 20, false, Activation.RELU);
+            prepacked(kernels, arena, prints, "gemm-prepacked-8rows-gelu", 7, 70, 50, Activation.GELU);
+            prepacked(kernels, arena, prints, "gemm-prepacked-12+4rows", 16, 70, 50, Activation.NONE);
+            prepacked(kernels, arena, prints, "gemm-prepacked-2strips-gelu", 29, 70, 50, Activation.GELU);
 
             int rows = 5;
             int cols = 77;
@@ -94,6 +97,18 @@ final class DeterminismProbe {
         MemorySegment bias = floats(arena, k * 13L, n, -1, 1);
         MemorySegment c = arena.allocate(4L * m * n, 64);
         kernels.gemm(m, n, k, a, 0, k, b, 0, bTransposed ? k : n, bTransposed, bias, 0, act, false, c, 0, n);
+        prints.put(name, print(c));
+    }
+
+    /** The pre-packed-B GEMM (packB once, then the small-m strip kernels). */
+    private static void prepacked(VectorKernels kernels, Arena arena, Map<String, Long> prints, String name,
+                                  int m, int n, int k, Activation act) {
+        MemorySegment a = floats(arena, m * 29L + n, (long) m * k, -1, 1);
+        MemorySegment b = floats(arena, n * 19L + k, (long) n * k, -1, 1);
+        MemorySegment bias = floats(arena, k * 11L, n, -1, 1);
+        MemorySegment c = arena.allocate(4L * m * n, 64);
+        dev.graft.core.kernels.PackedB packed = kernels.packB(k, n, b, 0, n, false, arena);
+        kernels.gemm(m, a, 0, k, packed, bias, 0, act, false, c, 0, n);
         prints.put(name, print(c));
     }
 
