@@ -179,29 +179,7 @@ public final class FeatureFile implements AutoCloseable {
                 }
             }
         }
-        int[] rowsOf = Arrays.copyOf(picked, n);
-        int[] labelOf = Arrays.copyOf(labels, n);
-        return new TrainingSet() {
-            @Override
-            public int size() {
-                return rowsOf.length;
-            }
-
-            @Override
-            public int featureSize() {
-                return rowSize;
-            }
-
-            @Override
-            public void features(int row, float[] dst, int offset) {
-                FeatureFile.this.features(rowsOf[row], dst, offset);
-            }
-
-            @Override
-            public int label(int row) {
-                return labelOf[row];
-            }
-        };
+        return new Rows(Arrays.copyOf(picked, n), Arrays.copyOf(labels, n), null);
     }
 
     /**
@@ -218,34 +196,51 @@ public final class FeatureFile implements AutoCloseable {
                 targets[n++] = (float) target.applyAsDouble(input[r]);
             }
         }
-        int[] rowsOf = Arrays.copyOf(picked, n);
-        float[] targetOf = Arrays.copyOf(targets, n);
-        return new TrainingSet() {
-            @Override
-            public int size() {
-                return rowsOf.length;
-            }
+        return new Rows(Arrays.copyOf(picked, n), null, Arrays.copyOf(targets, n));
+    }
 
-            @Override
-            public int featureSize() {
-                return rowSize;
-            }
+    /** Selected rows of this file with a class label (classification) or a target (regression) each. */
+    private final class Rows implements TrainingSet {
+        private final int[] rows;
+        private final int[] labels;
+        private final float[] targets;
 
-            @Override
-            public void features(int row, float[] dst, int offset) {
-                FeatureFile.this.features(rowsOf[row], dst, offset);
-            }
+        Rows(int[] rows, int[] labels, float[] targets) {
+            this.rows = rows;
+            this.labels = labels;
+            this.targets = targets;
+        }
 
-            @Override
-            public int label(int row) {
+        @Override
+        public int size() {
+            return rows.length;
+        }
+
+        @Override
+        public int featureSize() {
+            return rowSize;
+        }
+
+        @Override
+        public void features(int row, float[] dst, int offset) {
+            FeatureFile.this.features(rows[row], dst, offset);
+        }
+
+        @Override
+        public int label(int row) {
+            if (labels == null) {
                 throw new UnsupportedOperationException("a regression set has targets, not class labels");
             }
+            return labels[row];
+        }
 
-            @Override
-            public float target(int row) {
-                return targetOf[row];
+        @Override
+        public float target(int row) {
+            if (targets == null) {
+                throw new UnsupportedOperationException("a classification set has class labels, not targets");
             }
-        };
+            return targets[row];
+        }
     }
 
     @Override
