@@ -1,15 +1,10 @@
 package dev.graft.jmh;
 
-import dev.graft.core.kernels.Activation;
-import dev.graft.core.kernels.Kernels;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -56,70 +51,29 @@ public class GemmBenchmark {
     @Param({"kn", "nk"})
     public String layout;
 
-    private GemmShape s;
-    private boolean bTransposed;
-    // Graft
-    private Arena arena;
-    private MemorySegment a;
-    private MemorySegment b;
-    private MemorySegment c;
-    private Kernels kernels;
-    // ND4J
-    private INDArray na;
-    private INDArray nb;
-    private INDArray nc;
+    private GemmProblem problem;
 
     @Setup(Level.Trial)
     public void setUp() {
-        s = GemmShape.parse(shape);
-        bTransposed = switch (layout) {
+        boolean bTransposed = switch (layout) {
             case "kn" -> false;
             case "nk" -> true;
             default -> throw new IllegalArgumentException("layout must be kn or nk, was " + layout);
         };
-        switch (impl) {
-            case "graft-vector" -> {
-                arena = Arena.ofShared();
-                a = random(arena, (long) s.m() * s.k(), 1);
-                b = random(arena, (long) s.k() * s.n(), 2);
-                c = arena.allocate((long) s.m() * s.n() * Float.BYTES, 64);
-                kernels = Kernels.create(threads);
-                if (kernels.name().equals("scalar")) {
-                    throw new IllegalStateException("Kernels.create fell back to scalar: check the JVM flags");
-                }
-            }
-            case "nd4j" -> {
-                Nd4jThreads.set(threads);
-                Nd4j.getRandom().setSeed(1);
-                na = Nd4j.rand(DataType.FLOAT, s.m(), s.k());
-                nb = bTransposed ? Nd4j.rand(DataType.FLOAT, s.n(), s.k()) : Nd4j.rand(DataType.FLOAT, s.k(), s.n());
-                nc = Nd4j.create(DataType.FLOAT, s.m(), s.n());
-            }
-            default -> throw new IllegalArgumentException("impl must be graft-vector or nd4j, was " + impl);
-        }
+        problem = new GemmProblem(impl, GemmShape.parse(shape), bTransposed, threads);
     }
 
     @Benchmark
     public Object gemm(ThreadCpu cpu) {
         cpu.begin();
-        Object result;
-        if (kernels != null) {
-            kernels.gemm(s.m(), s.n(), s.k(), a, 0, s.k(), b, 0, bTransposed ? s.k() : s.n(), bTransposed,
-                    null, 0, Activation.NONE, false, c, 0, s.n());
-            result = c;
-        } else {
-            result = Nd4j.gemm(na, nb, nc, false, bTransposed, 1.0, 0.0);
-        }
+        Object result = problem.run();
         cpu.end();
         return result;
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        if (kernels != null) {
-            kernels.close();
-            arena.close();
-        }
+        problem.close();
     }
 
     static MemorySegment random(Arena arena, long floats, long seed) {

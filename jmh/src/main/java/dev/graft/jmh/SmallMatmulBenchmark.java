@@ -1,13 +1,6 @@
 package dev.graft.jmh;
 
-import dev.graft.core.kernels.Activation;
-import dev.graft.core.kernels.Kernels;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.concurrent.TimeUnit;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -45,59 +38,24 @@ public class SmallMatmulBenchmark {
     @Param({"graft-vector", "nd4j"})
     public String impl;
 
-    private GemmShape s;
-    private boolean bTransposed;
-    private Arena arena;
-    private MemorySegment a;
-    private MemorySegment b;
-    private MemorySegment c;
-    private Kernels kernels;
-    private INDArray na;
-    private INDArray nb;
-    private INDArray nc;
+    private GemmProblem gemm;
 
     @Setup(Level.Trial)
     public void setUp() {
         String[] p = problem.split(":");
-        s = GemmShape.parse(p[0]);
-        bTransposed = p[1].equals("nk");
-        if (impl.equals("graft-vector")) {
-            arena = Arena.ofShared();
-            a = GemmBenchmark.random(arena, (long) s.m() * s.k(), 1);
-            b = GemmBenchmark.random(arena, (long) s.k() * s.n(), 2);
-            c = arena.allocate((long) s.m() * s.n() * Float.BYTES, 64);
-            kernels = Kernels.create(1);
-            if (kernels.name().equals("scalar")) {
-                throw new IllegalStateException("Kernels.create fell back to scalar: check the JVM flags");
-            }
-        } else {
-            Nd4jThreads.set(1);
-            na = Nd4j.rand(DataType.FLOAT, s.m(), s.k());
-            nb = bTransposed ? Nd4j.rand(DataType.FLOAT, s.n(), s.k()) : Nd4j.rand(DataType.FLOAT, s.k(), s.n());
-            nc = Nd4j.create(DataType.FLOAT, s.m(), s.n());
-        }
+        gemm = new GemmProblem(impl, GemmShape.parse(p[0]), p[1].equals("nk"), 1);
     }
 
     @Benchmark
     public Object gemm(ThreadCpu cpu) {
         cpu.begin();
-        Object result;
-        if (kernels != null) {
-            kernels.gemm(s.m(), s.n(), s.k(), a, 0, s.k(), b, 0, bTransposed ? s.k() : s.n(), bTransposed,
-                    null, 0, Activation.NONE, false, c, 0, s.n());
-            result = c;
-        } else {
-            result = Nd4j.gemm(na, nb, nc, false, bTransposed, 1.0, 0.0);
-        }
+        Object result = gemm.run();
         cpu.end();
         return result;
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        if (kernels != null) {
-            kernels.close();
-            arena.close();
-        }
+        gemm.close();
     }
 }

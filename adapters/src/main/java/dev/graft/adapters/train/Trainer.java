@@ -7,6 +7,7 @@ import dev.graft.adapters.nn.MeanSquaredError;
 import dev.graft.adapters.nn.Parameter;
 import dev.graft.adapters.nn.SoftmaxCrossEntropy;
 import dev.graft.adapters.nn.Softmax;
+import dev.graft.backbones.eval.Spearman;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -256,28 +257,10 @@ public final class Trainer {
         return new double[] {loss, metric};
     }
 
-    /** Pearson correlation; 0 when either side has no variance (e.g. a constant prediction). */
+    /** Pearson correlation ({@link Spearman#pearson}); 0 when either side has no variance (a constant prediction). */
     static double pearson(double[] x, double[] y) {
-        int n = x.length;
-        double mx = 0;
-        double my = 0;
-        for (int i = 0; i < n; i++) {
-            mx += x[i];
-            my += y[i];
-        }
-        mx /= n;
-        my /= n;
-        double sxy = 0;
-        double sxx = 0;
-        double syy = 0;
-        for (int i = 0; i < n; i++) {
-            double dx = x[i] - mx;
-            double dy = y[i] - my;
-            sxy += dx * dy;
-            sxx += dx * dx;
-            syy += dy * dy;
-        }
-        return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : 0;
+        double r = Spearman.pearson(x, y);
+        return Double.isNaN(r) ? 0 : r;
     }
 
     private static void checkSet(String what, TrainingSet set, int features) {

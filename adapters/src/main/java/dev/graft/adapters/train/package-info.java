@@ -4,6 +4,7 @@
  * {@link dev.graft.adapters.train.TrainerConfig}, results and listeners ({@link dev.graft.adapters.train.ProgressBar}),
  * deterministic stratified {@link dev.graft.adapters.train.Splits}, the {@link dev.graft.adapters.train.TrainingSet}
  * contract with an in-memory implementation, and {@link dev.graft.adapters.train.LearningCurve} plots. Depends on
- * {@code dev.graft.adapters.nn} and the JDK ({@code java.desktop} for the headless PNG) only.
+ * {@code dev.graft.adapters.nn}, the backbones' {@code eval.Spearman} (Pearson's r for regression validation) and the
+ * JDK ({@code java.desktop} for the headless PNG) only.
  */
 package dev.graft.adapters.train;
