@@ -161,6 +161,60 @@ public interface Kernels extends AutoCloseable {
      */
     void keepTopK(int rows, int cols, MemorySegment x, long xOff, int ld, int k, MemorySegment keyMask, long maskOff);
 
+    // ---------------------------------------------------------------------------- backward (training)
+    // Training through the frozen backbone: gradients flow to activations (and from there to adapter and head
+    // parameters), never to the backbone's weights, so these kernels compute input gradients only. Each takes what
+    // the forward computed (or its input, to recompute cheap statistics) and the upstream gradient dy.
+    // ScalarBackward holds the reference of each.
+
+    /**
+     * {@code dx = dy ⊙ act'(x)} over {@code n} floats, where x is the activation's input (GELU: the exact erf form's
+     * derivative {@code Φ(x) + x·φ(x)}; RELU: 1 for x &gt; 0 else 0; TANH: {@code 1 − tanh²(x)}; NONE: dy). In
+     * place allowed (dx may be dy).
+     */
+    void activationBackward(Activation act, long n, MemorySegment x, long xOff, MemorySegment dy, long dyOff,
+                            MemorySegment dx, long dxOff);
+
+    /**
+     * Input gradient of {@link #layerNorm} (no gamma/beta gradients: those weights are frozen). x is the layer
+     * norm's input, whose mean and {@code rstd = 1/sqrt(var + eps)} are recomputed per row; with
+     * {@code x̂ = (x − mean)·rstd} and {@code g = dy ⊙ gamma}: {@code dx = rstd · (g − mean(g) − x̂ · mean(g ⊙ x̂))}.
+     * In place allowed (dx may be dy, not x).
+     */
+    void layerNormBackward(int rows, int cols, MemorySegment x, long xOff, MemorySegment gamma, long gammaOff,
+                           float eps, MemorySegment dy, long dyOff, MemorySegment dx, long dxOff);
+
+    /**
+     * Backward of a row softmax {@code y = softmax(z · scale)} (masked columns have y = 0), in place on dy:
+     * {@code dz = scale · y ⊙ (dy − Σ_j dy_j·y_j)} per row. y has row stride {@code ldy}, dy {@code lddy}.
+     */
+    void softmaxBackward(int rows, int cols, MemorySegment y, long yOff, int ldy, float scale,
+                         MemorySegment dy, long dyOff, int lddy);
+
+    /**
+     * Inverted dropout over {@code n} floats: {@code out[i] = x[i] / (1 − rate)} if element {@code index0 + i}
+     * is kept, else 0. Whether an element is kept is {@link ScalarBackward#keeps(long, long, float)}, a pure
+     * function of (seed, index) — so the backward pass regenerates the forward's mask by calling this on dy with
+     * the same seed and indices (nothing stored), and results do not depend on threads or implementation.
+     * {@code 0 ≤ rate < 1}; rate 0 copies. In place allowed.
+     */
+    void dropout(long n, MemorySegment x, long xOff, float rate, long seed, long index0, MemorySegment out,
+                 long outOff);
+
+    /**
+     * {@code out[j] (+)= Σ_r a[r, j] · b[r, j]} (just a when b is null) over {@code rows × cols} (row strides lda,
+     * ldb), summed over r in order (the same bits every run): bias gradients, and (IA)³'s
+     * {@code Σ_r dy ⊙ y}. {@code accumulate}: add into out rather than overwrite.
+     */
+    void columnSums(int rows, int cols, MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                    boolean accumulate, MemorySegment out, long outOff);
+
+    /** {@code out[j, i] = x[i, j]} for a {@code rows × cols} x (row stride ldx) into {@code cols × rows} out. */
+    void transpose(int rows, int cols, MemorySegment x, long xOff, int ldx, MemorySegment out, long outOff, int ldOut);
+
+    /** {@code out = a ⊙ b} over {@code n} floats. In place allowed. */
+    void multiply(long n, MemorySegment a, long aOff, MemorySegment b, long bOff, MemorySegment out, long outOff);
+
     /** Releases the thread pool, if this instance owns one. */
     @Override
     void close();
