@@ -222,4 +222,48 @@ final class TimingKernels implements Kernels {
     public void close() {
         delegate.close();
     }
+
+    // Backward kernels: not timed (the profile is of inference); forwarded as they are.
+
+    @Override
+    public void activationBackward(Activation act, long n, MemorySegment x, long xOff, MemorySegment dy, long dyOff,
+                                   MemorySegment dx, long dxOff) {
+        delegate.activationBackward(act, n, x, xOff, dy, dyOff, dx, dxOff);
+    }
+
+    @Override
+    public void layerNormBackward(int rows, int cols, MemorySegment x, long xOff, MemorySegment gamma, long gammaOff,
+                                  float eps, MemorySegment dy, long dyOff, MemorySegment dx, long dxOff) {
+        delegate.layerNormBackward(rows, cols, x, xOff, gamma, gammaOff, eps, dy, dyOff, dx, dxOff);
+    }
+
+    @Override
+    public void softmaxBackward(int rows, int cols, MemorySegment y, long yOff, int ldy, float scale, MemorySegment dy,
+                                long dyOff, int lddy) {
+        delegate.softmaxBackward(rows, cols, y, yOff, ldy, scale, dy, dyOff, lddy);
+    }
+
+    @Override
+    public void dropout(long n, MemorySegment x, long xOff, float rate, long seed, long index0, MemorySegment out,
+                        long outOff) {
+        delegate.dropout(n, x, xOff, rate, seed, index0, out, outOff);
+    }
+
+    @Override
+    public void columnSums(int rows, int cols, MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
+                           boolean accumulate, MemorySegment out, long outOff) {
+        delegate.columnSums(rows, cols, a, aOff, lda, b, bOff, ldb, accumulate, out, outOff);
+    }
+
+    @Override
+    public void transpose(int rows, int cols, MemorySegment x, long xOff, int ldx, MemorySegment out, long outOff,
+                          int ldOut) {
+        delegate.transpose(rows, cols, x, xOff, ldx, out, outOff, ldOut);
+    }
+
+    @Override
+    public void multiply(long n, MemorySegment a, long aOff, MemorySegment b, long bOff, MemorySegment out,
+                         long outOff) {
+        delegate.multiply(n, a, aOff, b, bOff, out, outOff);
+    }
 }

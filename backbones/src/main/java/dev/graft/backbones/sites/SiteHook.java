@@ -33,6 +33,18 @@ public sealed interface SiteHook permits SiteHook.Projection, SiteHook.Residual,
         default Tensor mergedBias() {
             return null;
         }
+
+        /**
+         * Training: given the forward's input x and the gradient dy of y, adds {@code ∂delta/∂x}ᵀ·dy into dx
+         * ({@code rows × in}) and accumulates the hook's own parameter gradients. Called once per forward call of
+         * {@link #addDelta} with the same x, on the thread that ran the forward.
+         *
+         * @throws UnsupportedOperationException for an inference-only hook (a snapshot or a merged weight)
+         */
+        default void backward(Kernels kernels, int rows, MemorySegment x, long xOff, int ldx, MemorySegment dy,
+                              long dyOff, int lddy, MemorySegment dx, long dxOff, int lddx, TensorArena scratch) {
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " is an inference hook: it cannot be trained");
+        }
     }
 
     /** At a {@link SiteKind.Role#RESIDUAL} site: the block output h becomes {@code h + f(h)}. */
@@ -40,11 +52,34 @@ public sealed interface SiteHook permits SiteHook.Projection, SiteHook.Residual,
         /** {@code out[rows × width] += f(h[rows × width])} (h and out do not overlap). */
         void addAdapted(Kernels kernels, int rows, MemorySegment h, long hOff, int ldh,
                         MemorySegment out, long outOff, int ldOut, TensorArena scratch);
+
+        /**
+         * Training: given the forward's h and the gradient dOut of {@code out}, adds {@code ∂f/∂h}ᵀ·dOut into dh and
+         * accumulates the hook's parameter gradients.
+         *
+         * @throws UnsupportedOperationException for an inference-only hook
+         */
+        default void backward(Kernels kernels, int rows, MemorySegment h, long hOff, int ldh, MemorySegment dOut,
+                              long dOutOff, int ldd, MemorySegment dh, long dhOff, int lddh, TensorArena scratch) {
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " is an inference hook: it cannot be trained");
+        }
     }
 
     /** At a {@link SiteKind.Role#SCALE} site: column j of the activation is multiplied by {@code l[j]}. */
     non-sealed interface Scale extends SiteHook {
         /** {@code y[r, j] *= l[j]} for {@code rows} rows of the site's width, in place. */
         void scale(int rows, MemorySegment y, long yOff, int ldy);
+
+        /**
+         * Training: given the activation before scaling and the gradient dy of the scaled one, accumulates
+         * {@code dl[j] += Σ_r dy[r, j]·y[r, j]} and turns dy, in place, into the gradient of the unscaled activation
+         * ({@code dy[r, j] *= l[j]}).
+         *
+         * @throws UnsupportedOperationException for an inference-only hook
+         */
+        default void backward(Kernels kernels, int rows, MemorySegment y, long yOff, int ldy, MemorySegment dy,
+                              long dyOff, int lddy, TensorArena scratch) {
+            throw new UnsupportedOperationException(getClass().getSimpleName() + " is an inference hook: it cannot be trained");
+        }
     }
 }
