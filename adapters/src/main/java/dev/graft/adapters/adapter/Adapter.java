@@ -39,6 +39,13 @@ public interface Adapter {
      */
     Map<Site, SiteHook> hooks(TensorArena arena);
 
+    /**
+     * Hooks for one training step over the parameters' current values: their {@code backward} methods accumulate
+     * gradients that {@link TrainingHooks#flushGradients()} adds into the parameters ({@code seed} drives the
+     * type's own dropout, if any). Allocated in {@code arena}, which the step closes.
+     */
+    TrainingHooks trainingHooks(TensorArena arena, long seed);
+
     /** Whether {@link #mergedHooks} is supported. */
     default boolean mergeable() {
         return false;

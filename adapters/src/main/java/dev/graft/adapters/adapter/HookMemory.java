@@ -72,4 +72,11 @@ public final class HookMemory {
             }
         }
     }
+
+    /** {@code acc[i] += factor · v[i]} over {@code n} floats. */
+    public static void addScaled(long n, MemorySegment v, float factor, MemorySegment acc) {
+        for (long i = 0; i < n; i++) {
+            acc.setAtIndex(F32, i, acc.getAtIndex(F32, i) + factor * v.getAtIndex(F32, i));
+        }
+    }
 }

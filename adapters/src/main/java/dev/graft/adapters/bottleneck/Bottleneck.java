@@ -3,6 +3,7 @@ package dev.graft.adapters.bottleneck;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.adapters.adapter.Adapter;
 import dev.graft.adapters.adapter.HookMemory;
+import dev.graft.adapters.adapter.TrainingHooks;
 import dev.graft.adapters.head.Json;
 import dev.graft.adapters.nn.Parameter;
 import dev.graft.backbones.sites.Site;
@@ -113,6 +114,20 @@ public final class Bottleneck implements Adapter {
     }
 
     @Override
+    public TrainingHooks trainingHooks(TensorArena arena, long seed) {
+        TrainingHooks th = new TrainingHooks(arena);
+        for (SiteShape s : sites) {
+            Parameter[] p = params.get(s.site());
+            Hook forward = new Hook(s.in(), config.bottleneck(s.in()), config.nonLinearity(), config.residual(),
+                    HookMemory.snapshot(p[0], arena), HookMemory.snapshot(p[1], arena),
+                    HookMemory.snapshot(p[2], arena), HookMemory.snapshot(p[3], arena));
+            th.put(s.site(), new TrainableHook(forward, th.gradient(p[0]), th.gradient(p[1]), th.gradient(p[2]),
+                    th.gradient(p[3])));
+        }
+        return th;
+    }
+
+    @Override
     public ObjectNode peftConfig() {
         ObjectNode n = Json.mapper().createObjectNode();
         n.put("peft_type", "GRAFT_BOTTLENECK");
@@ -142,6 +157,51 @@ public final class Bottleneck implements Adapter {
                     out, outOff, ldOut);
             if (!residual) {
                 HookMemory.subtract(rows, width, h, hOff, ldh, out, outOff, ldOut);
+            }
+        }
+    }
+
+    /**
+     * The training form of {@link Hook}: the same forward; the backward recomputes z = h·downᵀ + bd and
+     * t = act(z) and accumulates {@code dUp += dOutᵀ·t}, {@code dbu += Σ dOut}, {@code dz = act'(z) ⊙ (dOut·up)},
+     * {@code dDown += dzᵀ·h}, {@code dbd += Σ dz}, {@code dh += dz·down} (− dOut without the residual).
+     */
+    private record TrainableHook(Hook f, MemorySegment gradDown, MemorySegment gradDownBias, MemorySegment gradUp,
+                                 MemorySegment gradUpBias) implements SiteHook.Residual {
+        @Override
+        public void addAdapted(Kernels kernels, int rows, MemorySegment h, long hOff, int ldh, MemorySegment out,
+                               long outOff, int ldOut, TensorArena scratch) {
+            f.addAdapted(kernels, rows, h, hOff, ldh, out, outOff, ldOut, scratch);
+        }
+
+        @Override
+        public void backward(Kernels kernels, int rows, MemorySegment h, long hOff, int ldh, MemorySegment dOut,
+                             long dOutOff, int ldd, MemorySegment dh, long dhOff, int lddh, TensorArena scratch) {
+            int m = f.m();
+            int width = f.width();
+            MemorySegment z = scratch.allocateUninitialized(DType.F32, rows, m).segment();
+            kernels.gemm(rows, m, width, h, hOff, ldh, f.down().segment(), 0, width, true, f.downBias().segment(), 0,
+                    Activation.NONE, false, z, 0, m);
+            MemorySegment t = scratch.allocateUninitialized(DType.F32, rows, m).segment();
+            kernels.gemm(rows, m, width, h, hOff, ldh, f.down().segment(), 0, width, true, f.downBias().segment(), 0,
+                    f.act(), false, t, 0, m);
+            MemorySegment dOutT = scratch.allocateUninitialized(DType.F32, width, rows).segment();
+            kernels.transpose(rows, width, dOut, dOutOff, ldd, dOutT, 0, rows);
+            kernels.gemm(width, m, rows, dOutT, 0, rows, t, 0, m, false, null, 0, Activation.NONE, true, gradUp, 0, m);
+            kernels.columnSums(rows, width, dOut, dOutOff, ldd, null, 0, 0, true, gradUpBias, 0);
+            MemorySegment dz = scratch.allocateUninitialized(DType.F32, rows, m).segment();
+            kernels.gemm(rows, m, width, dOut, dOutOff, ldd, f.up().segment(), 0, m, false, null, 0, Activation.NONE,
+                    false, dz, 0, m);
+            kernels.activationBackward(f.act(), (long) rows * m, z, 0, dz, 0, dz, 0);
+            kernels.columnSums(rows, m, dz, 0, m, null, 0, 0, true, gradDownBias, 0);
+            MemorySegment dzT = scratch.allocateUninitialized(DType.F32, m, rows).segment();
+            kernels.transpose(rows, m, dz, 0, m, dzT, 0, rows);
+            kernels.gemm(m, width, rows, dzT, 0, rows, h, hOff, ldh, false, null, 0, Activation.NONE, true, gradDown, 0,
+                    width);
+            kernels.gemm(rows, width, m, dz, 0, m, f.down().segment(), 0, width, false, null, 0, Activation.NONE, true,
+                    dh, dhOff, lddh);
+            if (!f.residual()) {
+                HookMemory.subtract(rows, width, dOut, dOutOff, ldd, dh, dhOff, lddh);
             }
         }
     }

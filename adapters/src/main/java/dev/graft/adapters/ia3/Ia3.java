@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.adapters.adapter.Adapter;
 import dev.graft.adapters.adapter.HookMemory;
 import dev.graft.adapters.adapter.PeftTargets;
+import dev.graft.adapters.adapter.TrainingHooks;
 import dev.graft.adapters.head.Json;
 import dev.graft.adapters.nn.Parameter;
 import dev.graft.backbones.bert.BertLayerWeights;
@@ -86,6 +87,30 @@ public final class Ia3 implements Adapter {
     @Override
     public List<SiteShape> sites() {
         return sites;
+    }
+
+    @Override
+    public TrainingHooks trainingHooks(TensorArena arena, long seed) {
+        TrainingHooks th = new TrainingHooks(arena);
+        for (Map.Entry<Site, Parameter> e : params.entrySet()) {
+            th.put(e.getKey(), new TrainableScale(e.getValue().values().clone(), th.gradient(e.getValue())));
+        }
+        return th;
+    }
+
+    /** {@code y ⊙= l}; backward: {@code dl += Σ_r dy ⊙ y}, {@code dy ⊙= l}. */
+    private record TrainableScale(float[] l, MemorySegment gradL) implements SiteHook.Scale {
+        @Override
+        public void scale(int rows, MemorySegment y, long yOff, int ldy) {
+            HookMemory.scaleColumns(rows, y, yOff, ldy, l);
+        }
+
+        @Override
+        public void backward(Kernels kernels, int rows, MemorySegment y, long yOff, int ldy, MemorySegment dy,
+                             long dyOff, int lddy, TensorArena scratch) {
+            kernels.columnSums(rows, l.length, dy, dyOff, lddy, y, yOff, ldy, true, gradL, 0);
+            HookMemory.scaleColumns(rows, dy, dyOff, lddy, l);
+        }
     }
 
     @Override

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.adapters.adapter.Adapter;
 import dev.graft.adapters.adapter.HookMemory;
 import dev.graft.adapters.adapter.PeftTargets;
+import dev.graft.adapters.adapter.TrainingHooks;
 import dev.graft.adapters.head.Json;
 import dev.graft.adapters.nn.Parameter;
 import dev.graft.backbones.bert.BertLayerWeights;
@@ -140,6 +141,20 @@ public final class Lora implements Adapter {
     }
 
     @Override
+    public TrainingHooks trainingHooks(TensorArena arena, long seed) {
+        TrainingHooks th = new TrainingHooks(arena);
+        float s = config.scaling();
+        int i = 0;
+        for (SiteShape shape : sites) {
+            Parameter[] ab = params.get(shape.site());
+            th.put(shape.site(), new TrainableDelta(config.r(), shape.in(), shape.out(), s, config.dropout(),
+                    seed * 31 + i++, HookMemory.snapshot(ab[0], arena),
+                    HookMemory.snapshot(ab[1].values(), ab[1].shape(), s, arena), th.gradient(ab[0]), th.gradient(ab[1])));
+        }
+        return th;
+    }
+
+    @Override
     public boolean mergeable() {
         return true;
     }
@@ -242,6 +257,77 @@ public final class Lora implements Adapter {
             MemorySegment t = scratch.allocateUninitialized(DType.F32, rows, r).segment();
             kernels.gemm(rows, r, in, x, xOff, ldx, a.segment(), 0, in, true, null, 0, Activation.NONE, false, t, 0, r);
             kernels.gemm(rows, out, r, t, 0, r, scaledB.segment(), 0, r, true, null, 0, Activation.NONE, true, y, yOff, ldy);
+        }
+    }
+
+    /**
+     * The training form of {@link Delta}: {@code y += s·(drop(x)·Aᵀ)·Bᵀ} with LoRA's dropout on the adapter's
+     * input (a mask regenerated from the seed in the backward), and the gradients
+     * {@code dB += s·dyᵀ·t}, {@code dA += (dy·sB)ᵀ·drop(x)}, {@code dx += drop'(dy·sB·A)} with t = drop(x)·Aᵀ.
+     */
+    private record TrainableDelta(int r, int in, int out, float s, float dropout, long seed, Tensor a, Tensor scaledB,
+                                  MemorySegment gradA, MemorySegment gradB) implements SiteHook.Projection {
+        @Override
+        public void addDelta(Kernels kernels, int rows, MemorySegment x, long xOff, int ldx, MemorySegment y, long yOff,
+                             int ldy, TensorArena scratch) {
+            MemorySegment t = scratch.allocateUninitialized(DType.F32, rows, r).segment();
+            if (dropout > 0f) {
+                MemorySegment xd = dropped(kernels, rows, x, xOff, ldx, scratch);
+                kernels.gemm(rows, r, in, xd, 0, in, a.segment(), 0, in, true, null, 0, Activation.NONE, false, t, 0, r);
+            } else {
+                kernels.gemm(rows, r, in, x, xOff, ldx, a.segment(), 0, in, true, null, 0, Activation.NONE, false, t, 0, r);
+            }
+            kernels.gemm(rows, out, r, t, 0, r, scaledB.segment(), 0, r, true, null, 0, Activation.NONE, true, y, yOff, ldy);
+        }
+
+        @Override
+        public void backward(Kernels kernels, int rows, MemorySegment x, long xOff, int ldx, MemorySegment dy,
+                             long dyOff, int lddy, MemorySegment dx, long dxOff, int lddx, TensorArena scratch) {
+            MemorySegment in0 = x;
+            long inOff = xOff;
+            int ldIn = ldx;
+            if (dropout > 0f) {
+                in0 = dropped(kernels, rows, x, xOff, ldx, scratch);
+                inOff = 0;
+                ldIn = in;
+            }
+            // t = drop(x)·Aᵀ; dB += s·dyᵀ·t
+            MemorySegment t = scratch.allocateUninitialized(DType.F32, rows, r).segment();
+            kernels.gemm(rows, r, in, in0, inOff, ldIn, a.segment(), 0, in, true, null, 0, Activation.NONE, false, t, 0, r);
+            MemorySegment dyT = scratch.allocateUninitialized(DType.F32, out, rows).segment();
+            kernels.transpose(rows, out, dy, dyOff, lddy, dyT, 0, rows);
+            MemorySegment db = scratch.allocateUninitialized(DType.F32, out, r).segment();
+            kernels.gemm(out, r, rows, dyT, 0, rows, t, 0, r, false, null, 0, Activation.NONE, false, db, 0, r);
+            HookMemory.addScaled((long) out * r, db, s, gradB);
+            // dt = dy·(sB); dA += dtᵀ·drop(x)
+            MemorySegment dt = scratch.allocateUninitialized(DType.F32, rows, r).segment();
+            kernels.gemm(rows, r, out, dy, dyOff, lddy, scaledB.segment(), 0, r, false, null, 0, Activation.NONE, false,
+                    dt, 0, r);
+            MemorySegment dtT = scratch.allocateUninitialized(DType.F32, r, rows).segment();
+            kernels.transpose(rows, r, dt, 0, r, dtT, 0, rows);
+            kernels.gemm(r, in, rows, dtT, 0, rows, in0, inOff, ldIn, false, null, 0, Activation.NONE, true, gradA, 0, in);
+            // dx += drop'(dt·A)
+            if (dropout > 0f) {
+                MemorySegment dxd = scratch.allocateUninitialized(DType.F32, rows, in).segment();
+                kernels.gemm(rows, in, r, dt, 0, r, a.segment(), 0, in, false, null, 0, Activation.NONE, false, dxd, 0, in);
+                for (int row = 0; row < rows; row++) {
+                    kernels.dropout(in, dxd, (long) row * in, dropout, seed, (long) row * in, dxd, (long) row * in);
+                    kernels.add(in, dx, dxOff + (long) row * lddx, dxd, (long) row * in, dx, dxOff + (long) row * lddx);
+                }
+            } else {
+                kernels.gemm(rows, in, r, dt, 0, r, a.segment(), 0, in, false, null, 0, Activation.NONE, true, dx, dxOff,
+                        lddx);
+            }
+        }
+
+        /** drop(x) as a dense [rows, in] scratch copy (element (row, j) has dropout index row·in + j). */
+        private MemorySegment dropped(Kernels kernels, int rows, MemorySegment x, long xOff, int ldx,
+                                      TensorArena scratch) {
+            MemorySegment xd = scratch.allocateUninitialized(DType.F32, rows, in).segment();
+            for (int row = 0; row < rows; row++) {
+                kernels.dropout(in, x, xOff + (long) row * ldx, dropout, seed, (long) row * in, xd, (long) row * in);
+            }
+            return xd;
         }
     }
 

@@ -199,6 +199,21 @@ public final class BertEncoder {
             throw new IllegalArgumentException("adapter hooks reach layer " + (hooks.layerBound() - 1) + " but the encoder has "
                     + c.numLayers() + " layers");
         }
+        Tensor xT = out.allocateUninitialized(DType.F32, batch.batchSize(), batch.tokens(), c.hiddenSize());
+        List<Tensor> kept = new ArrayList<>();
+        run(batch, c.numLayers(), hooks, xT, keepAllLayers ? kept : null, out);
+        if (keepAllLayers) {
+            kept.add(xT);
+        }
+        return new EncoderOutput(xT, kept);
+    }
+
+    /**
+     * Embeds {@code batch} into {@code xT} [B, T, H] and runs layers [0, toLayer) over it in place. When
+     * {@code kept} is non-null, a copy (in {@code out}) of each stage below {@code toLayer} — the embeddings, then
+     * each layer's output except layer {@code toLayer − 1}'s, which is xT itself — is added to it.
+     */
+    void run(TokenBatch batch, int toLayer, SiteHooks hooks, Tensor xT, List<Tensor> kept, TensorArena out) {
         int bSize = batch.batchSize();
         int tokens = batch.tokens();
         checkInputs(batch);
@@ -209,9 +224,7 @@ public final class BertEncoder {
         int d = c.headSize();
         float scale = (float) (1.0 / Math.sqrt(d));
         MemorySegment mask = batch.attentionMask().segment();
-
-        Tensor xT = out.allocateUninitialized(DType.F32, bSize, tokens, hidden);
-        List<Tensor> kept = new ArrayList<>();
+        boolean keepAllLayers = kept != null;
         try (TensorArena work = out.child("bert-forward")) {
             MemorySegment x = xT.segment();                                          // [n, H] running hidden state
             int ldQkv = 3 * hidden;
@@ -221,13 +234,15 @@ public final class BertEncoder {
 
             // Embeddings: x = LayerNorm(word[id] + position[t] + tokenType[type])
             embed(batch, x);
-            keep(kept, keepAllLayers, xT, out);
+            if (toLayer > 0) {
+                keep(kept, keepAllLayers, xT, out);
+            }
 
-            for (int layer = 0; layer < c.numLayers(); layer++) {
+            for (int layer = 0; layer < toLayer; layer++) {
                 BertLayerWeights l = w.layers().get(layer);
                 if (layer < hooks.layerBound()) { // adapter sites: see AdaptedLayer
                     AdaptedLayer.run(this, layer, l, hooks, n, x, qkv, ctx, ffn, work, bSize, tokens, mask);
-                    if (layer < c.numLayers() - 1) {
+                    if (layer < toLayer - 1) {
                         keep(kept, keepAllLayers, xT, out);
                     }
                     continue;
@@ -252,15 +267,11 @@ public final class BertEncoder {
                 // x = LayerNorm(x + ffn·Wout + bout)                                   [n, H]
                 linear(l.output(), ffn, n, x, Activation.NONE, true);
                 layerNorm(l.outputNorm(), x, n);
-                if (layer < c.numLayers() - 1) {
+                if (layer < toLayer - 1) {
                     keep(kept, keepAllLayers, xT, out);
                 }
             }
         }
-        if (keepAllLayers) {
-            kept.add(xT);
-        }
-        return new EncoderOutput(xT, kept);
     }
 
     private void embed(TokenBatch batch, MemorySegment x) {
