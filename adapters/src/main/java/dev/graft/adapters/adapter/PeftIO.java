@@ -44,14 +44,19 @@ public final class PeftIO {
      * @param baseModel the {@code base_model_name_or_path} to record (e.g. "sentence-transformers/all-MiniLM-L6-v2")
      */
     public static void save(Adapter adapter, String baseModel, Path dir) throws IOException {
+        SavedDirectory.write(dir, CONFIG_FILE, tmp -> writeFiles(adapter, baseModel, tmp));
+    }
+
+    /**
+     * Writes the two PEFT files into an existing directory, non-atomically: for use inside another atomic
+     * write (a head saved beside its adapter).
+     */
+    public static void writeFiles(Adapter adapter, String baseModel, Path dir) throws IOException {
         ObjectNode config = adapter.peftConfig().deepCopy();
         config.put("base_model_name_or_path", baseModel);
         config.put("inference_mode", true);
-        byte[] json = Json.mapper().writeValueAsBytes(config);
-        SavedDirectory.write(dir, CONFIG_FILE, tmp -> {
-            HeadIO.writeWeights(adapter.parameters(), tmp.resolve(WEIGHTS_FILE), Map.of("format", "pt"));
-            Files.write(tmp.resolve(CONFIG_FILE), json);
-        });
+        HeadIO.writeWeights(adapter.parameters(), dir.resolve(WEIGHTS_FILE), Map.of("format", "pt"));
+        Files.write(dir.resolve(CONFIG_FILE), Json.mapper().writeValueAsBytes(config));
     }
 
     /**

@@ -1,5 +1,12 @@
 package dev.graft.adapters.tasks;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.adapters.adapter.Adapter;
+import dev.graft.adapters.head.Json;
+import dev.graft.adapters.head.NetworkHead;
+import dev.graft.adapters.train.AdapterTrainer;
+import dev.graft.adapters.train.Splits;
+
 import dev.graft.adapters.classification.ClassificationConfig;
 import dev.graft.adapters.classification.SequenceClassification;
 import dev.graft.adapters.compose.ComposedModel;
@@ -70,6 +77,46 @@ public final class ClassificationTask {
             return new TrainedHead(head, result, HeadFitting.record("classification", head, result, o, train.size(),
                     train.size(), validationExamples, cached, backbone.maxLength()), cached);
         }
+    }
+
+    /**
+     * Trains {@code adapter} and a fresh classification head jointly through the frozen {@code backbone}
+     * ({@link AdapterTrainer}); the head's structure (pooling, layers, hidden width) comes from {@code o}, the
+     * schedule from {@code a}. Without {@code validation}, a stratified share ({@code o.trainer().validationFraction()})
+     * of train is held out with the options' seed — hyperparameters are chosen on it, never on a test set.
+     */
+    public static TrainedAdapter trainWithAdapter(BertBackbone backbone, Adapter adapter, List<LabeledText> train,
+                                                  List<LabeledText> validation, TrainingOptions o,
+                                                  AdapterTrainer.Config a) {
+        if (train.isEmpty()) {
+            throw new IllegalArgumentException("no training examples");
+        }
+        LabelSet labels = LabelSet.ofTexts(train);
+        BackboneInfo info = BackboneInfo.of(backbone);
+        ClassificationConfig config = new ClassificationConfig(labels.labels(), o.pooling(), o.layers(), o.hiddenSize(),
+                o.activation(), o.dropout());
+        NetworkHead head = (NetworkHead) new SequenceClassification().create(config, info, o.trainer().seed());
+        List<LabeledText> fit = train;
+        List<LabeledText> held = validation;
+        if (held == null && o.trainer().validationFraction() > 0) {
+            Splits.Split split = Splits.stratified(labels.indices(train), o.trainer().validationFraction(),
+                    o.trainer().seed());
+            fit = IntStream.of(split.train()).mapToObj(train::get).toList();
+            held = IntStream.of(split.validation()).mapToObj(train::get).toList();
+        }
+        int[] stages = o.layers().stages(info.numLayers());
+        TrainingResult result = new AdapterTrainer().trainClassifier(backbone, adapter, head.network(), o.pooling(),
+                stages, texts(fit).texts(), labels.indices(fit), held == null ? null : texts(held).texts(),
+                held == null ? null : labels.indices(held), a, o.listener());
+        ObjectNode record = HeadFitting.record("classification", head, result, o, train.size(), fit.size(),
+                held == null ? 0 : held.size(), false, backbone.maxLength());
+        record.set("adapter_trainer", Json.mapper().valueToTree(a));
+        ObjectNode ad = record.putObject("adapter");
+        ad.put("type", adapter.typeName());
+        ad.put("describe", adapter.describe());
+        ad.put("parameters", adapter.parameterCount());
+        ad.put("backbone_parameters", backbone.encoder().weights().parameterCount());
+        return new TrainedAdapter(new TrainedHead(head, result, record, false), adapter, backbone.checkpoint().name());
     }
 
     /** Accuracy, macro-F1 and the per-class figures of {@code headName} on labelled {@code test} texts. */

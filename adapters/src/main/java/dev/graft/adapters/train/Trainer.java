@@ -298,7 +298,7 @@ public final class Trainer {
         return targets;
     }
 
-    private static List<float[]> snapshot(List<Parameter> parameters) {
+    static List<float[]> snapshot(List<Parameter> parameters) {
         List<float[]> copies = new ArrayList<>(parameters.size());
         for (Parameter p : parameters) {
             copies.add(p.values().clone());
@@ -306,14 +306,14 @@ public final class Trainer {
         return copies;
     }
 
-    private static void copyInto(List<Parameter> parameters, List<float[]> copies) {
+    static void copyInto(List<Parameter> parameters, List<float[]> copies) {
         for (int i = 0; i < parameters.size(); i++) {
             float[] v = parameters.get(i).values();
             System.arraycopy(v, 0, copies.get(i), 0, v.length);
         }
     }
 
-    private static void restore(List<Parameter> parameters, List<float[]> copies) {
+    static void restore(List<Parameter> parameters, List<float[]> copies) {
         for (int i = 0; i < parameters.size(); i++) {
             parameters.get(i).load(copies.get(i));
         }
