@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.graft.adapters.AdapterTypes;
+import dev.graft.adapters.HeadTypes;
 import dev.graft.adapters.classification.ClassificationConfig;
 import dev.graft.adapters.classification.SequenceClassification;
 import dev.graft.adapters.compose.ComposedModel;
@@ -242,6 +243,31 @@ class AdapterContractTest {
             assertThat(mixed.provenance().toJson().at("/heads/intent/adapter/describe").asText()).isEqualTo(a.describe());
             assertThat(mixed.provenance().toJson().at("/heads/score/adapter").isMissingNode()).isTrue();
             assertThat(mixed.allocatedBytes()).isZero();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void aComposedModelWithTheAdapterSavesAndLoadsBack(AdapterCases c) throws Exception {
+        BackboneInfo info = BackboneInfo.of(tiny);
+        Head intent = new SequenceClassification().create(ClassificationConfig.of(List.of("a", "b")), info, 4);
+        Head tags = new TokenClassification().create(TaggingConfig.of(List.of("X", "Y")), info, 5);
+        Adapter a = c.fresh().apply(tiny.encoder().sites());
+        AdapterCases.randomize(a, 61, 0.3);
+        Path dir = tmp.resolve("model");
+        try (ComposedModel model = ComposedModel.builder().backbone(tiny).head("intent", intent, a).head("tags", tags, a).build()) {
+            model.save(dir);
+            try (ComposedModel back = ComposedModel.load(dir, tiny, HeadTypes.registry(), AdapterTypes.registry())) {
+                Adapter loaded = back.adapter("intent").orElseThrow();
+                assertThat(loaded.describe()).isEqualTo(a.describe());
+                assertThat(back.adapter("tags").orElseThrow()).isSameAs(loaded);
+                assertThat(back.plan().backbonePasses()).isEqualTo(1);
+                assertThat(back.predict(TinyBackbone.TEXTS).outputs()).isEqualTo(model.predict(TinyBackbone.TEXTS).outputs());
+            }
+            AdaptedHead.Loaded pair = AdaptedHead.load(dir.resolve("heads/intent"), HeadTypes.registry(),
+                    AdapterTypes.registry(), tiny);
+            assertThat(values(pair.adapter()).keySet()).isEqualTo(values(a).keySet());
+            values(a).forEach((name, v) -> assertThat(values(pair.adapter()).get(name)).as(name).containsExactly(v));
         }
     }
 
