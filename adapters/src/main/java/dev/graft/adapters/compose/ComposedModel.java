@@ -86,8 +86,30 @@ public final class ComposedModel implements AutoCloseable {
     private final TensorArena calls;
     private final TensorArena adapterMemory;
 
-    /** One of the model's backbone passes: the plain backbone, or one attached adapter. */
-    private record AdapterPass(int index, Adapter adapter, Adapters attached) {
+    /**
+     * One of the model's backbone passes: the plain backbone, or one attached adapter with a copy of the parameter
+     * values its hooks were made from (so {@link #save} can tell when the adapter was changed since).
+     */
+    private record AdapterPass(int index, Adapter adapter, Adapters attached, List<float[]> values) {
+
+        static AdapterPass of(int index, Adapter adapter, Adapters attached) {
+            return new AdapterPass(index, adapter, attached,
+                    adapter.parameters().stream().map(p -> p.values().clone()).toList());
+        }
+
+        boolean changedSinceAttached() {
+            List<dev.graft.adapters.nn.Parameter> now = adapter.parameters();
+            if (now.size() != values.size()) {
+                return true;
+            }
+            for (int i = 0; i < values.size(); i++) {
+                if (!java.util.Arrays.equals(now.get(i).values(), values.get(i))) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
         SiteHooks hooks() {
             return attached == null ? SiteHooks.NONE : attached.hooks();
         }
@@ -109,7 +131,7 @@ public final class ComposedModel implements AutoCloseable {
             TensorArena memory = arena.child("adapters");
             this.adapterMemory = memory;
             List<AdapterPass> all = new ArrayList<>();
-            all.add(new AdapterPass(0, null, null));
+            all.add(new AdapterPass(0, null, null, List.of()));
             Map<Adapter, AdapterPass> byAdapter = new IdentityHashMap<>();
             Map<String, AdapterPass> of = new LinkedHashMap<>();
             Map<String, ObjectNode> records = new LinkedHashMap<>();
@@ -119,7 +141,7 @@ public final class ComposedModel implements AutoCloseable {
                     Adapters attached = mergeAdapters && x.mergeable()
                             ? Adapters.attachMerged(backbone.encoder(), List.of(x), memory)
                             : Adapters.attach(backbone.encoder(), List.of(x), memory);
-                    AdapterPass p = new AdapterPass(all.size(), x, attached);
+                    AdapterPass p = AdapterPass.of(all.size(), x, attached);
                     all.add(p);
                     return p;
                 });
@@ -291,11 +313,19 @@ public final class ComposedModel implements AutoCloseable {
 
     /**
      * Saves the composition — {@code model.json} with the provenance and one saved head per directory under
-     * {@code heads/}, each with its adapter's PEFT files beside it ({@link AdaptedHead}) — atomically. Heads that
+     * {@code heads/}, each with its adapter's PEFT files beside it ({@link AdaptedHead}) — atomically. Refuses
+     * (IllegalStateException) when an adapter's parameters were changed after the model was built. Heads that
      * share one adapter are listed together in {@code model.json}'s {@code adapter_passes}, so a loaded model shares
      * it again. The backbone is not copied: it is identified by name and weights hash.
      */
     public void save(Path dir) throws IOException {
+        for (Map.Entry<String, AdapterPass> e : passOf.entrySet()) {
+            if (e.getValue().adapter() != null && e.getValue().changedSinceAttached()) {
+                throw new IllegalStateException("the adapter of head '" + e.getKey() + "' (" + e.getValue().adapter().describe()
+                        + ") was changed after the model was built; the model still runs the values it attached,"
+                        + " so saving the changed ones would not save this model (build a new model to save them)");
+            }
+        }
         ObjectNode root = Json.mapper().createObjectNode();
         root.put("format", "graft-model");
         root.put("format_version", 1);

@@ -186,6 +186,11 @@ class ComposedModelAdaptersTest {
             HeadOutput before = model.predict(TEXTS).outputs().get("intent");
             randomized(a, 13);
             assertThat(model.predict(TEXTS).outputs().get("intent")).isEqualTo(before);
+            // saving would write values the model does not run: refused, naming the head
+            assertThatThrownBy(() -> model.save(shared.resolve("changed")))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("head 'intent'")
+                    .hasMessageContaining("changed after the model was built");
+            assertThat(shared.resolve("changed")).doesNotExist();
         }
     }
 
