@@ -44,19 +44,33 @@ public final class PeftIO {
      * @param baseModel the {@code base_model_name_or_path} to record (e.g. "sentence-transformers/all-MiniLM-L6-v2")
      */
     public static void save(Adapter adapter, String baseModel, Path dir) throws IOException {
-        SavedDirectory.write(dir, CONFIG_FILE, tmp -> writeFiles(adapter, baseModel, tmp));
+        byte[] json = configJson(adapter, baseModel);
+        SavedDirectory.write(dir, CONFIG_FILE, tmp -> {
+            HeadIO.writeWeights(adapter.parameters(), tmp.resolve(WEIGHTS_FILE), Map.of("format", "pt"));
+            Files.write(tmp.resolve(CONFIG_FILE), json);
+        });
     }
 
     /**
-     * Writes the two PEFT files into an existing directory, non-atomically: for use inside another atomic
-     * write (a head saved beside its adapter).
+     * Writes {@code adapter}'s two files into the existing directory {@code dir}, beside whatever else it holds
+     * (not atomic by itself: for content of a {@link SavedDirectory}, such as a head saved with its adapter).
      */
-    public static void writeFiles(Adapter adapter, String baseModel, Path dir) throws IOException {
+    public static void writeInto(Adapter adapter, String baseModel, Path dir) throws IOException {
+        byte[] json = configJson(adapter, baseModel);
+        HeadIO.writeWeights(adapter.parameters(), dir.resolve(WEIGHTS_FILE), Map.of("format", "pt"));
+        Files.write(dir.resolve(CONFIG_FILE), json);
+    }
+
+    /** Whether {@code dir} holds an adapter's config file (it may still be broken: {@link #load} says how). */
+    public static boolean isSaved(Path dir) {
+        return Files.isRegularFile(dir.resolve(CONFIG_FILE));
+    }
+
+    private static byte[] configJson(Adapter adapter, String baseModel) throws IOException {
         ObjectNode config = adapter.peftConfig().deepCopy();
         config.put("base_model_name_or_path", baseModel);
         config.put("inference_mode", true);
-        HeadIO.writeWeights(adapter.parameters(), dir.resolve(WEIGHTS_FILE), Map.of("format", "pt"));
-        Files.write(dir.resolve(CONFIG_FILE), Json.mapper().writeValueAsBytes(config));
+        return Json.mapper().writeValueAsBytes(config);
     }
 
     /**

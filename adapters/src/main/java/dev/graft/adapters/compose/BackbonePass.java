@@ -5,6 +5,7 @@ import dev.graft.adapters.head.FeatureKind;
 import dev.graft.adapters.head.FeatureRows;
 import dev.graft.backbones.bert.BertBackbone;
 import dev.graft.backbones.bert.EncoderOutput;
+import dev.graft.backbones.sites.SiteHooks;
 import dev.graft.backbones.tokenizer.EncodedBatch;
 import dev.graft.core.backbone.TokenBatch;
 import dev.graft.core.tensor.Tensor;
@@ -18,6 +19,10 @@ import java.util.List;
  * One tokenise-and-encode of a batch, and the feature rows heads read, derived from it. The hidden states live
  * in a child arena released by {@link #close()}; the rows it hands out are heap copies. Used by every call of a
  * {@link ComposedModel} and by the feature cache that training reads, so heads see identical features in both.
+ *
+ * <p>A batch may go through the backbone more than once with different adapter hooks: {@link #tokenize} makes a
+ * pass that holds only the tokens, and each {@link #encode(SiteHooks, boolean)} of it is a pass of its own over
+ * the same tokens (closed before the tokens are).
  */
 public final class BackbonePass implements AutoCloseable {
     private final BertBackbone backbone;
@@ -48,6 +53,32 @@ public final class BackbonePass implements AutoCloseable {
      */
     public static BackbonePass run(BertBackbone backbone, BackboneInfo info, Inputs inputs, boolean byWords,
                                    boolean allLayers, TensorArena parent) {
+        return run(backbone, info, inputs, byWords, allLayers, SiteHooks.NONE, parent);
+    }
+
+    /**
+     * Tokenises and encodes {@code inputs} with adapter {@code hooks} at their sites (the backbone is only read).
+     *
+     * @param hooks the attached adapters' hooks ({@code Adapters.hooks()}), or {@link SiteHooks#NONE}
+     */
+    public static BackbonePass run(BertBackbone backbone, BackboneInfo info, Inputs inputs, boolean byWords,
+                                   boolean allLayers, SiteHooks hooks, TensorArena parent) {
+        BackbonePass tokens = tokenize(backbone, info, inputs, byWords, parent);
+        try {
+            EncoderOutput output = backbone.encode(tokens.encoded.tokens(), tokens.arena, allLayers, hooks);
+            return new BackbonePass(backbone, info, tokens.arena, tokens.texts, tokens.words, tokens.encoded, output);
+        } catch (RuntimeException | Error e) {
+            tokens.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Tokenises {@code inputs} without running the backbone; {@link #encode(SiteHooks, boolean)} then runs it, as
+     * often as there are adapter sets.
+     */
+    public static BackbonePass tokenize(BertBackbone backbone, BackboneInfo info, Inputs inputs, boolean byWords,
+                                        TensorArena parent) {
         TensorArena arena = parent.child("backbone-pass");
         try {
             List<String> texts;
@@ -91,10 +122,24 @@ public final class BackbonePass implements AutoCloseable {
                     encoded = new EncodedBatch(batch, noWords);
                 }
             }
-            EncoderOutput output = backbone.encode(encoded.tokens(), arena, allLayers);
-            return new BackbonePass(backbone, info, arena, texts, words, encoded, output);
+            return new BackbonePass(backbone, info, arena, texts, words, encoded, null);
         } catch (RuntimeException | Error e) {
             arena.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Runs the backbone over this pass's tokens with {@code hooks}: a new pass sharing the tokens, its hidden
+     * states in a child of this pass's arena. Close it before this pass.
+     */
+    public BackbonePass encode(SiteHooks hooks, boolean allLayers) {
+        TensorArena child = arena.child("encode");
+        try {
+            EncoderOutput out = backbone.encode(encoded.tokens(), child, allLayers, hooks);
+            return new BackbonePass(backbone, info, child, texts, words, encoded, out);
+        } catch (RuntimeException | Error e) {
+            child.close();
             throw e;
         }
     }
@@ -114,6 +159,9 @@ public final class BackbonePass implements AutoCloseable {
 
     /** The hidden states of {@code stage} (0 = embeddings, numLayers = last). */
     public Tensor stage(int stage) {
+        if (output == null) {
+            throw new IllegalStateException("this pass only tokenised its inputs: encode(...) runs the backbone");
+        }
         if (stage == info.numLayers()) {
             return output.lastHidden();
         }

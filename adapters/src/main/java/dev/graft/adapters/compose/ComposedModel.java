@@ -3,6 +3,12 @@ package dev.graft.adapters.compose;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.adapters.AdapterTypes;
+import dev.graft.adapters.adapter.AdaptedHead;
+import dev.graft.adapters.adapter.Adapter;
+import dev.graft.adapters.adapter.AdapterRegistry;
+import dev.graft.adapters.adapter.AdapterShapeException;
+import dev.graft.adapters.adapter.Adapters;
 import dev.graft.adapters.head.BackboneInfo;
 import dev.graft.adapters.head.FeatureKind;
 import dev.graft.adapters.head.Features;
@@ -15,17 +21,23 @@ import dev.graft.adapters.head.HeadRegistry;
 import dev.graft.adapters.head.Json;
 import dev.graft.adapters.head.SavedDirectory;
 import dev.graft.backbones.bert.BertBackbone;
+import dev.graft.backbones.sites.SiteHooks;
 import dev.graft.core.tensor.TensorArena;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
@@ -37,6 +49,7 @@ import java.util.regex.Pattern;
  * ComposedModel model = ComposedModel.builder()
  *         .backbone(backbone)
  *         .head("intent", intentHead)
+ *         .head("topic", topicHead, topicLora)      // reads the backbone through its own adapter
  *         .head("pos", posTagger)
  *         .build();
  * Predictions p = model.predict(List.of("I lost my card yesterday"));
@@ -44,8 +57,18 @@ import java.util.regex.Pattern;
  * p.tagging("pos").tags().get(0);             // one tag per word of the first text
  * }</pre>
  *
+ * <h2>Adapters</h2>
+ * A head may read the backbone through an adapter ({@link Builder#head(String, Head, Adapter)}). Heads with the
+ * same adapter instance share one backbone pass per call, heads without one share the plain pass, and each
+ * distinct adapter gets a pass of its own with its hooks — tokenisation is still done once. Each adapter is
+ * attached once, at build time ({@link Adapters#attach}: its sites checked against the backbone's, its parameters
+ * copied into immutable hooks in the model's memory, released by {@link #close()}); later changes to the
+ * adapter's parameters do not reach the model. The shared backbone is only read, so other models keep using it.
+ * The {@link Plan} shows the passes and {@link Provenance} each head's adapter.
+ *
  * <p>The model owns an Arrow allocator for the hidden states of in-flight calls (released at the end of each call;
- * {@link #close()} checks nothing is left). It does not own the backbone, which other models may share.
+ * {@link #close()} checks nothing is left) and the attached adapters. It does not own the backbone, which other
+ * models may share.
  */
 public final class ComposedModel implements AutoCloseable {
     static final String MODEL_FILE = "model.json";
@@ -54,15 +77,88 @@ public final class ComposedModel implements AutoCloseable {
     private final BertBackbone backbone;
     private final BackboneInfo info;
     private final Map<String, Head> heads;
+    private final boolean mergeAdapters;
+    /** Index 0: the plain backbone; then one per distinct adapter, in the order heads were added. */
+    private final List<AdapterPass> passes;
+    private final Map<String, AdapterPass> passOf;
     private final Provenance provenance;
     private final TensorArena arena;
+    private final TensorArena calls;
+    private final TensorArena adapterMemory;
 
-    private ComposedModel(BertBackbone backbone, BackboneInfo info, Map<String, Head> heads) {
+    /**
+     * One of the model's backbone passes: the plain backbone, or one attached adapter with a copy of the parameter
+     * values its hooks were made from (so {@link #save} can tell when the adapter was changed since).
+     */
+    private record AdapterPass(int index, Adapter adapter, Adapters attached, List<float[]> values) {
+
+        static AdapterPass of(int index, Adapter adapter, Adapters attached) {
+            return new AdapterPass(index, adapter, attached,
+                    adapter.parameters().stream().map(p -> p.values().clone()).toList());
+        }
+
+        boolean changedSinceAttached() {
+            List<dev.graft.adapters.nn.Parameter> now = adapter.parameters();
+            if (now.size() != values.size()) {
+                return true;
+            }
+            for (int i = 0; i < values.size(); i++) {
+                if (!java.util.Arrays.equals(now.get(i).values(), values.get(i))) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        SiteHooks hooks() {
+            return attached == null ? SiteHooks.NONE : attached.hooks();
+        }
+
+        String label() {
+            return adapter == null ? null : adapter.describe() + (attached.merged() ? " (merged)" : "");
+        }
+    }
+
+    private ComposedModel(BertBackbone backbone, BackboneInfo info, Map<String, Head> heads,
+                          Map<String, Adapter> adapters, boolean mergeAdapters) {
         this.backbone = backbone;
         this.info = info;
         this.heads = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(heads));
-        this.provenance = Provenance.of(info, this.heads, backbone.kernels().getClass().getSimpleName());
+        this.mergeAdapters = mergeAdapters;
         this.arena = TensorArena.root("composed-model");
+        try {
+            this.calls = arena.child("calls");
+            TensorArena memory = arena.child("adapters");
+            this.adapterMemory = memory;
+            List<AdapterPass> all = new ArrayList<>();
+            all.add(new AdapterPass(0, null, null, List.of()));
+            Map<Adapter, AdapterPass> byAdapter = new IdentityHashMap<>();
+            Map<String, AdapterPass> of = new LinkedHashMap<>();
+            Map<String, ObjectNode> records = new LinkedHashMap<>();
+            for (String name : this.heads.keySet()) {
+                Adapter a = adapters.get(name);
+                AdapterPass pass = a == null ? all.getFirst() : byAdapter.computeIfAbsent(a, x -> {
+                    Adapters attached = mergeAdapters && x.mergeable()
+                            ? Adapters.attachMerged(backbone.encoder(), List.of(x), memory)
+                            : Adapters.attach(backbone.encoder(), List.of(x), memory);
+                    AdapterPass p = AdapterPass.of(all.size(), x, attached);
+                    all.add(p);
+                    return p;
+                });
+                of.put(name, pass);
+                if (a != null) {
+                    ObjectNode r = AdaptedHead.record(a);
+                    r.put("merged", pass.attached().merged());
+                    records.put(name, r);
+                }
+            }
+            this.passes = List.copyOf(all);
+            this.passOf = java.util.Collections.unmodifiableMap(of);
+            this.provenance = Provenance.of(info, this.heads, records, backbone.kernels().getClass().getSimpleName());
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
     }
 
     public static Builder builder() {
@@ -94,9 +190,25 @@ public final class ComposedModel implements AutoCloseable {
         return provenance;
     }
 
+    /** The adapter head {@code name} reads the backbone through, if any. */
+    public Optional<Adapter> adapter(String name) {
+        head(name);
+        return Optional.ofNullable(passOf.get(name).adapter());
+    }
+
+    /** Whether mergeable adapters were folded into weight copies ({@link Builder#mergeAdapters}). */
+    public boolean mergeAdapters() {
+        return mergeAdapters;
+    }
+
     /** Bytes of Arrow memory held by calls in flight (0 when the model is idle). */
     public long allocatedBytes() {
-        return arena.allocatedBytes();
+        return calls.allocatedBytes();
+    }
+
+    /** Bytes of Arrow memory the attached adapters hold (their parameter snapshots and merged weight copies). */
+    public long adapterBytes() {
+        return adapterMemory.allocatedBytes();
     }
 
     /** Runs every head on {@code texts}. */
@@ -126,53 +238,73 @@ public final class ComposedModel implements AutoCloseable {
             throw new IllegalArgumentException("no heads requested (the model has " + heads.keySet() + ")");
         }
         boolean byWords = false;
-        boolean allLayers = false;
-        Set<FeatureKind> kinds = new LinkedHashSet<>();
+        Map<Integer, List<String>> byPass = new TreeMap<>();
         for (String name : names) {
-            Head h = head(name);
-            FeatureKind kind = h.input();
-            byWords |= kind instanceof FeatureKind.WordTokens;
-            int[] stages = kind.layers().stages(info.numLayers());
-            allLayers |= stages.length > 1 || stages[0] != info.numLayers();
-            kinds.add(kind);
+            byWords |= head(name).input() instanceof FeatureKind.WordTokens;
+            byPass.computeIfAbsent(passOf.get(name).index(), k -> new ArrayList<>()).add(name);
         }
-        List<Step> steps = new java.util.ArrayList<>();
+        List<Step> steps = new ArrayList<>();
         steps.add(new Step.Tokenize(byWords));
-        steps.add(new Step.Encode(allLayers));
-        kinds.forEach(k -> steps.add(new Step.Derive(k)));
-        names.forEach(n -> steps.add(new Step.RunHead(n, heads.get(n).type())));
+        byPass.forEach((index, group) -> {
+            boolean allLayers = false;
+            Set<FeatureKind> kinds = new LinkedHashSet<>();
+            for (String name : group) {
+                FeatureKind kind = heads.get(name).input();
+                int[] stages = kind.layers().stages(info.numLayers());
+                allLayers |= stages.length > 1 || stages[0] != info.numLayers();
+                kinds.add(kind);
+            }
+            steps.add(new Step.Encode(allLayers, index, passes.get(index).label()));
+            kinds.forEach(k -> steps.add(new Step.Derive(k)));
+            group.forEach(n -> steps.add(new Step.RunHead(n, heads.get(n).type())));
+        });
         return new Plan(steps);
     }
 
     private Predictions run(Inputs inputs, Collection<String> headNames) {
         Plan plan = plan(headNames);
-        return execute(plan, inputs);
+        return execute(plan, inputs, new LinkedHashSet<>(headNames));
     }
 
-    /** The one place a plan is executed. */
-    private Predictions execute(Plan plan, Inputs inputs) {
+    /** The one place a plan is executed; the outputs come in the order the heads were requested. */
+    private Predictions execute(Plan plan, Inputs inputs, Set<String> order) {
         boolean byWords = false;
-        boolean allLayers = false;
         for (Step step : plan.steps()) {
-            switch (step) {
-                case Step.Tokenize t -> byWords = t.byWords();
-                case Step.Encode e -> allLayers = e.allLayers();
-                default -> { }
+            if (step instanceof Step.Tokenize t) {
+                byWords = t.byWords();
             }
         }
-        try (BackbonePass pass = BackbonePass.run(backbone, info, inputs, byWords, allLayers, arena)) {
-            Features features = new Features(info, pass.texts(), pass.words(), pass::rows);
-            Map<String, HeadOutput> outputs = new LinkedHashMap<>();
-            for (Step step : plan.steps()) {
-                switch (step) {
-                    case Step.Derive d -> features.rows(d.kind());
-                    case Step.RunHead h -> outputs.put(h.name(), heads.get(h.name()).apply(features));
-                    case Step.Tokenize t -> { }
-                    case Step.Encode e -> { }
+        Map<String, HeadOutput> outputs = new HashMap<>();
+        try (BackbonePass tokens = BackbonePass.tokenize(backbone, info, inputs, byWords, calls)) {
+            BackbonePass pass = null;
+            Features features = null;
+            try {
+                for (Step step : plan.steps()) {
+                    switch (step) {
+                        case Step.Tokenize t -> { }
+                        case Step.Encode e -> {
+                            if (pass != null) {
+                                BackbonePass done = pass;
+                                pass = null;
+                                done.close();
+                            }
+                            BackbonePass p = tokens.encode(passes.get(e.pass()).hooks(), e.allLayers());
+                            pass = p;
+                            features = new Features(info, p.texts(), p.words(), p::rows);
+                        }
+                        case Step.Derive d -> features.rows(d.kind());
+                        case Step.RunHead h -> outputs.put(h.name(), heads.get(h.name()).apply(features));
+                    }
+                }
+            } finally {
+                if (pass != null) {
+                    pass.close();
                 }
             }
-            return new Predictions(outputs);
         }
+        Map<String, HeadOutput> ordered = new LinkedHashMap<>();
+        order.forEach(n -> ordered.put(n, outputs.get(n)));
+        return new Predictions(ordered);
     }
 
     private IllegalArgumentException unknownHead(String name) {
@@ -181,21 +313,41 @@ public final class ComposedModel implements AutoCloseable {
 
     /**
      * Saves the composition — {@code model.json} with the provenance and one saved head per directory under
-     * {@code heads/} — atomically. The backbone is not copied: it is identified by name and weights hash.
+     * {@code heads/}, each with its adapter's PEFT files beside it ({@link AdaptedHead}) — atomically. Refuses
+     * (IllegalStateException) when an adapter's parameters were changed after the model was built. Heads that
+     * share one adapter are listed together in {@code model.json}'s {@code adapter_passes}, so a loaded model shares
+     * it again. The backbone is not copied: it is identified by name and weights hash.
      */
     public void save(Path dir) throws IOException {
+        for (Map.Entry<String, AdapterPass> e : passOf.entrySet()) {
+            if (e.getValue().adapter() != null && e.getValue().changedSinceAttached()) {
+                throw new IllegalStateException("the adapter of head '" + e.getKey() + "' (" + e.getValue().adapter().describe()
+                        + ") was changed after the model was built; the model still runs the values it attached,"
+                        + " so saving the changed ones would not save this model (build a new model to save them)");
+            }
+        }
         ObjectNode root = Json.mapper().createObjectNode();
         root.put("format", "graft-model");
         root.put("format_version", 1);
         root.set("provenance", provenance.toJson());
         ArrayNode list = root.putArray("heads");
         heads.keySet().forEach(list::add);
+        root.put("merge_adapters", mergeAdapters);
+        ArrayNode shared = root.putArray("adapter_passes");
+        for (AdapterPass p : passes.subList(1, passes.size())) {
+            ArrayNode group = shared.addArray();
+            passOf.forEach((name, q) -> {
+                if (q == p) {
+                    group.add(name);
+                }
+            });
+        }
         byte[] json = Json.mapper().writeValueAsBytes(root);
         SavedDirectory.write(dir, MODEL_FILE, tmp -> {
             for (Map.Entry<String, Head> e : heads.entrySet()) {
                 Path headDir = tmp.resolve("heads").resolve(e.getKey());
                 Files.createDirectories(headDir.getParent());
-                HeadIO.save(e.getValue(), headDir);
+                AdaptedHead.save(e.getValue(), passOf.get(e.getKey()).adapter(), headDir, null, null);
             }
             Files.write(tmp.resolve(MODEL_FILE), json);
         });
@@ -203,9 +355,18 @@ public final class ComposedModel implements AutoCloseable {
 
     /**
      * Loads a composition saved by {@link #save} onto {@code backbone}, which must have the weights it was saved
-     * with.
+     * with; adapters are read with Graft's built-in adapter types.
      */
     public static ComposedModel load(Path dir, BertBackbone backbone, HeadRegistry registry) throws IOException {
+        return load(dir, backbone, registry, AdapterTypes.registry());
+    }
+
+    /**
+     * Loads a composition saved by {@link #save} onto {@code backbone}, which must have the weights it was saved
+     * with, its heads' adapters read with {@code adapterTypes}.
+     */
+    public static ComposedModel load(Path dir, BertBackbone backbone, HeadRegistry registry, AdapterRegistry adapterTypes)
+            throws IOException {
         Path file = dir.resolve(MODEL_FILE);
         if (!Files.isRegularFile(file)) {
             throw new HeadFormatException(file, "missing: " + dir + " is not a saved composed model");
@@ -214,29 +375,60 @@ public final class ComposedModel implements AutoCloseable {
         if (!"graft-model".equals(root.path("format").asText())) {
             throw new HeadFormatException(file, "field 'format' must be 'graft-model'");
         }
-        Builder b = builder().backbone(backbone);
-        for (JsonNode name : root.path("heads")) {
-            b.head(name.asText(), HeadIO.load(dir.resolve("heads").resolve(name.asText()), registry).head());
+        Map<String, String> sharesWith = new LinkedHashMap<>();
+        for (JsonNode group : root.path("adapter_passes")) {
+            String first = group.path(0).asText();
+            group.forEach(n -> sharesWith.put(n.asText(), first));
+        }
+        Builder b = builder().backbone(backbone).mergeAdapters(root.path("merge_adapters").asBoolean(false));
+        Map<String, Adapter> loaded = new LinkedHashMap<>();
+        for (JsonNode node : root.path("heads")) {
+            String name = node.asText();
+            Path headDir = dir.resolve("heads").resolve(name);
+            HeadIO.Loaded head = HeadIO.load(headDir, registry);
+            Adapter adapter = loaded.get(sharesWith.getOrDefault(name, name));
+            if (adapter == null) {
+                HeadIO.checkFits(headDir.toString(), head.head(), BackboneInfo.of(backbone));
+                adapter = AdaptedHead.loadAdapter(headDir, head, adapterTypes, backbone);
+                if (adapter != null) {
+                    loaded.put(name, adapter);
+                }
+            }
+            b.head(name, head.head(), adapter);
         }
         return b.build();
     }
 
-    /** Releases the model's allocator; fails if a call is still in flight. Does not close the backbone. */
+    /**
+     * Releases the attached adapters and the model's allocator; fails if a call is still in flight. Does not close
+     * the backbone.
+     */
     @Override
     public void close() {
-        arena.close();
+        try {
+            for (AdapterPass p : passes) {
+                if (p.attached() != null) {
+                    p.attached().close();
+                }
+            }
+        } finally {
+            arena.close();
+        }
     }
 
     @Override
     public String toString() {
-        return "ComposedModel(" + info.describe() + ", heads " + heads.keySet() + ")";
+        return "ComposedModel(" + info.describe() + ", heads " + heads.keySet()
+                + (passes.size() > 1 ? ", " + (passes.size() - 1) + " adapter(s)" : "") + ")";
     }
 
-    /** Collects a backbone and named heads; {@link #build()} validates them all. */
+    /** Collects a backbone and named heads (with their adapters); {@link #build()} validates them all. */
     public static final class Builder {
         private BertBackbone backbone;
         private final Map<String, Head> heads = new LinkedHashMap<>();
-        private final List<String> problems = new java.util.ArrayList<>();
+        private final Map<String, Adapter> adapters = new LinkedHashMap<>();
+        private final List<String> problems = new ArrayList<>();
+        private boolean mergeAdapters;
 
         private Builder() {
         }
@@ -248,23 +440,52 @@ public final class ComposedModel implements AutoCloseable {
 
         /** Adds {@code head} under {@code name} (letters, digits, '_', '-', '.'; unique in the model). */
         public Builder head(String name, Head head) {
+            return head(name, head, null);
+        }
+
+        /**
+         * Adds {@code head} under {@code name}, reading the backbone through {@code adapter}. Heads given the same
+         * adapter instance share one backbone pass; each distinct adapter costs a pass of its own per call.
+         *
+         * @param adapter the adapter the head was trained with, or null for the plain backbone
+         */
+        public Builder head(String name, Head head, Adapter adapter) {
             Objects.requireNonNull(head, "head");
             if (name == null || !NAME.matcher(name).matches()) {
                 problems.add("head name '" + name + "' must start with a letter or digit and contain only letters, digits, '_', '-', '.'");
             } else if (heads.putIfAbsent(name, head) != null) {
                 problems.add("head name '" + name + "' is used twice");
+            } else if (adapter != null) {
+                adapters.put(name, adapter);
             }
             return this;
         }
 
+        /** Adds a head and the adapter it was trained with. */
+        public Builder head(String name, AdaptedHead pair) {
+            Objects.requireNonNull(pair, "pair");
+            return head(name, pair.head(), pair.adapter());
+        }
+
         /**
-         * Validates and builds.
+         * Whether adapters whose type allows it (LoRA, (IA)³) are folded into copies of the weight matrices they
+         * touch ({@link Adapters#attachMerged}): faster calls for one extra copy of those matrices per adapter.
+         * Others (bottleneck) run as hooks either way. Default false.
+         */
+        public Builder mergeAdapters(boolean merge) {
+            this.mergeAdapters = merge;
+            return this;
+        }
+
+        /**
+         * Validates, attaches the adapters and builds.
          *
          * @throws IllegalArgumentException  no backbone, no heads, or a bad or repeated name (all problems listed)
          * @throws HeadMismatchException      a head built for other backbone weights or dimensions
+         * @throws AdapterShapeException      an adapter that does not fit the backbone's sites (naming the head)
          */
         public ComposedModel build() {
-            List<String> all = new java.util.ArrayList<>(problems);
+            List<String> all = new ArrayList<>(problems);
             if (backbone == null) {
                 all.add("no backbone set");
             }
@@ -284,7 +505,15 @@ public final class ComposedModel implements AutoCloseable {
                 }
                 HeadIO.checkFits("'" + e.getKey() + "'", h, info);
             }
-            return new ComposedModel(backbone, info, heads);
+            for (Map.Entry<String, Adapter> e : adapters.entrySet()) {
+                try {
+                    Adapters.checkFits(backbone.encoder().sites(), e.getValue());
+                } catch (AdapterShapeException x) {
+                    throw new AdapterShapeException("the adapter of head '" + e.getKey() + "' does not fit backbone "
+                            + info.describe() + ": " + x.getMessage());
+                }
+            }
+            return new ComposedModel(backbone, info, heads, adapters, mergeAdapters);
         }
     }
 }

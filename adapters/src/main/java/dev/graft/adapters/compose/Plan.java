@@ -5,7 +5,8 @@ import java.util.stream.Collectors;
 
 /**
  * What one call does, as data: the steps {@link ComposedModel} executes, in order. Printing a plan shows that
- * eight heads still cost one backbone pass.
+ * eight heads still cost one backbone pass — one per distinct adapter when heads read the backbone through
+ * adapters.
  */
 public record Plan(List<Step> steps) {
 
@@ -13,7 +14,7 @@ public record Plan(List<Step> steps) {
         steps = List.copyOf(steps);
     }
 
-    /** How many backbone passes the plan makes (always one). */
+    /** How many backbone passes the plan makes: one for the plain heads, one per distinct adapter. */
     public long backbonePasses() {
         return steps.stream().filter(s -> s instanceof Step.Encode).count();
     }
@@ -34,7 +35,8 @@ public record Plan(List<Step> steps) {
     private static String describe(Step s) {
         return switch (s) {
             case Step.Tokenize t -> "tokenize" + (t.byWords() ? " (keeping word boundaries)" : "");
-            case Step.Encode e -> "encode once" + (e.allLayers() ? " (keeping every layer's hidden states)" : "");
+            case Step.Encode e -> (e.adapter() == null ? "encode once" : "encode once with adapter " + e.adapter())
+                    + (e.allLayers() ? " (keeping every layer's hidden states)" : "");
             case Step.Derive d -> switch (d.kind()) {
                 case dev.graft.adapters.head.FeatureKind.Pooled p -> "pool (" + p.pooling().name().toLowerCase(java.util.Locale.ROOT)
                         + ") hidden states: " + layers(p.layers());

@@ -14,7 +14,8 @@ import java.util.Map;
  * and the Graft version, JDK and platform that built it. Printable, and saved as {@code model.json}.
  *
  * @param backbone     the shared backbone
- * @param heads        head name → {@code {type, config, parameters}}
+ * @param heads        head name → {@code {type, config, parameters}}, plus {@code adapter: {type, peft_type, describe,
+ *                     trainable_parameters, files, merged}} for a head that reads the backbone through an adapter
  * @param graftVersion Graft's version
  * @param jdk          the JDK that composed the model
  * @param platform     operating system, architecture, processors
@@ -27,13 +28,17 @@ public record Provenance(BackboneInfo backbone, Map<String, JsonNode> heads, Str
         heads = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(heads));
     }
 
-    static Provenance of(BackboneInfo backbone, Map<String, Head> heads, String kernels) {
+    /** @param adapters head name → the record of its adapter (heads without one are absent) */
+    static Provenance of(BackboneInfo backbone, Map<String, Head> heads, Map<String, ObjectNode> adapters, String kernels) {
         Map<String, JsonNode> described = new LinkedHashMap<>();
         heads.forEach((name, head) -> {
             ObjectNode n = Json.mapper().createObjectNode();
             n.put("type", head.type());
             n.set("config", Json.mapper().valueToTree(head.config()));
             n.put("parameters", head.parameterCount());
+            if (adapters.containsKey(name)) {
+                n.set("adapter", adapters.get(name));
+            }
             described.put(name, n);
         });
         return new Provenance(backbone, described, Graft.version(), Graft.jdk(), Graft.platform(), kernels);
@@ -51,8 +56,18 @@ public record Provenance(BackboneInfo backbone, Map<String, JsonNode> heads, Str
                 .append(", ").append(kernels).append('\n');
         sb.append("backbone ").append(backbone.name()).append(" sha256 ").append(backbone.sha256())
                 .append(" (hidden ").append(backbone.hiddenSize()).append(", ").append(backbone.numLayers()).append(" layers)\n");
-        heads.forEach((name, n) -> sb.append("head ").append(name).append(": ").append(n.get("type").asText())
-                .append(", ").append(n.get("parameters").asLong()).append(" parameters, ").append(n.get("config")).append('\n'));
+        heads.forEach((name, n) -> {
+            sb.append("head ").append(name).append(": ").append(n.get("type").asText())
+                    .append(", ").append(n.get("parameters").asLong()).append(" parameters, ").append(n.get("config"));
+            JsonNode a = n.get("adapter");
+            if (a != null) {
+                sb.append("\n  with adapter ").append(a.path("describe").asText()).append(" (")
+                        .append(a.path("type").asText()).append(", ").append(a.path("trainable_parameters").asLong())
+                        .append(" parameters").append(a.path("merged").asBoolean() ? ", merged into weight copies" : "")
+                        .append(')');
+            }
+            sb.append('\n');
+        });
         return sb.toString().stripTrailing();
     }
 }

@@ -3,8 +3,9 @@ package dev.graft.adapters.compose;
 import dev.graft.adapters.head.FeatureKind;
 
 /**
- * One step of a composed model's {@link Plan}. A call is always the same sequence: tokenise once, run the
- * backbone once, derive each kind of features the requested heads read (once per kind), run each head.
+ * One step of a composed model's {@link Plan}. A call is always the same sequence: tokenise once; then, for the
+ * requested heads without an adapter and for each distinct adapter among the requested heads, run the backbone
+ * once (with that adapter's hooks), derive each kind of features those heads read (once per kind), run each head.
  */
 public sealed interface Step {
 
@@ -20,8 +21,16 @@ public sealed interface Step {
      * One backbone forward pass.
      *
      * @param allLayers keep every layer's hidden states (a head reads a layer other than the last, or a mix)
+     * @param pass      which of the model's passes: 0 the plain backbone, 1, 2, … one per distinct adapter
+     * @param adapter   the adapter the pass runs with ({@code Adapter.describe()}, "(merged)" when folded into
+     *                  weight copies), or null for the plain backbone
      */
-    record Encode(boolean allLayers) implements Step {
+    record Encode(boolean allLayers, int pass, String adapter) implements Step {
+
+        /** A pass through the plain backbone. */
+        public Encode(boolean allLayers) {
+            this(allLayers, 0, null);
+        }
     }
 
     /** Derive the feature rows of one kind from the hidden states. */

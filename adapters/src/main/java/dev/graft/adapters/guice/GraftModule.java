@@ -10,8 +10,11 @@ import com.google.inject.Singleton;
 import com.google.inject.TypeLiteral;
 import com.google.inject.multibindings.Multibinder;
 import com.google.inject.name.Names;
+import dev.graft.adapters.AdapterTypes;
 import dev.graft.adapters.HeadTypes;
+import dev.graft.adapters.adapter.AdaptedHead;
 import dev.graft.adapters.compose.ComposedModel;
+import dev.graft.adapters.head.BackboneInfo;
 import dev.graft.adapters.head.HeadIO;
 import dev.graft.adapters.head.HeadRegistry;
 import dev.graft.adapters.head.HeadType;
@@ -150,7 +153,10 @@ public final class GraftModule extends AbstractModule {
             return this;
         }
 
-        /** A model saved with {@link ComposedModel#save}, on the backbone named in its provenance. */
+        /**
+         * A model saved with {@link ComposedModel#save}, on the backbone named in its provenance, with the adapters
+         * saved beside its heads.
+         */
         public Builder savedModel(String name, Path dir) {
             return model(name, (backbones, types) -> {
                 JsonNode root = Json.mapper().readTree(dir.resolve("model.json").toFile());
@@ -159,19 +165,23 @@ public final class GraftModule extends AbstractModule {
             });
         }
 
-        /** A model of saved heads ({@code name → head directory}) on the backbone they were trained on. */
+        /**
+         * A model of saved heads ({@code name → head directory}) on the backbone they were trained on; a head saved
+         * with its adapter ({@link AdaptedHead}) reads the backbone through it (Graft's built-in adapter types).
+         */
         public Builder headsModel(String name, Map<String, Path> headDirs) {
             Map<String, Path> dirs = new LinkedHashMap<>(headDirs);
             return model(name, (backbones, types) -> {
                 ComposedModel.Builder b = ComposedModel.builder();
                 BertBackbone backbone = null;
                 for (Map.Entry<String, Path> e : dirs.entrySet()) {
-                    var head = HeadIO.load(e.getValue(), types).head();
+                    HeadIO.Loaded head = HeadIO.load(e.getValue(), types);
                     if (backbone == null) {
-                        backbone = backbones.get(head.backbone().name());
+                        backbone = backbones.get(head.head().backbone().name());
                         b.backbone(backbone);
                     }
-                    b.head(e.getKey(), head);
+                    HeadIO.checkFits(e.getValue().toString(), head.head(), BackboneInfo.of(backbone));
+                    b.head(e.getKey(), head.head(), AdaptedHead.loadAdapter(e.getValue(), head, AdapterTypes.registry(), backbone));
                 }
                 return b.build();
             });

@@ -24,18 +24,38 @@ import java.util.Set;
  * A head on disk: {@code head_config.json} (type, config, the backbone it was built for, Graft version, training
  * record) and {@code head.safetensors} (its parameters by name, PyTorch layout). Saving is atomic — see
  * {@link SavedDirectory}; loading checks every field and tensor and names the file when one is wrong.
+ *
+ * <p>A head trained together with an adapter inside the backbone is saved in the same directory beside the
+ * adapter's PEFT files, and its {@code head_config.json} records that adapter in the field {@value #ADAPTER_FIELD}
+ * (written and read by {@code dev.graft.adapters.adapter.AdaptedHead}, which loads both); this class reads only the
+ * head and hands the record over in {@link Loaded#adapter()}.
  */
 public final class HeadIO {
     public static final String CONFIG_FILE = "head_config.json";
     public static final String WEIGHTS_FILE = "head.safetensors";
     static final String FORMAT = "graft-head";
     static final int FORMAT_VERSION = 1;
+    /** The field of {@code head_config.json} that records an adapter saved beside the head. */
+    public static final String ADAPTER_FIELD = "adapter";
 
     private HeadIO() {
     }
 
-    /** A loaded head and the training record saved with it (empty object when there was none). */
-    public record Loaded(Head head, JsonNode training) {
+    /**
+     * A loaded head, the training record saved with it (empty object when there was none), and the record of the
+     * adapter saved beside it (null when the head was saved alone).
+     */
+    public record Loaded(Head head, JsonNode training, JsonNode adapter) {
+
+        /** A head saved without an adapter. */
+        public Loaded(Head head, JsonNode training) {
+            this(head, training, null);
+        }
+
+        /** Whether {@code head_config.json} records an adapter saved beside the head. */
+        public boolean hasAdapter() {
+            return adapter != null;
+        }
     }
 
     /** Saves {@code head} into {@code dir}; see {@link #save(Head, Path, JsonNode, SavedDirectory.Content)}. */
@@ -50,7 +70,21 @@ public final class HeadIO {
      * @param extras   writes more files into the directory before it is moved into place (a learning curve), or null
      */
     public static void save(Head head, Path dir, JsonNode training, SavedDirectory.Content extras) throws IOException {
-        byte[] config = configJson(head, training);
+        save(head, dir, training, null, extras);
+    }
+
+    /**
+     * Saves {@code head} into {@code dir} atomically, recording in {@code head_config.json} the adapter that
+     * {@code extras} writes beside it.
+     *
+     * @param adapter the {@value #ADAPTER_FIELD} record (a JSON object), or null for a head saved alone
+     */
+    public static void save(Head head, Path dir, JsonNode training, JsonNode adapter, SavedDirectory.Content extras)
+            throws IOException {
+        if (adapter != null && !adapter.isObject()) {
+            throw new IllegalArgumentException("the adapter record of head " + head.type() + " must be a JSON object, got " + adapter);
+        }
+        byte[] config = configJson(head, training, adapter);
         SavedDirectory.write(dir, CONFIG_FILE, tmp -> {
             writeWeights(head.parameters(), tmp.resolve(WEIGHTS_FILE), Map.of("format", "pt", "graft_head_type", head.type()));
             Files.write(tmp.resolve(CONFIG_FILE), config);
@@ -74,7 +108,7 @@ public final class HeadIO {
         }
     }
 
-    static byte[] configJson(Head head, JsonNode training) {
+    static byte[] configJson(Head head, JsonNode training, JsonNode adapter) {
         ObjectNode root = Json.mapper().createObjectNode();
         root.put("format", FORMAT);
         root.put("format_version", FORMAT_VERSION);
@@ -83,6 +117,9 @@ public final class HeadIO {
         root.set("config", Json.mapper().valueToTree(head.config()));
         root.put("graft_version", Graft.version());
         root.set("training", training == null ? Json.mapper().createObjectNode() : training);
+        if (adapter != null) {
+            root.set(ADAPTER_FIELD, adapter);
+        }
         try {
             return Json.mapper().writeValueAsBytes(root);
         } catch (JsonProcessingException e) {
@@ -130,7 +167,12 @@ public final class HeadIO {
         }
         readWeights(head.parameters(), dir.resolve(WEIGHTS_FILE));
         JsonNode training = root.path("training");
-        return new Loaded(head, training.isMissingNode() ? Json.mapper().createObjectNode() : training);
+        JsonNode adapter = root.get(ADAPTER_FIELD);
+        if (adapter != null && !adapter.isNull() && !adapter.isObject()) {
+            throw new HeadFormatException(configFile, "field '" + ADAPTER_FIELD + "' must be an object, found " + adapter);
+        }
+        return new Loaded(head, training.isMissingNode() ? Json.mapper().createObjectNode() : training,
+                adapter == null || adapter.isNull() ? null : adapter);
     }
 
     /**

@@ -111,12 +111,9 @@ public final class ClassificationTask {
         ObjectNode record = HeadFitting.record("classification", head, result, o, train.size(), fit.size(),
                 held == null ? 0 : held.size(), false, backbone.maxLength());
         record.set("adapter_trainer", Json.mapper().valueToTree(a));
-        ObjectNode ad = record.putObject("adapter");
-        ad.put("type", adapter.typeName());
-        ad.put("describe", adapter.describe());
-        ad.put("parameters", adapter.parameterCount());
-        ad.put("backbone_parameters", backbone.encoder().weights().parameterCount());
-        return new TrainedAdapter(new TrainedHead(head, result, record, false), adapter, backbone.checkpoint().name());
+        record.put("adapter_parameters", adapter.parameterCount());
+        record.put("backbone_parameters", backbone.encoder().weights().parameterCount());
+        return new TrainedAdapter(new TrainedHead(head, result, record, false), adapter);
     }
 
     /** Accuracy, macro-F1 and the per-class figures of {@code headName} on labelled {@code test} texts. */

@@ -5,6 +5,28 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.graft.adapters.AdapterTypes;
+import dev.graft.adapters.HeadTypes;
+import dev.graft.adapters.classification.ClassificationConfig;
+import dev.graft.adapters.classification.SequenceClassification;
+import dev.graft.adapters.compose.ComposedModel;
+import dev.graft.adapters.compose.Predictions;
+import dev.graft.adapters.head.BackboneInfo;
+import dev.graft.adapters.head.FeatureKind;
+import dev.graft.adapters.head.FeatureRows;
+import dev.graft.adapters.head.Features;
+import dev.graft.adapters.head.Head;
+import dev.graft.adapters.head.HeadOutput;
+import dev.graft.adapters.head.LayerSelection;
+import dev.graft.adapters.regression.Regression;
+import dev.graft.adapters.regression.RegressionConfig;
+import dev.graft.adapters.tagging.TaggingConfig;
+import dev.graft.adapters.tagging.TokenClassification;
+import dev.graft.adapters.testing.TinyBackbone;
+import dev.graft.backbones.bert.BertBackbone;
+import dev.graft.backbones.bert.EncoderOutput;
+import dev.graft.core.backbone.Pooling;
+import dev.graft.core.backbone.TokenBatch;
+import dev.graft.core.tensor.TensorArena;
 import dev.graft.adapters.nn.Parameter;
 import dev.graft.backbones.sites.SiteHooks;
 import java.nio.file.Path;
@@ -12,6 +34,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -20,6 +45,20 @@ import org.junit.jupiter.params.provider.MethodSource;
 class AdapterContractTest {
     @TempDir
     Path tmp;
+    @TempDir
+    static Path shared;
+    /** The tiny random BERT as a whole backbone (tokenizer included), for composed models with heads. */
+    static BertBackbone tiny;
+
+    @BeforeAll
+    static void openTinyBackbone() throws Exception {
+        tiny = TinyBackbone.open(TinyBackbone.write(shared.resolve("tiny-bert"), 9));
+    }
+
+    @AfterAll
+    static void closeTinyBackbone() {
+        tiny.close();
+    }
 
     static java.util.stream.Stream<AdapterCases> cases() {
         return AdapterCases.all();
@@ -155,6 +194,110 @@ class AdapterContractTest {
                     }
                 }
             }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void worksInsideAComposedModelWithHeads(AdapterCases c) {
+        List<String> texts = TinyBackbone.TEXTS;
+        BackboneInfo info = BackboneInfo.of(tiny);
+        Head intent = new SequenceClassification().create(ClassificationConfig.of(List.of("a", "b", "c")), info, 1);
+        Head tags = new TokenClassification().create(TaggingConfig.of(List.of("B-X", "I-X", "O")), info, 2);
+        Head score = new Regression().create(new RegressionConfig(Pooling.CLS, LayerSelection.MIX, 4, "gelu", 0f), info, 3);
+        Adapter zero = c.fresh().apply(tiny.encoder().sites());
+        Adapter a = c.fresh().apply(tiny.encoder().sites());
+        Adapter b = c.fresh().apply(tiny.encoder().sites());
+        AdapterCases.randomize(a, 51, 0.3);
+        AdapterCases.randomize(b, 52, 0.3);
+        try (ComposedModel plain = ComposedModel.builder().backbone(tiny)
+                .head("intent", intent).head("tags", tags).head("score", score).build();
+             ComposedModel zeroModel = ComposedModel.builder().backbone(tiny)
+                     .head("intent", intent, zero).head("tags", tags, zero).head("score", score, zero).build();
+             ComposedModel mixed = ComposedModel.builder().backbone(tiny)
+                     .head("intent", intent, a).head("tags", tags, b).head("score", score).build();
+             ComposedModel intentA = ComposedModel.builder().backbone(tiny).head("intent", intent, a).build();
+             ComposedModel tagsB = ComposedModel.builder().backbone(tiny).head("tags", tags, b).build();
+             ComposedModel scoreOnly = ComposedModel.builder().backbone(tiny).head("score", score).build();
+             Adapters attachedA = Adapters.attach(tiny.encoder(), List.of(a), arenaFor(c))) {
+            // a fresh adapter leaves every head's predictions bit-identical, in one shared pass
+            Predictions base = plain.predict(texts);
+            assertThat(zeroModel.plan().backbonePasses()).isEqualTo(1);
+            assertThat(zeroModel.predict(texts).outputs()).isEqualTo(base.outputs());
+
+            // a non-zero adapter changes the head's output exactly as the head run on Adapters.encode's output
+            HeadOutput expected = headOnAdaptedEncoder(intent, attachedA, texts);
+            HeadOutput actual = intentA.predict(texts).outputs().get("intent");
+            assertThat(actual).isEqualTo(expected).isNotEqualTo(base.outputs().get("intent"));
+
+            // two heads with different adapters and a plain head: three passes, the results of three models
+            assertThat(mixed.plan().backbonePasses()).isEqualTo(3);
+            assertThat(mixed.plan("intent", "score").backbonePasses()).isEqualTo(2);
+            Predictions all = mixed.predict(texts);
+            assertThat(all.heads()).containsExactly("intent", "tags", "score");
+            assertThat(all.outputs().get("intent")).isEqualTo(actual);
+            assertThat(all.outputs().get("tags")).isEqualTo(tagsB.predict(texts).outputs().get("tags"))
+                    .isNotEqualTo(base.outputs().get("tags"));
+            assertThat(all.outputs().get("score")).isEqualTo(scoreOnly.predict(texts).outputs().get("score"))
+                    .isEqualTo(base.outputs().get("score"));
+            assertThat(mixed.provenance().toJson().at("/heads/intent/adapter/describe").asText()).isEqualTo(a.describe());
+            assertThat(mixed.provenance().toJson().at("/heads/score/adapter").isMissingNode()).isTrue();
+            assertThat(mixed.allocatedBytes()).isZero();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void aComposedModelWithTheAdapterSavesAndLoadsBack(AdapterCases c) throws Exception {
+        BackboneInfo info = BackboneInfo.of(tiny);
+        Head intent = new SequenceClassification().create(ClassificationConfig.of(List.of("a", "b")), info, 4);
+        Head tags = new TokenClassification().create(TaggingConfig.of(List.of("X", "Y")), info, 5);
+        Adapter a = c.fresh().apply(tiny.encoder().sites());
+        AdapterCases.randomize(a, 61, 0.3);
+        Path dir = tmp.resolve("model");
+        try (ComposedModel model = ComposedModel.builder().backbone(tiny).head("intent", intent, a).head("tags", tags, a).build()) {
+            model.save(dir);
+            try (ComposedModel back = ComposedModel.load(dir, tiny, HeadTypes.registry(), AdapterTypes.registry())) {
+                Adapter loaded = back.adapter("intent").orElseThrow();
+                assertThat(loaded.describe()).isEqualTo(a.describe());
+                assertThat(back.adapter("tags").orElseThrow()).isSameAs(loaded);
+                assertThat(back.plan().backbonePasses()).isEqualTo(1);
+                assertThat(back.predict(TinyBackbone.TEXTS).outputs()).isEqualTo(model.predict(TinyBackbone.TEXTS).outputs());
+            }
+            AdaptedHead.Loaded pair = AdaptedHead.load(dir.resolve("heads/intent"), HeadTypes.registry(),
+                    AdapterTypes.registry(), tiny);
+            assertThat(values(pair.adapter()).keySet()).isEqualTo(values(a).keySet());
+            values(a).forEach((name, v) -> assertThat(values(pair.adapter()).get(name)).as(name).containsExactly(v));
+        }
+    }
+
+    private static final Map<String, TensorArena> ARENAS = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** An arena that {@link #closeArenas} checks and closes after each test. */
+    private static TensorArena arenaFor(AdapterCases c) {
+        return ARENAS.computeIfAbsent(c.name(), n -> TensorArena.root("contract " + n));
+    }
+
+    @AfterEach
+    void closeArenas() {
+        ARENAS.values().forEach(arena -> {
+            assertThat(arena.allocatedBytes()).as(arena.name()).isZero();
+            arena.close();
+        });
+        ARENAS.clear();
+    }
+
+    /** Tokenise, encode with the attached adapter, mean-pool the last layer, run the head: no composed model. */
+    static HeadOutput headOnAdaptedEncoder(Head head, Adapters attached, List<String> texts) {
+        assertThat(head.input()).isEqualTo(new FeatureKind.Pooled(Pooling.MEAN, LayerSelection.LAST));
+        BackboneInfo info = BackboneInfo.of(tiny);
+        try (TensorArena arena = TensorArena.root("expected")) {
+            TokenBatch batch = tiny.tokenize(texts, arena);
+            EncoderOutput out = attached.encode(tiny, batch, arena, false);
+            float[] pooled = Pooling.MEAN.apply(tiny.kernels(), out.lastHidden(), batch.attentionMask(), arena).toFloatArray();
+            int[] starts = java.util.stream.IntStream.rangeClosed(0, texts.size()).toArray();
+            FeatureRows rows = new FeatureRows(pooled, texts.size(), info.hiddenSize(), starts);
+            return head.apply(new Features(info, texts, null, kind -> rows));
         }
     }
 

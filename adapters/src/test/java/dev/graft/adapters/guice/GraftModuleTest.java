@@ -7,6 +7,8 @@ import com.google.inject.Guice;
 import com.google.inject.Injector;
 import com.google.inject.Key;
 import com.google.inject.name.Names;
+import dev.graft.adapters.adapter.AdaptedHead;
+import dev.graft.adapters.adapter.Adapter;
 import dev.graft.adapters.classification.ClassificationConfig;
 import dev.graft.adapters.classification.SequenceClassification;
 import dev.graft.adapters.compose.ComposedModel;
@@ -23,8 +25,11 @@ import dev.graft.adapters.head.HeadType;
 import dev.graft.adapters.head.Identity;
 import dev.graft.adapters.head.LayerSelection;
 import dev.graft.adapters.head.NetworkHead;
+import dev.graft.adapters.lora.Lora;
+import dev.graft.adapters.lora.LoraConfig;
 import dev.graft.adapters.testing.MiniLm;
 import dev.graft.backbones.BackboneRegistry;
+import dev.graft.backbones.sites.SiteKind;
 import dev.graft.core.backbone.Pooling;
 import dev.graft.core.kernels.Kernels;
 import java.nio.file.Path;
@@ -116,6 +121,41 @@ class GraftModuleTest {
             assertThat(backbones.opened()).containsExactly(MiniLm.NAME);
             support.close();
             norms.close();
+        }
+    }
+    @Test
+    void savedHeadsAndModelsBringTheirAdaptersAlong(@TempDir Path dir) throws Exception {
+        Path pairDir = dir.resolve("intent");
+        Path modelDir = dir.resolve("model");
+        List<String> texts = List.of("Where is my card?", "I was charged twice");
+        Head head;
+        Adapter lora;
+        try (var backbone = MiniLm.open()) {
+            head = new SequenceClassification().create(ClassificationConfig.of(List.of("yes", "no")), BackboneInfo.of(backbone), 3);
+            lora = Lora.create(LoraConfig.of(4, 8, SiteKind.QUERY, SiteKind.VALUE), backbone.encoder().sites(), 4);
+            lora.parameters().forEach(p -> java.util.Arrays.fill(p.values(), 0.02f)); // non-zero B: the adapter matters
+            new AdaptedHead(head, lora).save(pairDir);
+            try (ComposedModel m = ComposedModel.builder().backbone(backbone).head("intent", head, lora).build()) {
+                m.save(modelDir);
+            }
+        }
+        Injector injector = Guice.createInjector(GraftModule.builder().threads(2).maxLength(128)
+                .headsModel("heads", Map.of("intent", pairDir))
+                .savedModel("saved", modelDir)
+                .build());
+        BackboneRegistry backbones = injector.getInstance(BackboneRegistry.class);
+        try (backbones; Kernels kernels = injector.getInstance(Kernels.class)) {
+            ComposedModel heads = injector.getInstance(Key.get(ComposedModel.class, Names.named("heads")));
+            ComposedModel saved = injector.getInstance(Key.get(ComposedModel.class, Names.named("saved")));
+            try (heads; saved;
+                 ComposedModel expected = ComposedModel.builder().backbone(heads.backbone()).head("intent", head, lora).build();
+                 ComposedModel plain = ComposedModel.builder().backbone(heads.backbone()).head("intent", head).build()) {
+                assertThat(heads.adapter("intent").orElseThrow().describe()).isEqualTo(lora.describe());
+                assertThat(saved.adapter("intent").orElseThrow().describe()).isEqualTo(lora.describe());
+                var want = expected.predict(texts).outputs();
+                assertThat(heads.predict(texts).outputs()).isEqualTo(want);
+                assertThat(saved.predict(texts).outputs()).isEqualTo(want).isNotEqualTo(plain.predict(texts).outputs());
+            }
         }
     }
 }

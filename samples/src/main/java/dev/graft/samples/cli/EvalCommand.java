@@ -38,12 +38,13 @@ final class EvalCommand implements GraftCli.FlagCommand {
                 usage: samples/graft eval --head DIR --test FILE [--format csv|conllu] [--text-column NAME]
                                           [--label-column NAME] [--batch-size N] [--threads N]
 
-                Runs the head on its own backbone (recorded in the head; no --model needed) over the test file and
+                Runs the head on its own backbone (recorded in the head; no --model needed), through the adapter
+                saved beside it if there is one (adapter_config.json + adapter_model.safetensors), over the test file and
                 prints a summary, then as the last line one JSON object: accuracy and macro_f1 for classification,
                 token_accuracy for tagging (plus entity-level f1 when the tags are BIO).
 
                 options:
-                  --head DIR           a head saved by train-head
+                  --head DIR           a head saved by train-head (with its adapter, if it was trained with one)
                   --test FILE          labelled data in the format the head was trained on
                 """ + DataOptions.USAGE + """
 
@@ -61,6 +62,7 @@ final class EvalCommand implements GraftCli.FlagCommand {
         o.rejectUnknown();
         long t0 = System.nanoTime();
         try (SavedHead saved = SavedHead.open(headDir, threads)) {
+            err.println("evaluating " + saved.describe() + " on " + test);
             ObjectNode json = Json.mapper().createObjectNode();
             String type = saved.head().type();
             switch (type) {

@@ -42,14 +42,15 @@ final class PredictCommand implements GraftCli.FlagCommand {
         return """
                 usage: samples/graft predict --head DIR --input FILE|- [--top K] [--batch-size N] [--threads N]
 
-                Writes one JSON object per input to standard output, in input order:
+                Runs the head (through the adapter saved beside it, if any) and writes one JSON object per input to
+                standard output, in input order:
                   classification  {"text":…, "label":…, "score":…, "top":[{"label":…, "score":…}, …]}
                   tagging         {"words":[…], "tags":[…], "scores":[…], "entities":[{"type":…, "start":…, "end":…}]}
                 Input: one text per line ("-" reads standard input); for a tagging head a *.conllu file gives the
                 words exactly, plain lines are split into words and punctuation.
 
                 options:
-                  --head DIR           a head saved by train-head
+                  --head DIR           a head saved by train-head (with its adapter, if it was trained with one)
                   --input FILE|-       the inputs
                   --top K              labels listed per text (classification; default 3)
                   --batch-size N       inputs per backbone pass (default 32)
@@ -68,6 +69,7 @@ final class PredictCommand implements GraftCli.FlagCommand {
         long t0 = System.nanoTime();
         int count;
         try (SavedHead saved = SavedHead.open(headDir, threads)) {
+            err.println("predicting with " + saved.describe());
             switch (saved.head().type()) {
                 case "classification" -> {
                     List<String> texts = texts(input);

@@ -1,6 +1,9 @@
 package dev.graft.samples.cli;
 
+import dev.graft.adapters.AdapterTypes;
 import dev.graft.adapters.HeadTypes;
+import dev.graft.adapters.adapter.AdaptedHead;
+import dev.graft.adapters.adapter.Adapter;
 import dev.graft.adapters.compose.ComposedModel;
 import dev.graft.adapters.head.BackboneInfo;
 import dev.graft.adapters.head.Head;
@@ -11,10 +14,13 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * A saved head opened for use: the backbone it records (same name, same token limit, checked by weights hash)
- * and a one-head composed model. {@code eval} and {@code predict} need no {@code --model} because of this.
+ * A saved head opened for use: the backbone it records (same name, same token limit, checked by weights hash),
+ * the adapter saved beside it if there is one ({@link AdaptedHead}), and a one-head composed model.
+ * {@code eval} and {@code predict} need no {@code --model} because of this.
+ *
+ * @param adapter the adapter the head reads the backbone through, or null
  */
-record SavedHead(Path dir, Head head, BertBackbone backbone, ComposedModel model) implements AutoCloseable {
+record SavedHead(Path dir, Head head, Adapter adapter, BertBackbone backbone, ComposedModel model) implements AutoCloseable {
     static final String NAME = "head";
 
     static SavedHead open(Path dir, int threads) throws IOException {
@@ -28,12 +34,18 @@ record SavedHead(Path dir, Head head, BertBackbone backbone, ComposedModel model
         BertBackbone backbone = b.build();
         try {
             HeadIO.checkFits(dir.toString(), head, BackboneInfo.of(backbone));
-            ComposedModel model = ComposedModel.builder().backbone(backbone).head(NAME, head).build();
-            return new SavedHead(dir, head, backbone, model);
-        } catch (RuntimeException e) {
+            Adapter adapter = AdaptedHead.loadAdapter(dir, loaded, AdapterTypes.registry(), backbone);
+            ComposedModel model = ComposedModel.builder().backbone(backbone).head(NAME, head, adapter).build();
+            return new SavedHead(dir, head, adapter, backbone, model);
+        } catch (IOException | RuntimeException e) {
             backbone.close();
             throw e;
         }
+    }
+
+    /** "head DIR (classification)", plus " with adapter lora r=8 …" when an adapter was saved beside it. */
+    String describe() {
+        return "head " + dir + " (" + head.type() + ")" + (adapter == null ? "" : " with adapter " + adapter.describe());
     }
 
     @Override

@@ -1,5 +1,8 @@
 package dev.graft.samples.cli;
 
+import dev.graft.adapters.adapter.Adapter;
+import dev.graft.adapters.tasks.TrainedAdapter;
+
 import dev.graft.adapters.data.LabeledText;
 import dev.graft.adapters.data.TaggedSentence;
 import dev.graft.adapters.features.FeatureCache;
@@ -65,7 +68,25 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
                   --balanced           weight classes by inverse frequency
                   --seed S             seed for initialisation, shuffling and splits (default 42)
                   --cache-dir DIR      feature cache (default ~/.cache/graft/features)
-                  --output DIR         where the head is saved""";
+                  --output DIR         where the head is saved
+
+                adapters (trained jointly with the head through the frozen backbone; saved beside the head in
+                Hugging Face PEFT's layout, adapter_config.json + adapter_model.safetensors; classification only):
+                  --adapter T          lora, houlsby, pfeiffer or ia3 (default: none, the head alone)
+                  --lora-rank N        LoRA rank r (default 8)
+                  --lora-alpha X       LoRA alpha; the update is scaled by alpha/r (default 16)
+                  --lora-dropout P     dropout on LoRA's input while training (default 0.1)
+                  --lora-targets L     comma-separated: query,key,value,attention-output,intermediate,output
+                                       (default query,value)
+                  --reduction-factor N bottleneck width = hidden / N (default 16)
+                  --adapter-activation A  bottleneck non-linearity: relu, gelu or tanh (default relu)
+                  --lr X               with --adapter: the adapter's peak learning rate (default 5e-4)
+                  --head-lr X          with --adapter: the head's peak learning rate (default 2e-3)
+                  --warmup X           share of the steps spent warming the learning rate up (default 0.06),
+                                       then linear decay to 0
+                  --clip X             clip the global gradient norm to X (default 1; 0: off)
+                  --backbone-dropout P BERT's hidden and attention dropout inside the adapted layers (default 0.1)
+                  (--epochs defaults to 10 and --patience to 3 with --adapter)""";
     }
 
     @Override
@@ -99,6 +120,7 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
                 .withClassWeighting(o.flag("balanced") ? TrainerConfig.ClassWeighting.BALANCED : TrainerConfig.ClassWeighting.NONE);
         String cacheDir = o.get("cache-dir", null);
         Path output = Path.of(o.require("output"));
+        AdapterChoice adapter = AdapterChoice.read(o, task, tc.seed());
         o.rejectUnknown();
 
         FeatureCache cache = cacheDir != null ? new FeatureCache(Path.of(cacheDir)) : FeatureCache.defaultCache();
@@ -106,6 +128,9 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
                 .withLayers(layers).withPooling(bo.pooling()).withHidden(hidden, "gelu").withDropout((float) dropout)
                 .withTrainer(tc).withCache(cache).withLog(err).withListener(new ProgressBar(err));
         long t0 = System.nanoTime();
+        if (adapter != null) {
+            return trainWithAdapter(bo, data, trainFile, validationArg, options, adapter, output, err, t0);
+        }
         TrainedHead trained;
         try (BertBackbone backbone = bo.open()) {
             if (task.equals("classification")) {
@@ -128,6 +153,33 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
         err.printf("saved %s head (%d parameters, best epoch %d, validation %s %.4f) to %s in %.1f s%n",
                 trained.head().type(), trained.head().parameterCount(), trained.result().bestEpoch(),
                 trained.result().metricName(), trained.result().bestMetric(), output, (System.nanoTime() - t0) / 1e9);
+        return 0;
+    }
+
+    private static int trainWithAdapter(BackboneOptions bo, DataOptions data, Path trainFile, String validationArg,
+                                        TrainingOptions options, AdapterChoice choice, Path output, PrintStream err,
+                                        long t0) throws Exception {
+        List<LabeledText> train = data.texts(trainFile);
+        List<LabeledText> validation = validationArg == null ? null : data.texts(Path.of(validationArg));
+        TrainedAdapter trained;
+        try (BertBackbone backbone = bo.open()) {
+            Adapter adapter = choice.create(backbone.encoder().sites());
+            long backboneParams = backbone.encoder().weights().parameterCount();
+            err.printf("training %s and a classification head on %d texts (%s) through %s (%,d adapter parameters,"
+                            + " %.3f %% of the backbone's %,d)%n", adapter.describe(), train.size(), trainFile, bo.model(),
+                    adapter.parameterCount(), 100.0 * adapter.parameterCount() / backboneParams, backboneParams);
+            trained = ClassificationTask.trainWithAdapter(backbone, adapter, train, validation, options, choice.trainer());
+        }
+        trained.trained().record().put("train_file", trainFile.toString());
+        if (validationArg != null) {
+            trained.trained().record().put("validation_file", validationArg);
+        }
+        trained.save(output);
+        TrainedHead h = trained.trained();
+        err.printf("saved %s with a %s head (%d + %d parameters, best epoch %d, validation %s %.4f) to %s in %.1f s%n",
+                trained.adapter().describe(), h.head().type(), trained.adapter().parameterCount(),
+                h.head().parameterCount(), h.result().bestEpoch(), h.result().metricName(), h.result().bestMetric(),
+                output, (System.nanoTime() - t0) / 1e9);
         return 0;
     }
 }

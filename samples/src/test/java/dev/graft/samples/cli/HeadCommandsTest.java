@@ -4,6 +4,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.graft.adapters.adapter.AdaptedHead;
+import dev.graft.adapters.adapter.Adapter;
+import dev.graft.adapters.classification.ClassificationConfig;
+import dev.graft.adapters.classification.SequenceClassification;
+import dev.graft.adapters.compose.ComposedModel;
+import dev.graft.adapters.data.CsvDataset;
+import dev.graft.adapters.data.LabeledText;
+import dev.graft.adapters.head.BackboneInfo;
+import dev.graft.adapters.head.Head;
+import dev.graft.adapters.head.HeadOutput;
+import dev.graft.adapters.lora.Lora;
+import dev.graft.adapters.lora.LoraConfig;
+import dev.graft.adapters.metrics.ClassificationMetrics;
+import dev.graft.adapters.tasks.ClassificationTask;
+import dev.graft.backbones.Backbones;
+import dev.graft.backbones.bert.BertBackbone;
+import dev.graft.backbones.sites.SiteKind;
 import dev.graft.backbones.testing.ModelResources;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -179,5 +196,65 @@ class HeadCommandsTest {
         try (Stream<Path> s = Files.list(dir)) {
             assertThat(s.map(x -> x.getFileName().toString())).noneMatch(n -> n.startsWith(".never"));
         }
+    }
+    @Test
+    void evalAndPredictUseTheAdapterSavedBesideTheHead() throws IOException {
+        Path head = dir.resolve("adapted");
+        List<LabeledText> test = CsvDataset.read(testCsv, "text", "category");
+        List<String> questions = List.of("I still haven't received my card", "What rate do you use for euros?");
+        Path input = dir.resolve("adapted-questions.txt");
+        Files.writeString(input, String.join("\n", questions) + "\n");
+        Adapter lora;
+        ClassificationMetrics expectedMetrics;
+        HeadOutput.Classification expected;
+        HeadOutput.Classification withoutAdapter;
+        try (BertBackbone backbone = Backbones.builder("all-minilm-l6-v2").optThreads(2).build()) {
+            BackboneInfo info = BackboneInfo.of(backbone);
+            Head h = new SequenceClassification().create(ClassificationConfig.of(INTENTS.stream().sorted().toList()), info, 7);
+            lora = Lora.create(LoraConfig.of(4, 8, SiteKind.QUERY, SiteKind.VALUE), backbone.encoder().sites(), 8);
+            java.util.Random r = new java.util.Random(9);
+            lora.parameters().forEach(p -> {
+                for (int i = 0; i < p.values().length; i++) {
+                    p.values()[i] = (float) (r.nextGaussian() * 0.2);
+                }
+            });
+            new AdaptedHead(h, lora).save(head);
+            try (ComposedModel adapted = ComposedModel.builder().backbone(backbone).head("head", h, lora).build();
+                 ComposedModel plain = ComposedModel.builder().backbone(backbone).head("head", h).build()) {
+                expectedMetrics = ClassificationTask.evaluate(adapted, "head", test, 32);
+                expected = ClassificationTask.predict(adapted, "head", questions, 32);
+                withoutAdapter = ClassificationTask.predict(plain, "head", questions, 32);
+            }
+        }
+        assertThat(head.resolve("adapter_config.json")).exists();
+
+        Run e = run("eval", "--head", head.toString(), "--test", testCsv.toString(), "--threads", "2");
+        assertThat(e.code()).as(e.err()).isZero();
+        assertThat(e.err()).contains("head " + head + " (classification) with adapter " + lora.describe());
+        JsonNode m = lastJson(e.out());
+        assertThat(m.get("accuracy").asDouble()).isEqualTo(expectedMetrics.accuracy());
+        assertThat(m.get("macro_f1").asDouble()).isEqualTo(expectedMetrics.macroF1());
+
+        Run p = run("predict", "--head", head.toString(), "--input", input.toString(), "--threads", "2", "--top", "4");
+        assertThat(p.code()).as(p.err()).isZero();
+        assertThat(p.err()).contains("with adapter " + lora.describe());
+        List<String> lines = p.out().lines().toList();
+        assertThat(lines).hasSize(2);
+        for (int i = 0; i < questions.size(); i++) {
+            JsonNode line = JSON.readTree(lines.get(i));
+            String label = expected.label(i);
+            assertThat(line.get("label").asText()).isEqualTo(label);
+            float best = expected.top(i, 1).getFirst().score();
+            assertThat((float) line.get("score").asDouble()).isCloseTo(best, org.assertj.core.api.Assertions.within(1e-6f));
+            float plainScore = withoutAdapter.top(i, 4).stream().filter(ls -> ls.label().equals(label))
+                    .findFirst().orElseThrow().score();
+            assertThat(Math.abs(best - plainScore)).as("the adapter changes the scores").isGreaterThan(1e-4f);
+        }
+
+        // the head's record says an adapter belongs to it: without its files, eval refuses to run the bare head
+        Files.delete(head.resolve("adapter_config.json"));
+        Run broken = run("eval", "--head", head.toString(), "--test", testCsv.toString(), "--threads", "2");
+        assertThat(broken.code()).isEqualTo(1);
+        assertThat(broken.err()).contains("adapter_config.json").contains("missing").contains(lora.describe());
     }
 }
