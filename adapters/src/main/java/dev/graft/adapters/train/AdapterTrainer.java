@@ -43,6 +43,8 @@ import java.util.stream.IntStream;
 public final class AdapterTrainer {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final int EVALUATION_BATCH = 64;
+    /** Batches per run sorted by length (see {@link #batchesByLength}). */
+    static final int LENGTH_GROUP = 50;
 
     /**
      * @param learningRate     the adapter's peak learning rate (PEFT's LoRA examples use 1e-4 – 1e-3)
@@ -109,7 +111,6 @@ public final class AdapterTrainer {
         LearningRateSchedule headLr = LearningRateSchedule.of(cfg.headLearningRate(), cfg.warmupRatio(), totalSteps);
         EncoderTape.Options dropout = new EncoderTape.Options(cfg.hiddenDropout(), cfg.attentionDropout(), cfg.seed());
         boolean validate = validationTexts != null && !validationTexts.isEmpty();
-        int[] order = IntStream.range(0, n).toArray();
 
         events.onStart(cfg.epochs(), batches, n, validate ? validationTexts.size() : 0, "accuracy");
         List<EpochStats> history = new ArrayList<>();
@@ -122,17 +123,17 @@ public final class AdapterTrainer {
         try (TensorArena root = TensorArena.root("adapter-training")) {
             for (int epoch = 1; epoch <= cfg.epochs(); epoch++) {
                 long start = System.nanoTime();
-                Splits.shuffle(order, new SplittableRandom(Trainer.mix(cfg.seed(), epoch)));
+                List<int[]> epochBatches = batchesByLength(texts, batchSize, new SplittableRandom(Trainer.mix(cfg.seed(), epoch)));
                 double lossSum = 0;
                 double weightSum = 0;
                 for (int b = 0; b < batches; b++) {
-                    int from = b * batchSize;
-                    int rows = Math.min(batchSize, n - from);
+                    int[] members = epochBatches.get(b);
+                    int rows = members.length;
                     List<String> part = new ArrayList<>(rows);
                     int[] y = new int[rows];
                     for (int r = 0; r < rows; r++) {
-                        part.add(texts.get(order[from + r]));
-                        y[r] = labels[order[from + r]];
+                        part.add(texts.get(members[r]));
+                        y[r] = labels[members[r]];
                     }
                     long stepSeed = Trainer.mix(cfg.seed() ^ 0x5DEECE66DL, step);
                     LossResult loss;
@@ -186,6 +187,35 @@ public final class AdapterTrainer {
         TrainingResult result = new TrainingResult(bestEpoch, "accuracy", history, stoppedEarly);
         events.onFinish(result);
         return result;
+    }
+
+    /**
+     * One epoch's batches, grouped by length as Hugging Face's {@code group_by_length} does, so a batch pads to
+     * similar lengths (random batches of banking77 pad to about twice the mean length): a seeded shuffle, then
+     * runs of {@value #LENGTH_GROUP} batches sorted by text length and cut into batches, then the batches shuffled.
+     */
+    static List<int[]> batchesByLength(List<String> texts, int batchSize, SplittableRandom random) {
+        int n = texts.size();
+        int[] order = IntStream.range(0, n).toArray();
+        Splits.shuffle(order, random);
+        List<int[]> batches = new ArrayList<>();
+        int group = LENGTH_GROUP * batchSize;
+        for (int from = 0; from < n; from += group) {
+            int[] run = java.util.Arrays.copyOfRange(order, from, Math.min(n, from + group));
+            int[] sorted = IntStream.of(run).boxed()
+                    .sorted(Comparator.<Integer>comparingInt(i -> texts.get(i).length()).thenComparingInt(i -> i))
+                    .mapToInt(Integer::intValue).toArray();
+            for (int b = 0; b < sorted.length; b += batchSize) {
+                batches.add(java.util.Arrays.copyOfRange(sorted, b, Math.min(sorted.length, b + batchSize)));
+            }
+        }
+        for (int i = batches.size() - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            int[] t = batches.get(i);
+            batches.set(i, batches.get(j));
+            batches.set(j, t);
+        }
+        return batches;
     }
 
     /** One training step's forward and backward; gradients end in the parameters' {@code grads()}. */
