@@ -194,7 +194,7 @@ public final class AdapterTrainer {
      * similar lengths (random batches of banking77 pad to about twice the mean length): a seeded shuffle, then
      * runs of {@value #LENGTH_GROUP} batches sorted by text length and cut into batches, then the batches shuffled.
      */
-    static List<int[]> batchesByLength(List<String> texts, int batchSize, SplittableRandom random) {
+    public static List<int[]> batchesByLength(List<String> texts, int batchSize, SplittableRandom random) {
         int n = texts.size();
         int[] order = IntStream.range(0, n).toArray();
         Splits.shuffle(order, random);
@@ -218,8 +218,11 @@ public final class AdapterTrainer {
         return batches;
     }
 
-    /** One training step's forward and backward; gradients end in the parameters' {@code grads()}. */
-    static LossResult step(BertBackbone backbone, Adapter adapter, Layer head, Pooling pooling, int[] stages,
+    /**
+     * One training step's forward and backward over {@code texts} (no optimizer step): gradients are added into the
+     * adapter's and head's {@code grads()}. Public for benchmarks; {@link #trainClassifier} is the training loop.
+     */
+    public static LossResult step(BertBackbone backbone, Adapter adapter, Layer head, Pooling pooling, int[] stages,
                            List<String> texts, int[] labels, SoftmaxCrossEntropy lossFn, EncoderTape.Options dropout,
                            long seed, TensorArena arena) {
         TokenBatch batch = backbone.tokenize(texts, arena);
