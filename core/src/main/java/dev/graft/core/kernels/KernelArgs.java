@@ -96,6 +96,67 @@ public final class KernelArgs {
         }
     }
 
+    // ------------------------------------------------------------------------------ backward (training)
+
+    /** The checks of {@link Kernels#activationBackward}. */
+    public static void activationBackward(Activation act, long n, MemorySegment x, long xOff, MemorySegment dy,
+                                          long dyOff, MemorySegment dx, long dxOff) {
+        if (act == null) {
+            throw new NullPointerException("activationBackward: act is null");
+        }
+        f32("activationBackward", "x", x, xOff, n);
+        f32("activationBackward", "dy", dy, dyOff, n);
+        f32Out("activationBackward", "dx", dx, dxOff, n);
+    }
+
+    /** The checks of {@link Kernels#layerNormBackward}. */
+    public static void layerNormBackward(int rows, int cols, MemorySegment x, long xOff, MemorySegment gamma,
+                                         long gammaOff, MemorySegment dy, long dyOff, MemorySegment dx, long dxOff) {
+        f32Rows("layerNormBackward", "x", x, xOff, rows, cols, cols, false);
+        f32Rows("layerNormBackward", "dy", dy, dyOff, rows, cols, cols, false);
+        f32Rows("layerNormBackward", "dx", dx, dxOff, rows, cols, cols, true);
+        f32("layerNormBackward", "gamma", gamma, gammaOff, cols);
+    }
+
+    /** The checks of {@link Kernels#softmaxBackward}. */
+    public static void softmaxBackward(int rows, int cols, MemorySegment y, long yOff, int ldy, MemorySegment dy,
+                                       long dyOff, int lddy) {
+        f32Rows("softmaxBackward", "y", y, yOff, rows, cols, ldy, false);
+        f32Rows("softmaxBackward", "dy", dy, dyOff, rows, cols, lddy, true);
+    }
+
+    /** The checks of {@link Kernels#dropout}: the rate ({@link ScalarBackward#threshold}), then the operands. */
+    public static void dropout(long n, MemorySegment x, long xOff, float rate, MemorySegment out, long outOff) {
+        ScalarBackward.threshold(rate);
+        f32("dropout", "x", x, xOff, n);
+        f32Out("dropout", "out", out, outOff, n);
+    }
+
+    /** The checks of {@link Kernels#columnSums}. */
+    public static void columnSums(int rows, int cols, MemorySegment a, long aOff, int lda, MemorySegment b, long bOff,
+                                  int ldb, MemorySegment out, long outOff) {
+        f32Rows("columnSums", "a", a, aOff, rows, cols, lda, false);
+        if (b != null) {
+            f32Rows("columnSums", "b", b, bOff, rows, cols, ldb, false);
+        }
+        f32Out("columnSums", "out", out, outOff, cols);
+    }
+
+    /** The checks of {@link Kernels#transpose}. */
+    public static void transpose(int rows, int cols, MemorySegment x, long xOff, int ldx, MemorySegment out,
+                                 long outOff, int ldOut) {
+        f32Rows("transpose", "x", x, xOff, rows, cols, ldx, false);
+        f32Rows("transpose", "out", out, outOff, cols, rows, ldOut, true);
+    }
+
+    /** The checks of {@link Kernels#multiply}. */
+    public static void multiply(long n, MemorySegment a, long aOff, MemorySegment b, long bOff, MemorySegment out,
+                                long outOff) {
+        f32("multiply", "a", a, aOff, n);
+        f32("multiply", "b", b, bOff, n);
+        f32Out("multiply", "out", out, outOff, n);
+    }
+
     private static void elements(String kernel, String what, MemorySegment seg, long off, long count,
                                  int size, String type) {
         if (seg == null) {

@@ -65,9 +65,7 @@ public final class ScalarBackward {
 
     public static void activationBackward(Activation act, long n, MemorySegment x, long xOff, MemorySegment dy,
                                           long dyOff, MemorySegment dx, long dxOff) {
-        KernelArgs.f32("activationBackward", "x", x, xOff, n);
-        KernelArgs.f32("activationBackward", "dy", dy, dyOff, n);
-        KernelArgs.f32Out("activationBackward", "dx", dx, dxOff, n);
+        KernelArgs.activationBackward(act, n, x, xOff, dy, dyOff, dx, dxOff);
         for (long i = 0; i < n; i++) {
             double d = derivative(act, x.getAtIndex(F32, xOff + i));
             dx.setAtIndex(F32, dxOff + i, (float) (dy.getAtIndex(F32, dyOff + i) * d));
@@ -77,10 +75,7 @@ public final class ScalarBackward {
     public static void layerNormBackward(int rows, int cols, MemorySegment x, long xOff, MemorySegment gamma,
                                          long gammaOff, float eps, MemorySegment dy, long dyOff, MemorySegment dx,
                                          long dxOff) {
-        KernelArgs.f32Rows("layerNormBackward", "x", x, xOff, rows, cols, cols, false);
-        KernelArgs.f32Rows("layerNormBackward", "dy", dy, dyOff, rows, cols, cols, false);
-        KernelArgs.f32Rows("layerNormBackward", "dx", dx, dxOff, rows, cols, cols, true);
-        KernelArgs.f32("layerNormBackward", "gamma", gamma, gammaOff, cols);
+        KernelArgs.layerNormBackward(rows, cols, x, xOff, gamma, gammaOff, dy, dyOff, dx, dxOff);
         for (int r = 0; r < rows; r++) {
             long xr = xOff + (long) r * cols;
             long dyr = dyOff + (long) r * cols;
@@ -115,8 +110,7 @@ public final class ScalarBackward {
 
     public static void softmaxBackward(int rows, int cols, MemorySegment y, long yOff, int ldy, float scale,
                                        MemorySegment dy, long dyOff, int lddy) {
-        KernelArgs.f32Rows("softmaxBackward", "y", y, yOff, rows, cols, ldy, false);
-        KernelArgs.f32Rows("softmaxBackward", "dy", dy, dyOff, rows, cols, lddy, true);
+        KernelArgs.softmaxBackward(rows, cols, y, yOff, ldy, dy, dyOff, lddy);
         for (int r = 0; r < rows; r++) {
             long yr = yOff + (long) r * ldy;
             long dr = dyOff + (long) r * lddy;
@@ -133,9 +127,8 @@ public final class ScalarBackward {
 
     public static void dropout(long n, MemorySegment x, long xOff, float rate, long seed, long index0,
                                MemorySegment out, long outOff) {
+        KernelArgs.dropout(n, x, xOff, rate, out, outOff);
         int threshold = threshold(rate);
-        KernelArgs.f32("dropout", "x", x, xOff, n);
-        KernelArgs.f32Out("dropout", "out", out, outOff, n);
         float keepScale = 1f / (1f - rate);
         for (long i = 0; i < n; i++) {
             boolean keep = (hash(seed, index0 + i) >>> 8) >= threshold;
@@ -145,11 +138,7 @@ public final class ScalarBackward {
 
     public static void columnSums(int rows, int cols, MemorySegment a, long aOff, int lda, MemorySegment b, long bOff,
                                   int ldb, boolean accumulate, MemorySegment out, long outOff) {
-        KernelArgs.f32Rows("columnSums", "a", a, aOff, rows, cols, lda, false);
-        if (b != null) {
-            KernelArgs.f32Rows("columnSums", "b", b, bOff, rows, cols, ldb, false);
-        }
-        KernelArgs.f32Out("columnSums", "out", out, outOff, cols);
+        KernelArgs.columnSums(rows, cols, a, aOff, lda, b, bOff, ldb, out, outOff);
         for (int j = 0; j < cols; j++) {
             double s = accumulate ? out.getAtIndex(F32, outOff + j) : 0;
             for (int r = 0; r < rows; r++) {
@@ -162,8 +151,7 @@ public final class ScalarBackward {
 
     public static void transpose(int rows, int cols, MemorySegment x, long xOff, int ldx, MemorySegment out,
                                  long outOff, int ldOut) {
-        KernelArgs.f32Rows("transpose", "x", x, xOff, rows, cols, ldx, false);
-        KernelArgs.f32Rows("transpose", "out", out, outOff, cols, rows, ldOut, true);
+        KernelArgs.transpose(rows, cols, x, xOff, ldx, out, outOff, ldOut);
         for (int i = 0; i < rows; i++) {
             for (int j = 0; j < cols; j++) {
                 out.setAtIndex(F32, outOff + (long) j * ldOut + i, x.getAtIndex(F32, xOff + (long) i * ldx + j));
@@ -173,9 +161,7 @@ public final class ScalarBackward {
 
     public static void multiply(long n, MemorySegment a, long aOff, MemorySegment b, long bOff, MemorySegment out,
                                 long outOff) {
-        KernelArgs.f32("multiply", "a", a, aOff, n);
-        KernelArgs.f32("multiply", "b", b, bOff, n);
-        KernelArgs.f32Out("multiply", "out", out, outOff, n);
+        KernelArgs.multiply(n, a, aOff, b, bOff, out, outOff);
         for (long i = 0; i < n; i++) {
             out.setAtIndex(F32, outOff + i, a.getAtIndex(F32, aOff + i) * b.getAtIndex(F32, bOff + i));
         }

@@ -676,45 +676,67 @@ public final class VectorKernels implements Kernels {
         pool.close();
     }
 
+    // ---------------------------------------------------------------------------------- backward (training)
+    // The loops live in VectorBackward; here the shared argument checks and element → byte offsets.
+
     @Override
     public void activationBackward(Activation act, long n, MemorySegment x, long xOff, MemorySegment dy, long dyOff,
                                    MemorySegment dx, long dxOff) {
-        dev.graft.core.kernels.ScalarBackward.activationBackward(act, n, x, xOff, dy, dyOff, dx, dxOff);
+        KernelArgs.activationBackward(act, n, x, xOff, dy, dyOff, dx, dxOff);
+        VectorBackward.activation(act, n, x, xOff * Float.BYTES, dy, dyOff * Float.BYTES, dx, dxOff * Float.BYTES);
     }
 
     @Override
     public void layerNormBackward(int rows, int cols, MemorySegment x, long xOff, MemorySegment gamma, long gammaOff,
                                   float eps, MemorySegment dy, long dyOff, MemorySegment dx, long dxOff) {
-        dev.graft.core.kernels.ScalarBackward.layerNormBackward(rows, cols, x, xOff, gamma, gammaOff, eps, dy, dyOff, dx, dxOff);
+        KernelArgs.layerNormBackward(rows, cols, x, xOff, gamma, gammaOff, dy, dyOff, dx, dxOff);
+        if (cols == 0) {
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
+            long row = (long) r * cols;
+            VectorBackward.layerNormRow(cols, x, (xOff + row) * Float.BYTES, gamma, gammaOff * Float.BYTES, eps,
+                    dy, (dyOff + row) * Float.BYTES, dx, (dxOff + row) * Float.BYTES);
+        }
     }
 
     @Override
     public void softmaxBackward(int rows, int cols, MemorySegment y, long yOff, int ldy, float scale, MemorySegment dy,
                                 long dyOff, int lddy) {
-        dev.graft.core.kernels.ScalarBackward.softmaxBackward(rows, cols, y, yOff, ldy, scale, dy, dyOff, lddy);
+        KernelArgs.softmaxBackward(rows, cols, y, yOff, ldy, dy, dyOff, lddy);
+        for (int r = 0; r < rows; r++) {
+            VectorBackward.softmaxRow(cols, y, (yOff + (long) r * ldy) * Float.BYTES, scale,
+                    dy, (dyOff + (long) r * lddy) * Float.BYTES);
+        }
     }
 
     @Override
     public void dropout(long n, MemorySegment x, long xOff, float rate, long seed, long index0, MemorySegment out,
                         long outOff) {
-        dev.graft.core.kernels.ScalarBackward.dropout(n, x, xOff, rate, seed, index0, out, outOff);
+        KernelArgs.dropout(n, x, xOff, rate, out, outOff);
+        VectorBackward.dropout(n, x, xOff * Float.BYTES, rate, seed, index0, out, outOff * Float.BYTES);
     }
 
     @Override
     public void columnSums(int rows, int cols, MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,
                            boolean accumulate, MemorySegment out, long outOff) {
-        dev.graft.core.kernels.ScalarBackward.columnSums(rows, cols, a, aOff, lda, b, bOff, ldb, accumulate, out, outOff);
+        KernelArgs.columnSums(rows, cols, a, aOff, lda, b, bOff, ldb, out, outOff);
+        VectorBackward.columnSums(rows, cols, a, aOff * Float.BYTES, (long) lda * Float.BYTES,
+                b, bOff * Float.BYTES, (long) ldb * Float.BYTES, accumulate, out, outOff * Float.BYTES);
     }
 
     @Override
     public void transpose(int rows, int cols, MemorySegment x, long xOff, int ldx, MemorySegment out, long outOff,
                           int ldOut) {
-        dev.graft.core.kernels.ScalarBackward.transpose(rows, cols, x, xOff, ldx, out, outOff, ldOut);
+        KernelArgs.transpose(rows, cols, x, xOff, ldx, out, outOff, ldOut);
+        VectorBackward.transpose(rows, cols, x, xOff * Float.BYTES, (long) ldx * Float.BYTES,
+                out, outOff * Float.BYTES, (long) ldOut * Float.BYTES);
     }
 
     @Override
     public void multiply(long n, MemorySegment a, long aOff, MemorySegment b, long bOff, MemorySegment out,
                          long outOff) {
-        dev.graft.core.kernels.ScalarBackward.multiply(n, a, aOff, b, bOff, out, outOff);
+        KernelArgs.multiply(n, a, aOff, b, bOff, out, outOff);
+        VectorBackward.multiply(n, a, aOff * Float.BYTES, b, bOff * Float.BYTES, out, outOff * Float.BYTES);
     }
 }

@@ -106,19 +106,19 @@ final class VectorMath {
     static final FloatVector ZERO = FloatVector.zero(S);
 
     // GELU / erfc (A&S 7.1.26)
-    private static final float P = 0.3275911f;
-    private static final float A1 = 0.254829592f;
-    private static final float A2 = -0.284496736f;
-    private static final float A3 = 1.421413741f;
-    private static final float A4 = -1.453152027f;
-    private static final float A5 = 1.061405429f;
-    private static final FloatVector VA1 = FloatVector.broadcast(S, A1);
-    private static final FloatVector VA2 = FloatVector.broadcast(S, A2);
-    private static final FloatVector VA3 = FloatVector.broadcast(S, A3);
-    private static final float INV_SQRT2 = 0.70710678f;
-    private static final float GELU_CLAMP = 20f;
+    static final float P = 0.3275911f;
+    static final float A1 = 0.254829592f;
+    static final float A2 = -0.284496736f;
+    static final float A3 = 1.421413741f;
+    static final float A4 = -1.453152027f;
+    static final float A5 = 1.061405429f;
+    static final FloatVector VA1 = FloatVector.broadcast(S, A1);
+    static final FloatVector VA2 = FloatVector.broadcast(S, A2);
+    static final FloatVector VA3 = FloatVector.broadcast(S, A3);
+    static final float INV_SQRT2 = 0.70710678f;
+    static final float GELU_CLAMP = 20f;
     /** tanh(x) is 1 in float for |x| ≥ 9.01; 2|x| is clamped to 40 so that e^{2|x|} stays finite. */
-    private static final float TANH_CLAMP = 40f;
+    static final float TANH_CLAMP = 40f;
 
     static {
         if (L < 4 || L > 64) {
