@@ -138,6 +138,42 @@ class EncoderTapeGradientTest {
         return (4 * d2 - d1) / 3;
     }
 
+    @org.junit.jupiter.api.Test
+    void recordsOnlyTheLayersFromTheLowestAdapterSiteUp() {
+        try (TinyModel m = new TinyModel()) {
+            dev.graft.adapters.lora.Lora top = dev.graft.adapters.lora.Lora.create(new dev.graft.adapters.lora.LoraConfig(
+                    2, 4, 0f, java.util.Set.of(dev.graft.backbones.sites.SiteKind.QUERY), List.of(1), false),
+                    m.encoder.sites(), 1);
+            dev.graft.adapters.lora.Lora all = dev.graft.adapters.lora.Lora.create(dev.graft.adapters.lora.LoraConfig.of(
+                    2, 4, dev.graft.backbones.sites.SiteKind.QUERY), m.encoder.sites(), 1);
+            long topBytes;
+            long allBytes;
+            try (TensorArena step = m.arena.child("step")) {
+                TrainingHooks th = top.trainingHooks(step, 1);
+                try (EncoderTape tape = EncoderTape.forward(m.encoder, m.batch, SiteHooks.of(th.hooks()),
+                        EncoderTape.Options.NO_DROPOUT, false, step)) {
+                    assertThat(tape.firstRecordedLayer()).isEqualTo(1);
+                    topBytes = tape.allocatedBytes();
+                }
+            }
+            try (TensorArena step = m.arena.child("step")) {
+                TrainingHooks th = all.trainingHooks(step, 1);
+                try (EncoderTape tape = EncoderTape.forward(m.encoder, m.batch, SiteHooks.of(th.hooks()),
+                        EncoderTape.Options.NO_DROPOUT, false, step)) {
+                    assertThat(tape.firstRecordedLayer()).isEqualTo(0);
+                    allBytes = tape.allocatedBytes();
+                }
+            }
+            assertThat(topBytes).as("one recorded layer of two").isLessThan(allBytes * 6 / 10);
+            try (TensorArena step = m.arena.child("step");
+                 EncoderTape tape = EncoderTape.forward(m.encoder, m.batch, SiteHooks.NONE,
+                         EncoderTape.Options.NO_DROPOUT, false, step)) {
+                assertThat(tape.firstRecordedLayer()).as("no adapter: nothing recorded").isEqualTo(2);
+                tape.backward();
+            }
+        }
+    }
+
     /** The loss with every parameter moved by {@code t·dir}. */
     private static double shifted(TinyModel m, Adapter a, EncoderTape.Options o, float[] wLast, float[] wMid,
                                   float[][] dir, double t) {
