@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Once warmed up (C2-compiled), every kernel allocates nothing on the calling thread: measured with
  * {@link com.sun.management.ThreadMXBean#getCurrentThreadAllocatedBytes()} over 1000 calls, on sizes with a
- * partial last vector (so the masked tails are covered). The JIT compiles in the background, so after the first
+ * partial last vector (so the tails are covered), the backward (training) kernels included. The JIT compiles in the background, so after the first
  * 20,000 warm-up calls the measurement is retried after further warm-up rounds (bounded) until it reads 0;
  * a kernel that still allocates after all rounds fails, with its bytes per call.
  */
@@ -81,6 +81,30 @@ class KernelAllocationTest {
             b.add(Arguments.of(impl, "meanPool", (Consumer<Kernels>) k -> k.meanPool(4, 5, 100, x, 1, mask, 0, out, 3)));
             b.add(Arguments.of(impl, "meanPool unmasked", (Consumer<Kernels>) k -> k.meanPool(4, 5, 100, x, 1, null, 0, out, 3)));
             b.add(Arguments.of(impl, "l2Normalize", (Consumer<Kernels>) k -> k.l2Normalize(5, 99, x, 2, out, 0)));
+            // backward (training)
+            for (Activation act : Activation.values()) {
+                b.add(Arguments.of(impl, "activationBackward " + act, (Consumer<Kernels>) k ->
+                        k.activationBackward(act, 1001, x, 1, y, 3, out, 2)));
+            }
+            b.add(Arguments.of(impl, "layerNormBackward", (Consumer<Kernels>) k ->
+                    k.layerNormBackward(4, 100, x, 3, gamma, 0, 1e-12f, y, 1, out, 2)));
+            b.add(Arguments.of(impl, "softmaxBackward", (Consumer<Kernels>) k -> {
+                k.softmaxBackward(3, 95, x, 1, 100, 0.3f, out, 2, 97);
+                // in place on out: keep its upstream gradient from growing over thousands of calls (restored here
+                // rather than through andThen below, whose call site the forward softmax's entries use)
+                MemorySegment.copy(y, 0, out, 0, out.byteSize());
+            }));
+            b.add(Arguments.of(impl, "dropout", (Consumer<Kernels>) k -> k.dropout(1001, x, 1, 0.1f, 42L, 7L, out, 2)));
+            b.add(Arguments.of(impl, "dropout across 2^32", (Consumer<Kernels>) k ->
+                    k.dropout(1001, x, 1, 0.1f, 42L, (1L << 32) - 500, out, 2)));
+            b.add(Arguments.of(impl, "columnSums", (Consumer<Kernels>) k ->
+                    k.columnSums(20, 99, x, 1, 100, y, 3, 101, false, out, 0)));
+            b.add(Arguments.of(impl, "columnSums two blocks", (Consumer<Kernels>) k ->
+                    k.columnSums(70, 19, x, 1, 29, y, 3, 23, false, out, 0)));
+            b.add(Arguments.of(impl, "columnSums accumulate, no b", (Consumer<Kernels>) k ->
+                    k.columnSums(20, 99, x, 1, 100, null, 0, 0, true, out, 0)));
+            b.add(Arguments.of(impl, "transpose", (Consumer<Kernels>) k -> k.transpose(20, 99, x, 1, 100, out, 0, 21)));
+            b.add(Arguments.of(impl, "multiply", (Consumer<Kernels>) k -> k.multiply(1001, x, 3, y, 5, out, 0)));
         }
         return b.build();
     }
@@ -89,7 +113,7 @@ class KernelAllocationTest {
     @MethodSource("calls")
     void allocatesNothingPerCallOnceWarm(String impl, String kernel, Consumer<Kernels> call) {
         Kernels k = impl.equals("scalar") ? scalar : vector;
-        if (kernel.startsWith("softmax")) {
+        if (kernel.startsWith("softmax ") || kernel.equals("softmax")) {
             // softmax works in place; keep its input from collapsing to constants over thousands of calls
             call = call.andThen(kk -> MemorySegment.copy(y, 0, x, 0, x.byteSize()));
         }
