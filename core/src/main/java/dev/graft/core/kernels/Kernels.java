@@ -203,7 +203,8 @@ public interface Kernels extends AutoCloseable {
 
     /**
      * {@code out[j] (+)= Σ_r a[r, j] · b[r, j]} (just a when b is null) over {@code rows × cols} (row strides lda,
-     * ldb), summed over r in order (the same bits every run): bias gradients, and (IA)³'s
+     * ldb), summed over r in an order fixed by the implementation (the same bits every run, on any thread):
+     * bias gradients, and (IA)³'s
      * {@code Σ_r dy ⊙ y}. {@code accumulate}: add into out rather than overwrite.
      */
     void columnSums(int rows, int cols, MemorySegment a, long aOff, int lda, MemorySegment b, long bOff, int ldb,

@@ -67,8 +67,8 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li><b>dropout</b> evaluates {@code ScalarBackward.hash} on L indices at once with 32-bit integer lane
  *       arithmetic (bit for bit the scalar hash); a vector whose indices straddle a multiple of 2³² (their high
  *       words differ) is done element by element.</li>
- *   <li><b>transpose</b> is a plain blocked copy ({@value #TILE}×{@value #TILE} tiles, as raw 32-bit words so
- *       that every bit pattern is copied exactly).</li>
+ *   <li><b>transpose</b> is a plain blocked copy ({@value #TILE_ROWS}×{@value #TILE} tiles, as raw 32-bit words
+ *       so that every bit pattern is copied exactly).</li>
  * </ul>
  */
 final class VectorBackward {
@@ -82,8 +82,10 @@ final class VectorBackward {
     private static final float INV_SQRT_2PI = 0.39894228f;
     /** Rows per block of columnSums' partial sums. */
     static final int COLUMN_BLOCK = 64;
-    /** Rows and columns per tile of transpose. */
-    static final int TILE = 32;
+    /** Columns of x per tile of transpose. */
+    static final int TILE = 64;
+    /** Rows of x per tile of transpose: one cache line of out per column. */
+    static final int TILE_ROWS = 16;
     /** 0, 1, …, L − 1: the lane offsets of dropout's element indices. */
     private static final IntVector IOTA = IntVector.zero(I).addIndex(1);
 
@@ -538,18 +540,23 @@ final class VectorBackward {
 
     // ----------------------------------------------------------------------------------- transpose, multiply
 
-    /** out[j, i] ← x[i, j]; row strides in bytes; tiles of TILE × TILE so both sides stay in cache. */
+    /**
+     * out[j, i] ← x[i, j]; row strides in bytes. Tiles of {@value #TILE_ROWS} rows of x by {@value #TILE} columns:
+     * within a tile each row of out gets {@value #TILE_ROWS} consecutive words (a whole cache line) in one go, while
+     * the tile's rows of x stay in L1. (Walking a row of x instead would touch {@value #TILE} lines of out at once,
+     * which with a power-of-two stride all fall into the same cache set.)
+     */
     static void transpose(int rows, int cols, MemorySegment x, long xb, long xRow, MemorySegment out, long ob,
                           long outRow) {
-        for (int i0 = 0; i0 < rows; i0 += TILE) {
-            int i1 = Math.min(rows, i0 + TILE);
-            for (int j0 = 0; j0 < cols; j0 += TILE) {
-                int j1 = Math.min(cols, j0 + TILE);
-                for (int i = i0; i < i1; i++) {
-                    long src = xb + i * xRow;
-                    long dst = ob + (long) i * Integer.BYTES;
-                    for (int j = j0; j < j1; j++) {
-                        out.set(I32, dst + j * outRow, x.get(I32, src + (long) j * Integer.BYTES));
+        for (int j0 = 0; j0 < cols; j0 += TILE) {
+            int j1 = Math.min(cols, j0 + TILE);
+            for (int i0 = 0; i0 < rows; i0 += TILE_ROWS) {
+                int count = Math.min(TILE_ROWS, rows - i0);
+                for (int j = j0; j < j1; j++) {
+                    long src = xb + i0 * xRow + (long) j * Integer.BYTES;
+                    long dst = ob + j * outRow + (long) i0 * Integer.BYTES;
+                    for (int i = 0; i < count; i++, src += xRow) {
+                        out.set(I32, dst + (long) i * Integer.BYTES, x.get(I32, src));
                     }
                 }
             }

@@ -35,6 +35,8 @@ import jdk.incubator.vector.VectorSpecies;
  *       carries float rounding of the deviation, not of the (much larger) mean.</li>
  *   <li>l2Normalize sums squares in float; a row whose sum of squares is zero, non-finite or outside
  *       [1e-30, 1e30] (where float squares over- or underflow) is redone in double by the scalar reference.</li>
+ *   <li>The backward (training) kernels' loops live in {@link VectorBackward} (its javadoc says how each is
+ *       computed); they use scalar tails rather than masked loads and stores.</li>
  *   <li>The non-GEMM kernels run on the caller's thread.</li>
  * </ul>
  */

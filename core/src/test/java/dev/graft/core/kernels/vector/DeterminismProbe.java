@@ -86,8 +86,56 @@ final class DeterminismProbe {
             MemorySegment pooled = arena.allocate(4L * 2 * 70, 64);
             kernels.meanPool(2, 9, 70, floats(arena, 11, 2L * 9 * 70, -3, 3), 0, tokens, 0, pooled, 0);
             prints.put("meanPool", print(pooled));
+
+            backward(kernels, arena, prints);
         }
         return prints;
+    }
+
+    /** The backward (training) kernels, on shapes with vector tails; dropout's indices straddle 2³². */
+    private static void backward(VectorKernels kernels, Arena arena, Map<String, Long> prints) {
+        int n = 203;
+        MemorySegment x = floats(arena, 20, n, -12, 12);
+        MemorySegment dy = floats(arena, 21, n, -2, 2);
+        MemorySegment dx = arena.allocate(4L * n, 64);
+        for (Activation act : Activation.values()) {
+            kernels.activationBackward(act, n, x, 0, dy, 0, dx, 0);
+            prints.put("activationBackward-" + act.name().toLowerCase(java.util.Locale.ROOT), print(dx));
+        }
+
+        int rows = 3;
+        int cols = 390;
+        MemorySegment h = floats(arena, 22, (long) rows * cols, 95, 105);
+        MemorySegment gamma = floats(arena, 23, cols, 0.5f, 1.5f);
+        MemorySegment g = floats(arena, 24, (long) rows * cols, -1, 1);
+        MemorySegment out = arena.allocate(4L * rows * cols, 64);
+        kernels.layerNormBackward(rows, cols, h, 0, gamma, 0, 1e-12f, g, 0, out, 0);
+        prints.put("layerNormBackward", print(out));
+
+        int sRows = 16;
+        int sCols = 301;
+        MemorySegment y = floats(arena, 25, (long) sRows * sCols, -30, 30);
+        kernels.softmax(sRows, sCols, y, 0, sCols, 0.05f, null, 0); // flat enough that every term of Σ dy·y counts
+        MemorySegment grad = floats(arena, 26, (long) sRows * 304, -1, 1);
+        kernels.softmaxBackward(sRows, sCols, y, 0, sCols, 0.05f, grad, 0, 304);
+        prints.put("softmaxBackward", print(grad));
+
+        kernels.dropout(n, x, 0, 0.3f, 0x5EED_1234_5678L, (1L << 32) - 100, dx, 0);
+        prints.put("dropout", print(dx));
+
+        MemorySegment a = floats(arena, 27, 70L * 80, -2, 2);
+        MemorySegment b = floats(arena, 28, 70L * 81, -1, 1);
+        MemorySegment sums = floats(arena, 29, 77, -1, 1);
+        kernels.columnSums(70, 77, a, 0, 80, b, 0, 81, true, sums, 0);
+        long both = print(sums);
+        kernels.columnSums(70, 77, a, 0, 80, null, 0, 0, false, sums, 0);
+        prints.put("columnSums", both * 31 + print(sums));
+
+        MemorySegment t = arena.allocate(4L * 77 * 13, 64);
+        kernels.transpose(13, 77, a, 0, 80, t, 0, 13);
+        prints.put("transpose", print(t));
+        kernels.multiply(n, x, 0, dy, 0, dx, 0);
+        prints.put("multiply", print(dx));
     }
 
     private static void gemm(VectorKernels kernels, Arena arena, Map<String, Long> prints, String name,
