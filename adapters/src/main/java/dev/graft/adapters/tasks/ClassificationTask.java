@@ -88,14 +88,48 @@ public final class ClassificationTask {
     public static TrainedAdapter trainWithAdapter(BertBackbone backbone, Adapter adapter, List<LabeledText> train,
                                                   List<LabeledText> validation, TrainingOptions o,
                                                   AdapterTrainer.Config a) {
+        return trainWithAdapter(backbone, adapter, null, train, validation, o, a);
+    }
+
+    /**
+     * As {@link #trainWithAdapter(BertBackbone, Adapter, List, List, TrainingOptions, AdapterTrainer.Config)}, but
+     * starting from {@code initialHead} (a classification head trained on the frozen backbone, whose labels must be
+     * the training set's) instead of a fresh one: "linear probing, then fine-tuning" (Kumar et al., 2022), which keeps
+     * a random head's large early gradients from disturbing the adapter. The head's structure then comes from it,
+     * not from {@code o}; {@code initialHead} itself is not modified.
+     *
+     * @throws IllegalArgumentException when the head is not a classification head over the training labels
+     */
+    public static TrainedAdapter trainWithAdapter(BertBackbone backbone, Adapter adapter, Head initialHead,
+                                                  List<LabeledText> train, List<LabeledText> validation,
+                                                  TrainingOptions o, AdapterTrainer.Config a) {
         if (train.isEmpty()) {
             throw new IllegalArgumentException("no training examples");
         }
         LabelSet labels = LabelSet.ofTexts(train);
         BackboneInfo info = BackboneInfo.of(backbone);
-        ClassificationConfig config = new ClassificationConfig(labels.labels(), o.pooling(), o.layers(), o.hiddenSize(),
-                o.activation(), o.dropout());
-        NetworkHead head = (NetworkHead) new SequenceClassification().create(config, info, o.trainer().seed());
+        NetworkHead head;
+        if (initialHead == null) {
+            ClassificationConfig config = new ClassificationConfig(labels.labels(), o.pooling(), o.layers(),
+                    o.hiddenSize(), o.activation(), o.dropout());
+            head = (NetworkHead) new SequenceClassification().create(config, info, o.trainer().seed());
+        } else {
+            if (!(initialHead.config() instanceof ClassificationConfig c) || !(initialHead instanceof NetworkHead n)) {
+                throw new IllegalArgumentException("the initial head is a " + initialHead.type()
+                        + " head, not a classification head");
+            }
+            if (!c.labels().equals(labels.labels())) {
+                throw new IllegalArgumentException("the initial head's " + c.labels().size() + " labels are not the"
+                        + " training set's " + labels.labels().size());
+            }
+            head = (NetworkHead) new SequenceClassification().create(c, info, o.trainer().seed());
+            List<dev.graft.adapters.nn.Parameter> from = n.network().parameters();
+            List<dev.graft.adapters.nn.Parameter> to = head.network().parameters();
+            for (int i = 0; i < from.size(); i++) {
+                to.get(i).load(from.get(i).values());
+            }
+            o = o.withPooling(c.pooling()).withLayers(c.layers());
+        }
         List<LabeledText> fit = train;
         List<LabeledText> held = validation;
         if (held == null && o.trainer().validationFraction() > 0) {

@@ -1,6 +1,10 @@
 package dev.graft.samples.cli;
 
+import dev.graft.adapters.HeadTypes;
 import dev.graft.adapters.adapter.Adapter;
+import dev.graft.adapters.head.BackboneInfo;
+import dev.graft.adapters.head.Head;
+import dev.graft.adapters.head.HeadIO;
 import dev.graft.adapters.tasks.TrainedAdapter;
 
 import dev.graft.adapters.data.LabeledText;
@@ -86,6 +90,9 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
                                        then linear decay to 0
                   --clip X             clip the global gradient norm to X (default 1; 0: off)
                   --backbone-dropout P BERT's hidden and attention dropout inside the adapted layers (default 0.1)
+                  --init-head DIR      start from this saved classification head (trained on the frozen backbone
+                                       over the same labels) instead of a fresh one: linear probing, then
+                                       fine-tuning
                   (--epochs defaults to 10 and --patience to 3 with --adapter)""";
     }
 
@@ -121,6 +128,10 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
         String cacheDir = o.get("cache-dir", null);
         Path output = Path.of(o.require("output"));
         AdapterChoice adapter = AdapterChoice.read(o, task, tc.seed());
+        String initHead = o.get("init-head", null);
+        if (initHead != null && adapter == null) {
+            throw new UsageException("--init-head needs --adapter");
+        }
         o.rejectUnknown();
 
         FeatureCache cache = cacheDir != null ? new FeatureCache(Path.of(cacheDir)) : FeatureCache.defaultCache();
@@ -129,7 +140,7 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
                 .withTrainer(tc).withCache(cache).withLog(err).withListener(new ProgressBar(err));
         long t0 = System.nanoTime();
         if (adapter != null) {
-            return trainWithAdapter(bo, data, trainFile, validationArg, options, adapter, output, err, t0);
+            return trainWithAdapter(bo, data, trainFile, validationArg, options, adapter, initHead, output, err, t0);
         }
         TrainedHead trained;
         try (BertBackbone backbone = bo.open()) {
@@ -157,8 +168,8 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
     }
 
     private static int trainWithAdapter(BackboneOptions bo, DataOptions data, Path trainFile, String validationArg,
-                                        TrainingOptions options, AdapterChoice choice, Path output, PrintStream err,
-                                        long t0) throws Exception {
+                                        TrainingOptions options, AdapterChoice choice, String initHead, Path output,
+                                        PrintStream err, long t0) throws Exception {
         List<LabeledText> train = data.texts(trainFile);
         List<LabeledText> validation = validationArg == null ? null : data.texts(Path.of(validationArg));
         TrainedAdapter trained;
@@ -168,7 +179,13 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
             err.printf("training %s and a classification head on %d texts (%s) through %s (%,d adapter parameters,"
                             + " %.3f %% of the backbone's %,d)%n", adapter.describe(), train.size(), trainFile, bo.model(),
                     adapter.parameterCount(), 100.0 * adapter.parameterCount() / backboneParams, backboneParams);
-            trained = ClassificationTask.trainWithAdapter(backbone, adapter, train, validation, options, choice.trainer());
+            Head start = null;
+            if (initHead != null) {
+                start = HeadIO.load(Path.of(initHead), HeadTypes.registry(), BackboneInfo.of(backbone)).head();
+                err.printf("starting from head %s (%s)%n", initHead, start.type());
+            }
+            trained = ClassificationTask.trainWithAdapter(backbone, adapter, start, train, validation, options,
+                    choice.trainer());
         }
         trained.trained().record().put("train_file", trainFile.toString());
         if (validationArg != null) {
