@@ -6,12 +6,10 @@ import dev.graft.adapters.ia3.Ia3;
 import dev.graft.adapters.ia3.Ia3Config;
 import dev.graft.adapters.lora.Lora;
 import dev.graft.adapters.lora.LoraConfig;
-import dev.graft.adapters.nn.Parameter;
 import dev.graft.backbones.sites.SiteKind;
 import dev.graft.backbones.sites.SiteShape;
 import dev.graft.core.kernels.Activation;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -43,13 +41,6 @@ record AdapterCases(String name, Function<List<SiteShape>, Adapter> fresh) {
 
     /** Sets every parameter to random values of about {@code scale} (around 1 for scalings). */
     static void randomize(Adapter a, long seed, double scale) {
-        Random r = new Random(seed);
-        for (Parameter p : a.parameters()) {
-            float[] v = p.values();
-            boolean scaling = p.name().endsWith("ia3_l");
-            for (int i = 0; i < v.length; i++) {
-                v[i] = (float) ((scaling ? 1 : 0) + r.nextGaussian() * scale);
-            }
-        }
+        dev.graft.adapters.testing.AdapterTesting.randomize(a, seed, scale);
     }
 }

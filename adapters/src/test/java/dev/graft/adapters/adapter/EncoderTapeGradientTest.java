@@ -146,30 +146,26 @@ class EncoderTapeGradientTest {
                     m.encoder.sites(), 1);
             dev.graft.adapters.lora.Lora all = dev.graft.adapters.lora.Lora.create(dev.graft.adapters.lora.LoraConfig.of(
                     2, 4, dev.graft.backbones.sites.SiteKind.QUERY), m.encoder.sites(), 1);
-            long topBytes;
-            long allBytes;
-            try (TensorArena step = m.arena.child("step")) {
-                TrainingHooks th = top.trainingHooks(step, 1);
-                try (EncoderTape tape = EncoderTape.forward(m.encoder, m.batch, SiteHooks.of(th.hooks()),
-                        EncoderTape.Options.NO_DROPOUT, false, step)) {
-                    assertThat(tape.firstRecordedLayer()).isEqualTo(1);
-                    topBytes = tape.allocatedBytes();
-                }
-            }
-            try (TensorArena step = m.arena.child("step")) {
-                TrainingHooks th = all.trainingHooks(step, 1);
-                try (EncoderTape tape = EncoderTape.forward(m.encoder, m.batch, SiteHooks.of(th.hooks()),
-                        EncoderTape.Options.NO_DROPOUT, false, step)) {
-                    assertThat(tape.firstRecordedLayer()).isEqualTo(0);
-                    allBytes = tape.allocatedBytes();
-                }
-            }
+            long topBytes = recordedBytes(m, top, 1);
+            long allBytes = recordedBytes(m, all, 0);
             assertThat(topBytes).as("one recorded layer of two").isLessThan(allBytes * 6 / 10);
             try (TensorArena step = m.arena.child("step");
                  EncoderTape tape = EncoderTape.forward(m.encoder, m.batch, SiteHooks.NONE,
                          EncoderTape.Options.NO_DROPOUT, false, step)) {
                 assertThat(tape.firstRecordedLayer()).as("no adapter: nothing recorded").isEqualTo(2);
                 tape.backward();
+            }
+        }
+    }
+
+    /** The bytes a training tape with {@code a} holds, after checking its first recorded layer. */
+    private static long recordedBytes(TinyModel m, Adapter a, int firstLayer) {
+        try (TensorArena step = m.arena.child("step")) {
+            TrainingHooks th = a.trainingHooks(step, 1);
+            try (EncoderTape tape = EncoderTape.forward(m.encoder, m.batch, SiteHooks.of(th.hooks()),
+                    EncoderTape.Options.NO_DROPOUT, false, step)) {
+                assertThat(tape.firstRecordedLayer()).isEqualTo(firstLayer);
+                return tape.allocatedBytes();
             }
         }
     }

@@ -2,7 +2,6 @@ package dev.graft.adapters.training;
 
 import dev.graft.adapters.adapter.Adapter;
 import dev.graft.adapters.adapter.Adapters;
-import dev.graft.adapters.nn.Parameter;
 import dev.graft.attention.spec.AttentionSpec;
 import dev.graft.backbones.bert.BertConfig;
 import dev.graft.backbones.bert.BertEncoder;
@@ -71,16 +70,9 @@ final class TinyBert implements AutoCloseable {
         }
     }
 
-    /** Sets every parameter to random values of about {@code scale} (around 1 for (IA)³ scalings). */
+    /** Sets every parameter to random values of about {@code scale} (around 1 for scalings). */
     static void randomize(Adapter a, long seed, double scale) {
-        Random r = new Random(seed);
-        for (Parameter p : a.parameters()) {
-            float[] v = p.values();
-            boolean scaling = p.name().endsWith("ia3_l");
-            for (int i = 0; i < v.length; i++) {
-                v[i] = (float) ((scaling ? 1 : 0) + r.nextGaussian() * scale);
-            }
-        }
+        dev.graft.adapters.testing.AdapterTesting.randomize(a, seed, scale);
     }
 
     @Override

@@ -245,40 +245,50 @@ public final class EncoderTape implements AutoCloseable {
             t.ctx = f32(n, hidden);
             t.probs = f32((long) batch.batchSize() * c.numHeads() * batch.tokens(), batch.tokens());
             attentionForward(layer, t, scratch);
-            SiteHook.Scale cs = hooks.scale(layer, SiteKind.CONTEXT_SCALE);
-            if (cs != null) {
-                t.ctxPre = f32(n, hidden);
-                MemorySegment.copy(t.ctx, 0, t.ctxPre, 0, t.ctx.byteSize());
-                cs.scale(n, t.ctx, 0, hidden);
-            }
+            t.ctxPre = scaleKeepingInput(hooks.scale(layer, SiteKind.CONTEXT_SCALE), t.ctx, hidden);
             // h1 = dropout(ctx·Wo + bo (+ LoRA)); u1 = x0 + h1 + f(h1); x1 = LayerNorm(u1)
             t.h1 = f32(n, hidden);
-            project(layer, l.attentionOutput(), SiteKind.ATTENTION_OUTPUT, t.ctx, t.h1, Activation.NONE, scratch);
-            dropout(t.h1, (long) n * hidden, options.hiddenDropout(), siteSeed(layer, 1));
             t.u1 = f32(n, hidden);
-            residual(layer, SiteKind.AFTER_ATTENTION, x0, t.h1, t.u1, scratch);
-            t.x1 = arena.allocateUninitialized(DType.F32, batch.batchSize(), batch.tokens(), hidden);
-            layerNorm(l.attentionNorm(), t.u1, t.x1.segment());
+            t.x1 = block(layer, l.attentionOutput(), SiteKind.ATTENTION_OUTPUT, SiteKind.AFTER_ATTENTION, 1,
+                    l.attentionNorm(), t.ctx, x0, t.h1, t.u1, scratch);
             // ffn = GELU(x1·Wi + bi (+ LoRA)) ⊙ l_ff
             t.g = f32(n, inter);
             project(layer, l.intermediate(), SiteKind.INTERMEDIATE, t.x1.segment(), t.g, Activation.NONE, scratch);
             t.ffn = f32(n, inter);
             k.gelu((long) n * inter, t.g, 0, t.ffn, 0);
-            SiteHook.Scale fs = hooks.scale(layer, SiteKind.INTERMEDIATE_SCALE);
-            if (fs != null) {
-                t.ffnPre = f32(n, inter);
-                MemorySegment.copy(t.ffn, 0, t.ffnPre, 0, t.ffn.byteSize());
-                fs.scale(n, t.ffn, 0, inter);
-            }
+            t.ffnPre = scaleKeepingInput(hooks.scale(layer, SiteKind.INTERMEDIATE_SCALE), t.ffn, inter);
             // h2 = dropout(ffn·Wout + bout (+ LoRA)); u2 = x1 + h2 + f(h2); x2 = LayerNorm(u2)
             t.h2 = f32(n, hidden);
-            project(layer, l.output(), SiteKind.OUTPUT, t.ffn, t.h2, Activation.NONE, scratch);
-            dropout(t.h2, (long) n * hidden, options.hiddenDropout(), siteSeed(layer, 2));
             t.u2 = f32(n, hidden);
-            residual(layer, SiteKind.AFTER_FFN, t.x1.segment(), t.h2, t.u2, scratch);
-            t.x2 = arena.allocateUninitialized(DType.F32, batch.batchSize(), batch.tokens(), hidden);
-            layerNorm(l.outputNorm(), t.u2, t.x2.segment());
+            t.x2 = block(layer, l.output(), SiteKind.OUTPUT, SiteKind.AFTER_FFN, 2, l.outputNorm(), t.ffn,
+                    t.x1.segment(), t.h2, t.u2, scratch);
         }
+    }
+
+    /**
+     * A block's output: h = dropout(in·W + b + delta(in)), u = x + h + f(h), returned as LayerNorm(u) (new, in the
+     * tape's arena); h and u are kept for the backward.
+     */
+    private Tensor block(int layer, Linear lin, SiteKind projection, SiteKind residualSite, int which,
+                         LayerNormWeights norm, MemorySegment in, MemorySegment x, MemorySegment h, MemorySegment u,
+                         TensorArena scratch) {
+        project(layer, lin, projection, in, h, Activation.NONE, scratch);
+        dropout(h, (long) rows() * lin.out(), options.hiddenDropout(), siteSeed(layer, which));
+        residual(layer, residualSite, x, h, u, scratch);
+        Tensor out = arena.allocateUninitialized(DType.F32, batch.batchSize(), batch.tokens(), lin.out());
+        layerNorm(norm, u, out.segment());
+        return out;
+    }
+
+    /** Applies the (IA)³ scale s (if any) to y [n, width] in place, returning a copy of y from before, or null. */
+    private MemorySegment scaleKeepingInput(SiteHook.Scale s, MemorySegment y, int width) {
+        if (s == null) {
+            return null;
+        }
+        MemorySegment before = f32(rows(), width);
+        MemorySegment.copy(y, 0, before, 0, before.byteSize());
+        s.scale(rows(), y, 0, width);
+        return before;
     }
 
     /** out = in·W + b (+ the LoRA delta at kind). */
