@@ -212,9 +212,8 @@ public final class BackbonePass implements AutoCloseable {
         }
         float[] data = new float[starts[n] * rowSize];
         int tokens = encoded.tokens().tokens();
-        int[] lengths = encoded.tokens().lengths();
         for (int i = 0; i < n; i++) {
-            int[] first = firstTokens(encoded.wordIds(i), words.get(i).size(), lengths[i]);
+            int[] first = encoded.firstTokens(i, words.get(i).size());
             for (int s = 0; s < stages.length; s++) {
                 MemorySegment seg = stage(stages[s]).segment();
                 for (int w = 0; w < first.length; w++) {
@@ -224,29 +223,6 @@ public final class BackbonePass implements AutoCloseable {
             }
         }
         return new FeatureRows(data, starts[n], rowSize, starts);
-    }
-
-    /**
-     * The token each word is read from: its first sub-token. A word without a token of its own (a character the
-     * tokenizer's normaliser drops, or a word cut off by truncation) is read from the last real token before
-     * {@code [SEP]} — it still gets a tag, from the nearest context the model saw.
-     */
-    static int[] firstTokens(int[] wordIds, int words, int length) {
-        int[] first = new int[words];
-        java.util.Arrays.fill(first, -1);
-        for (int t = 0; t < wordIds.length; t++) {
-            int w = wordIds[t];
-            if (w >= 0 && w < words && first[w] < 0) {
-                first[w] = t;
-            }
-        }
-        int fallback = Math.max(0, length - 2);
-        for (int w = 0; w < words; w++) {
-            if (first[w] < 0) {
-                first[w] = fallback;
-            }
-        }
-        return first;
     }
 
     @Override

@@ -1,6 +1,11 @@
 package dev.graft.adapters.tasks;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.graft.adapters.adapter.Adapter;
 import dev.graft.adapters.compose.ComposedModel;
+import dev.graft.adapters.head.Json;
+import dev.graft.adapters.head.NetworkHead;
+import dev.graft.adapters.train.AdapterTrainer;
 import dev.graft.adapters.compose.Inputs;
 import dev.graft.adapters.data.LabelSet;
 import dev.graft.adapters.data.TaggedSentence;
@@ -84,6 +89,41 @@ public final class TaggingTask {
             return new TrainedHead(head, result, HeadFitting.record("tagging", head, result, o, train.size(),
                     trainFeatures.rows(), validationSentences, cached, backbone.maxLength()), cached);
         }
+    }
+
+    /**
+     * Trains {@code adapter} and a fresh tagging head jointly through the frozen {@code backbone}
+     * ({@link AdapterTrainer#trainTagger}); the head's structure comes from {@code o}, the schedule from {@code a}.
+     * Without {@code validation}, whole sentences (the options' fraction, seeded) are held out.
+     */
+    public static TrainedAdapter trainWithAdapter(BertBackbone backbone, Adapter adapter, List<TaggedSentence> train,
+                                                  List<TaggedSentence> validation, TrainingOptions o,
+                                                  AdapterTrainer.Config a) {
+        if (train.isEmpty()) {
+            throw new IllegalArgumentException("no training sentences");
+        }
+        LabelSet tags = LabelSet.ofTags(train);
+        BackboneInfo info = BackboneInfo.of(backbone);
+        TaggingConfig config = new TaggingConfig(tags.labels(), o.layers(), o.hiddenSize(), o.activation(), o.dropout());
+        NetworkHead head = (NetworkHead) new TokenClassification().create(config, info, o.trainer().seed());
+        List<TaggedSentence> fit = train;
+        List<TaggedSentence> held = validation;
+        if (held == null && o.trainer().validationFraction() > 0) {
+            Splits.Split split = Splits.random(train.size(), o.trainer().validationFraction(), o.trainer().seed());
+            fit = IntStream.of(split.train()).mapToObj(train::get).toList();
+            held = IntStream.of(split.validation()).mapToObj(train::get).toList();
+        }
+        TrainingResult result = new AdapterTrainer().trainTagger(backbone, adapter, head.network(),
+                o.layers().stages(info.numLayers()), fit.stream().map(TaggedSentence::words).toList(),
+                tags.tagIndices(fit), held == null ? null : held.stream().map(TaggedSentence::words).toList(),
+                held == null ? null : tags.tagIndices(held), a, o.listener());
+        int words = fit.stream().mapToInt(t -> t.words().size()).sum();
+        ObjectNode record = HeadFitting.record("tagging", head, result, o, train.size(), words,
+                held == null ? 0 : held.size(), false, backbone.maxLength());
+        record.set("adapter_trainer", Json.mapper().valueToTree(a));
+        record.put("adapter_parameters", adapter.parameterCount());
+        record.put("backbone_parameters", backbone.encoder().weights().parameterCount());
+        return new TrainedAdapter(new TrainedHead(head, result, record, false), adapter);
     }
 
     /** Word-level accuracy (and entity-level F1 for BIO tags) of {@code headName} on tagged {@code test} sentences. */

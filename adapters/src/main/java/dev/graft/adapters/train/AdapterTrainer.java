@@ -13,6 +13,7 @@ import dev.graft.backbones.bert.BertBackbone;
 import dev.graft.backbones.bert.EncoderOutput;
 import dev.graft.backbones.bert.EncoderTape;
 import dev.graft.backbones.sites.SiteHooks;
+import dev.graft.backbones.tokenizer.EncodedBatch;
 import dev.graft.core.backbone.Pooling;
 import dev.graft.core.backbone.TokenBatch;
 import dev.graft.core.tensor.Tensor;
@@ -95,14 +96,117 @@ public final class AdapterTrainer {
         if (texts.size() != labels.length || texts.isEmpty()) {
             throw new IllegalArgumentException(texts.size() + " training texts with " + labels.length + " labels");
         }
-        int classes = head.outputSize();
-        SoftmaxCrossEntropy lossFn = new SoftmaxCrossEntropy(classes);
+        SoftmaxCrossEntropy lossFn = new SoftmaxCrossEntropy(head.outputSize());
+        boolean validate = validationTexts != null && !validationTexts.isEmpty();
+        Objective objective = new Objective() {
+            @Override
+            public List<String> texts() {
+                return texts;
+            }
+
+            @Override
+            public LossResult step(int[] members, EncoderTape.Options dropout, long seed, TensorArena arena) {
+                List<String> part = new ArrayList<>(members.length);
+                int[] y = new int[members.length];
+                for (int r = 0; r < members.length; r++) {
+                    part.add(texts.get(members[r]));
+                    y[r] = labels[members[r]];
+                }
+                return AdapterTrainer.step(backbone, adapter, head, pooling, stages, part, y, lossFn, dropout, seed,
+                        arena);
+            }
+
+            @Override
+            public int validationSize() {
+                return validate ? validationTexts.size() : 0;
+            }
+
+            @Override
+            public double[] evaluate(TensorArena arena) {
+                return AdapterTrainer.evaluate(backbone, adapter, head, pooling, stages, validationTexts,
+                        validationLabels, lossFn, arena);
+            }
+        };
+        return run(objective, adapter, head, cfg, events);
+    }
+
+    /**
+     * Trains {@code adapter} and a token-classification {@code head} (a network over the first sub-token of each
+     * word at the selected {@code stages}, stage-major, as a {@code FeatureKind.WordTokens} head reads them) in place,
+     * on sentences of words with a tag index per word.
+     *
+     * @return the per-epoch history (validation metric: word accuracy); adapter and head hold the best epoch's
+     *         parameters
+     */
+    public TrainingResult trainTagger(BertBackbone backbone, Adapter adapter, Layer head, int[] stages,
+                                      List<List<String>> sentences, int[][] tags, List<List<String>> validationSentences,
+                                      int[][] validationTags, Config cfg, TrainingListener listener) {
+        Objects.requireNonNull(adapter, "adapter");
+        int hidden = backbone.config().hiddenSize();
+        if (head.inputSize() != stages.length * hidden) {
+            throw new IllegalArgumentException("the head reads " + head.inputSize() + " features but " + stages.length
+                    + " stages give " + stages.length * hidden);
+        }
+        if (sentences.size() != tags.length || sentences.isEmpty()) {
+            throw new IllegalArgumentException(sentences.size() + " training sentences with " + tags.length + " tag rows");
+        }
+        SoftmaxCrossEntropy lossFn = new SoftmaxCrossEntropy(head.outputSize());
+        List<String> joined = sentences.stream().map(w -> String.join(" ", w)).toList();
+        boolean validate = validationSentences != null && !validationSentences.isEmpty();
+        Objective objective = new Objective() {
+            @Override
+            public List<String> texts() {
+                return joined;
+            }
+
+            @Override
+            public LossResult step(int[] members, EncoderTape.Options dropout, long seed, TensorArena arena) {
+                List<List<String>> part = new ArrayList<>(members.length);
+                int[][] y = new int[members.length][];
+                for (int r = 0; r < members.length; r++) {
+                    part.add(sentences.get(members[r]));
+                    y[r] = tags[members[r]];
+                }
+                return tagStep(backbone, adapter, head, stages, part, y, lossFn, dropout, seed, arena);
+            }
+
+            @Override
+            public int validationSize() {
+                return validate ? validationSentences.size() : 0;
+            }
+
+            @Override
+            public double[] evaluate(TensorArena arena) {
+                return evaluateTagger(backbone, adapter, head, stages, validationSentences, validationTags, lossFn, arena);
+            }
+        };
+        return run(objective, adapter, head, cfg, listener == null ? TrainingListener.NONE : listener);
+    }
+
+    /** What the loop needs from a kind of example. */
+    private interface Objective {
+        /** One text per example: what batches are grouped by. */
+        List<String> texts();
+
+        /** Forward and backward over the examples {@code members}: gradients end in the parameters. */
+        LossResult step(int[] members, EncoderTape.Options dropout, long seed, TensorArena arena);
+
+        int validationSize();
+
+        /** {loss, metric} on the validation examples through the inference path. */
+        double[] evaluate(TensorArena arena);
+    }
+
+    /** The training loop shared by every objective (see the class comment). */
+    private static TrainingResult run(Objective objective, Adapter adapter, Layer head, Config cfg,
+                                      TrainingListener events) {
         List<Parameter> adapterParams = adapter.parameters();
         List<Parameter> headParams = head.parameters();
         List<Parameter> all = new ArrayList<>(adapterParams);
         all.addAll(headParams);
         AdamW adapterOpt = new AdamW(cfg.learningRate(), cfg.weightDecay());
         AdamW headOpt = new AdamW(cfg.headLearningRate(), cfg.weightDecay());
+        List<String> texts = objective.texts();
         int n = texts.size();
         int batchSize = Math.min(cfg.batchSize(), n);
         int batches = (n + batchSize - 1) / batchSize;
@@ -110,9 +214,9 @@ public final class AdapterTrainer {
         LearningRateSchedule adapterLr = LearningRateSchedule.of(cfg.learningRate(), cfg.warmupRatio(), totalSteps);
         LearningRateSchedule headLr = LearningRateSchedule.of(cfg.headLearningRate(), cfg.warmupRatio(), totalSteps);
         EncoderTape.Options dropout = new EncoderTape.Options(cfg.hiddenDropout(), cfg.attentionDropout(), cfg.seed());
-        boolean validate = validationTexts != null && !validationTexts.isEmpty();
+        boolean validate = objective.validationSize() > 0;
 
-        events.onStart(cfg.epochs(), batches, n, validate ? validationTexts.size() : 0, "accuracy");
+        events.onStart(cfg.epochs(), batches, n, objective.validationSize(), "accuracy");
         List<EpochStats> history = new ArrayList<>();
         List<float[]> best = Trainer.snapshot(all);
         int bestEpoch = 0;
@@ -127,20 +231,11 @@ public final class AdapterTrainer {
                 double lossSum = 0;
                 double weightSum = 0;
                 for (int b = 0; b < batches; b++) {
-                    int[] members = epochBatches.get(b);
-                    int rows = members.length;
-                    List<String> part = new ArrayList<>(rows);
-                    int[] y = new int[rows];
-                    for (int r = 0; r < rows; r++) {
-                        part.add(texts.get(members[r]));
-                        y[r] = labels[members[r]];
-                    }
                     long stepSeed = Trainer.mix(cfg.seed() ^ 0x5DEECE66DL, step);
                     LossResult loss;
                     AdamW.zeroGrad(all);
                     try (TensorArena arena = root.child("step")) {
-                        loss = step(backbone, adapter, head, pooling, stages, part, y, lossFn, dropout.withSeed(stepSeed),
-                                stepSeed, arena);
+                        loss = objective.step(epochBatches.get(b), dropout.withSeed(stepSeed), stepSeed, arena);
                     }
                     if (!Double.isFinite(loss.loss())) {
                         Trainer.restore(all, best);
@@ -160,9 +255,7 @@ public final class AdapterTrainer {
                     events.onBatch(epoch, b + 1, batches, weightSum > 0 ? lossSum / weightSum : 0);
                 }
                 double trainSeconds = (System.nanoTime() - start) / 1e9;
-                double[] evaluation = validate
-                        ? evaluate(backbone, adapter, head, pooling, stages, validationTexts, validationLabels, lossFn, root)
-                        : new double[] {Double.NaN, Double.NaN};
+                double[] evaluation = validate ? objective.evaluate(root) : new double[] {Double.NaN, Double.NaN};
                 EpochStats stats = new EpochStats(epoch, weightSum > 0 ? lossSum / weightSum : 0, evaluation[0],
                         evaluation[1], n / Math.max(trainSeconds, 1e-9), (System.nanoTime() - start) / 1e9,
                         adapterOpt.learningRate());
@@ -246,6 +339,118 @@ public final class AdapterTrainer {
             th.flushGradients();
             return loss;
         }
+    }
+
+    /** One tagging step: rows are words, read from their first sub-token at each stage. */
+    static LossResult tagStep(BertBackbone backbone, Adapter adapter, Layer head, int[] stages,
+                              List<List<String>> sentences, int[][] tags, SoftmaxCrossEntropy lossFn,
+                              EncoderTape.Options dropout, long seed, TensorArena arena) {
+        EncodedBatch encoded = backbone.tokenizer().encodeWords(sentences, arena);
+        TokenBatch batch = encoded.tokens();
+        int[] rowTokens = wordTokens(encoded, sentences);
+        int[] y = new int[rowTokens.length];
+        int row = 0;
+        for (int[] t : tags) {
+            for (int tag : t) {
+                y[row++] = tag;
+            }
+        }
+        TrainingHooks th = adapter.trainingHooks(arena, seed);
+        boolean allStages = stages.length > 1 || stages[0] != backbone.config().numLayers();
+        try (EncoderTape tape = EncoderTape.forward(backbone.encoder(), batch, SiteHooks.of(th.hooks()), dropout,
+                allStages, arena)) {
+            float[] features = gather(backbone, tape.output(), stages, rowTokens);
+            Layer.Tape headTape = head.forward(features, rowTokens.length, true, seed);
+            LossResult loss = lossFn.compute(headTape.output(), rowTokens.length, y);
+            float[] d = head.backward(headTape, loss.gradient(), true);
+            int hidden = backbone.config().hiddenSize();
+            int rowSize = stages.length * hidden;
+            for (int s = 0; s < stages.length; s++) {
+                if (stages[s] > tape.firstRecordedLayer()) {
+                    MemorySegment dStage = tape.stageGradient(stages[s]);
+                    for (int r = 0; r < rowTokens.length; r++) {
+                        long base = (long) rowTokens[r] * hidden;
+                        for (int j = 0; j < hidden; j++) {
+                            dStage.setAtIndex(F32, base + j, dStage.getAtIndex(F32, base + j) + d[r * rowSize + s * hidden + j]);
+                        }
+                    }
+                }
+            }
+            tape.backward();
+            th.flushGradients();
+            return loss;
+        }
+    }
+
+    /** Per word (sentence by sentence), the flat token index (sequence · T + token) it is read from. */
+    static int[] wordTokens(EncodedBatch encoded, List<List<String>> sentences) {
+        int tokens = encoded.tokens().tokens();
+        int[] rows = new int[sentences.stream().mapToInt(List::size).sum()];
+        int r = 0;
+        for (int i = 0; i < sentences.size(); i++) {
+            for (int t : encoded.firstTokens(i, sentences.get(i).size())) {
+                rows[r++] = i * tokens + t;
+            }
+        }
+        return rows;
+    }
+
+    /** Rows [words, stages·H]: the hidden state of each row's token at each stage, stage-major. */
+    static float[] gather(BertBackbone backbone, EncoderOutput out, int[] stages, int[] rowTokens) {
+        int hidden = backbone.config().hiddenSize();
+        int rowSize = stages.length * hidden;
+        float[] data = new float[rowTokens.length * rowSize];
+        for (int s = 0; s < stages.length; s++) {
+            Tensor stage = stages[s] == backbone.config().numLayers() ? out.lastHidden() : out.layers().get(stages[s]);
+            for (int r = 0; r < rowTokens.length; r++) {
+                MemorySegment.copy(stage.segment(), ValueLayout.JAVA_FLOAT, (long) rowTokens[r] * hidden * Float.BYTES,
+                        data, r * rowSize + s * hidden, hidden);
+            }
+        }
+        return data;
+    }
+
+    /** {loss, word accuracy} of the tagger on the inference path, the adapter attached as hooks. */
+    static double[] evaluateTagger(BertBackbone backbone, Adapter adapter, Layer head, int[] stages,
+                                   List<List<String>> sentences, int[][] tags, SoftmaxCrossEntropy lossFn,
+                                   TensorArena parent) {
+        int classes = head.outputSize();
+        boolean allStages = stages.length > 1 || stages[0] != backbone.config().numLayers();
+        double lossSum = 0;
+        double weightSum = 0;
+        long correct = 0;
+        long words = 0;
+        try (TensorArena arena = parent.child("evaluate");
+             Adapters attached = Adapters.attach(backbone.encoder(), List.of(adapter), arena)) {
+            for (int from = 0; from < sentences.size(); from += EVALUATION_BATCH) {
+                List<List<String>> part = sentences.subList(from, Math.min(sentences.size(), from + EVALUATION_BATCH));
+                try (TensorArena batchArena = arena.child("batch")) {
+                    EncodedBatch encoded = backbone.tokenizer().encodeWords(part, batchArena);
+                    EncoderOutput out = backbone.encode(encoded.tokens(), batchArena, allStages, attached.hooks());
+                    int[] rowTokens = wordTokens(encoded, part);
+                    float[] features = gather(backbone, out, stages, rowTokens);
+                    float[] logits = new float[rowTokens.length * classes];
+                    head.apply(features, rowTokens.length, logits);
+                    int[] y = new int[rowTokens.length];
+                    int r = 0;
+                    for (int i = 0; i < part.size(); i++) {
+                        for (int tag : tags[from + i]) {
+                            y[r++] = tag;
+                        }
+                    }
+                    LossResult loss = lossFn.compute(logits, rowTokens.length, y);
+                    lossSum += loss.loss() * loss.weight();
+                    weightSum += loss.weight();
+                    for (int k = 0; k < y.length; k++) {
+                        if (Softmax.argmax(logits, k * classes, classes) == y[k]) {
+                            correct++;
+                        }
+                    }
+                    words += y.length;
+                }
+            }
+        }
+        return new double[] {weightSum > 0 ? lossSum / weightSum : 0, words == 0 ? 0 : (double) correct / words};
     }
 
     /** Pooled rows [B, stages·H], stage-major, as {@code BackbonePass} builds them. */

@@ -12,6 +12,7 @@ import dev.graft.adapters.bottleneck.Bottleneck;
 import dev.graft.adapters.bottleneck.BottleneckConfig;
 import dev.graft.adapters.compose.ComposedModel;
 import dev.graft.adapters.data.LabeledText;
+import dev.graft.adapters.data.TaggedSentence;
 import dev.graft.adapters.ia3.Ia3;
 import dev.graft.adapters.ia3.Ia3Config;
 import dev.graft.adapters.lora.Lora;
@@ -125,6 +126,52 @@ class AdapterTrainingTest {
                     .head("intent", loaded.head(), loaded.adapter()).build()) {
                 double accuracy = ClassificationTask.evaluate(m, "intent", validation, 32).accuracy();
                 assertThat(accuracy).isCloseTo(t.trained().result().bestMetric(), within(1e-9));
+            }
+        }
+    }
+
+    /** Sentences of 2–5 words; a word's tag is "N" for card/bank, "V" for is/lost/closed, "O" otherwise. */
+    static List<TaggedSentence> tagged(int n, long seed) {
+        List<String> vocabulary = List.of("the", "my", "card", "is", "where", "lost", "bank", "a", "new", "closed");
+        Random r = new Random(seed);
+        List<TaggedSentence> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            List<String> words = new ArrayList<>();
+            List<String> tags = new ArrayList<>();
+            for (int w = 0, len = 2 + r.nextInt(4); w < len; w++) {
+                String word = vocabulary.get(r.nextInt(vocabulary.size()));
+                words.add(word);
+                tags.add(switch (word) {
+                    case "card", "bank" -> "N";
+                    case "is", "lost", "closed" -> "V";
+                    default -> "O";
+                });
+            }
+            out.add(new TaggedSentence(words, tags, null));
+        }
+        return out;
+    }
+
+    @Test
+    void aTaggerTrainsWithAnAdapterAndItsSavedPairTagsAsValidated() throws Exception {
+        Path model = TinyBackbone.write(tmp.resolve("tiny"), 5);
+        try (BertBackbone backbone = TinyBackbone.open(model)) {
+            Lora lora = Lora.create(LoraConfig.of(4, 8, SiteKind.QUERY, SiteKind.VALUE), backbone.encoder().sites(), 1);
+            List<TaggedSentence> validation = tagged(40, 4);
+            // a learned mix of every stage: the head can read the embeddings too, so the task is learnable whatever
+            // the random layers do to a word's identity, and gradients still reach the adapter through the mix
+            TrainedAdapter t = TaggingTask.trainWithAdapter(backbone, lora, tagged(160, 3), validation,
+                    options().withLayers(dev.graft.adapters.head.LayerSelection.MIX), schedule(10));
+            var history = t.trained().result().history();
+            assertThat(history.getLast().trainLoss()).isLessThan(history.getFirst().trainLoss());
+            assertThat(t.trained().result().bestMetric()).as("word accuracy").isGreaterThan(0.6);
+            Path dir = tmp.resolve("tagger");
+            t.save(dir);
+            AdaptedHead.Loaded loaded = AdaptedHead.load(dir, HeadTypes.registry(), AdapterTypes.registry(), backbone);
+            try (ComposedModel m = ComposedModel.builder().backbone(backbone)
+                    .head("pos", loaded.head(), loaded.adapter()).build()) {
+                assertThat(TaggingTask.evaluate(m, "pos", validation, 16).tokenAccuracy())
+                        .isCloseTo(t.trained().result().bestMetric(), within(1e-9));
             }
         }
     }

@@ -46,4 +46,29 @@ public record EncodedBatch(TokenBatch tokens, int[][] wordIds) {
     public int[] wordIds(int sequence) {
         return wordIds[sequence].clone();
     }
+
+    /**
+     * The token each of the first {@code words} words of sequence {@code sequence} is read from: its first
+     * sub-token. A word without a token of its own (a character the tokenizer's normaliser drops, or a word cut off
+     * by truncation) is read from the last real token before {@code [SEP]} — it still gets a tag, from the nearest
+     * context the model saw.
+     */
+    public int[] firstTokens(int sequence, int words) {
+        int[] ids = wordIds[sequence];
+        int[] first = new int[words];
+        java.util.Arrays.fill(first, -1);
+        for (int t = 0; t < ids.length; t++) {
+            int w = ids[t];
+            if (w >= 0 && w < words && first[w] < 0) {
+                first[w] = t;
+            }
+        }
+        int fallback = Math.max(0, tokens.lengths()[sequence] - 2);
+        for (int w = 0; w < words; w++) {
+            if (first[w] < 0) {
+                first[w] = fallback;
+            }
+        }
+        return first;
+    }
 }

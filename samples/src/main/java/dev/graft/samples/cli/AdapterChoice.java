@@ -21,7 +21,7 @@ record AdapterChoice(String type, LoraConfig lora, BottleneckConfig bottleneck, 
                      long seed) {
 
     /** The choice the options make, or null without {@code --adapter}. */
-    static AdapterChoice read(Options o, String task, long seed) {
+    static AdapterChoice read(Options o, long seed) {
         String type = o.get("adapter", null);
         if (type == null) {
             for (String name : List.of("lora-rank", "lora-alpha", "lora-dropout", "lora-targets", "reduction-factor",
@@ -33,9 +33,6 @@ record AdapterChoice(String type, LoraConfig lora, BottleneckConfig bottleneck, 
             return null;
         }
         type = type.toLowerCase(Locale.ROOT);
-        if (!task.equals("classification")) {
-            throw new UsageException("--adapter trains with classification heads only (not yet " + task + ")");
-        }
         LoraConfig lora = null;
         BottleneckConfig bottleneck = null;
         switch (type) {

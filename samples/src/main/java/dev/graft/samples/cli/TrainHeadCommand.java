@@ -75,7 +75,7 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
                   --output DIR         where the head is saved
 
                 adapters (trained jointly with the head through the frozen backbone; saved beside the head in
-                Hugging Face PEFT's layout, adapter_config.json + adapter_model.safetensors; classification only):
+                Hugging Face PEFT's layout, adapter_config.json + adapter_model.safetensors):
                   --adapter T          lora, houlsby, pfeiffer or ia3 (default: none, the head alone)
                   --lora-rank N        LoRA rank r (default 8)
                   --lora-alpha X       LoRA alpha; the update is scaled by alpha/r (default 16)
@@ -127,10 +127,10 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
                 .withClassWeighting(o.flag("balanced") ? TrainerConfig.ClassWeighting.BALANCED : TrainerConfig.ClassWeighting.NONE);
         String cacheDir = o.get("cache-dir", null);
         Path output = Path.of(o.require("output"));
-        AdapterChoice adapter = AdapterChoice.read(o, task, tc.seed());
+        AdapterChoice adapter = AdapterChoice.read(o, tc.seed());
         String initHead = o.get("init-head", null);
-        if (initHead != null && adapter == null) {
-            throw new UsageException("--init-head needs --adapter");
+        if (initHead != null && (adapter == null || !task.equals("classification"))) {
+            throw new UsageException("--init-head needs --adapter and --task classification");
         }
         o.rejectUnknown();
 
@@ -140,7 +140,8 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
                 .withTrainer(tc).withCache(cache).withLog(err).withListener(new ProgressBar(err));
         long t0 = System.nanoTime();
         if (adapter != null) {
-            return trainWithAdapter(bo, data, trainFile, validationArg, options, adapter, initHead, output, err, t0);
+            return trainWithAdapter(bo, data, task, trainFile, validationArg, options, adapter, initHead, output, err,
+                    t0);
         }
         TrainedHead trained;
         try (BertBackbone backbone = bo.open()) {
@@ -167,25 +168,34 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
         return 0;
     }
 
-    private static int trainWithAdapter(BackboneOptions bo, DataOptions data, Path trainFile, String validationArg,
-                                        TrainingOptions options, AdapterChoice choice, String initHead, Path output,
-                                        PrintStream err, long t0) throws Exception {
-        List<LabeledText> train = data.texts(trainFile);
-        List<LabeledText> validation = validationArg == null ? null : data.texts(Path.of(validationArg));
+    private static int trainWithAdapter(BackboneOptions bo, DataOptions data, String task, Path trainFile,
+                                        String validationArg, TrainingOptions options, AdapterChoice choice,
+                                        String initHead, Path output, PrintStream err, long t0) throws Exception {
         TrainedAdapter trained;
         try (BertBackbone backbone = bo.open()) {
             Adapter adapter = choice.create(backbone.encoder().sites());
             long backboneParams = backbone.encoder().weights().parameterCount();
-            err.printf("training %s and a classification head on %d texts (%s) through %s (%,d adapter parameters,"
-                            + " %.3f %% of the backbone's %,d)%n", adapter.describe(), train.size(), trainFile, bo.model(),
+            String what = String.format("%s (%,d parameters, %.3f %% of the backbone's %,d)", adapter.describe(),
                     adapter.parameterCount(), 100.0 * adapter.parameterCount() / backboneParams, backboneParams);
-            Head start = null;
-            if (initHead != null) {
-                start = HeadIO.load(Path.of(initHead), HeadTypes.registry(), BackboneInfo.of(backbone)).head();
-                err.printf("starting from head %s (%s)%n", initHead, start.type());
+            if (task.equals("classification")) {
+                List<LabeledText> train = data.texts(trainFile);
+                List<LabeledText> validation = validationArg == null ? null : data.texts(Path.of(validationArg));
+                err.printf("training %s and a classification head on %d texts (%s) through %s%n", what, train.size(),
+                        trainFile, bo.model());
+                Head start = null;
+                if (initHead != null) {
+                    start = HeadIO.load(Path.of(initHead), HeadTypes.registry(), BackboneInfo.of(backbone)).head();
+                    err.printf("starting from head %s (%s)%n", initHead, start.type());
+                }
+                trained = ClassificationTask.trainWithAdapter(backbone, adapter, start, train, validation, options,
+                        choice.trainer());
+            } else {
+                List<TaggedSentence> train = data.sentences(trainFile);
+                List<TaggedSentence> validation = validationArg == null ? null : data.sentences(Path.of(validationArg));
+                err.printf("training %s and a tagging head on %d sentences (%s) through %s%n", what, train.size(),
+                        trainFile, bo.model());
+                trained = TaggingTask.trainWithAdapter(backbone, adapter, train, validation, options, choice.trainer());
             }
-            trained = ClassificationTask.trainWithAdapter(backbone, adapter, start, train, validation, options,
-                    choice.trainer());
         }
         trained.trained().record().put("train_file", trainFile.toString());
         if (validationArg != null) {
