@@ -198,6 +198,42 @@ class HeadCommandsTest {
         }
     }
     @Test
+    void anAdapterAndItsHeadAreTrainedTogetherAndEvaluated() throws IOException {
+        Path pair = dir.resolve("intent-lora");
+        Run t = run("train-head", "--task", "classification", "--train", trainCsv.toString(), "--adapter", "lora",
+                "--lora-rank", "4", "--lora-alpha", "8", "--lora-targets", "query,value", "--epochs", "2",
+                "--lr", "1e-3", "--head-lr", "1e-2", "--warmup", "0.1", "--clip", "1", "--seed", "3", "--threads", "2",
+                "--output", pair.toString());
+        assertThat(t.code()).as(t.err()).isZero();
+        assertThat(t.err()).contains("training lora r=4 alpha=8.0 on query, value (36,864 parameters, 0.163 %")
+                .contains("best epoch");
+        for (String f : List.of("head_config.json", "head.safetensors", "adapter_config.json",
+                "adapter_model.safetensors", "learning-curve.png")) {
+            assertThat(pair.resolve(f)).exists();
+        }
+        JsonNode peft = JSON.readTree(pair.resolve("adapter_config.json").toFile());
+        assertThat(peft.get("peft_type").asText()).isEqualTo("LORA");
+        assertThat(peft.get("r").asInt()).isEqualTo(4);
+
+        Run e = run("eval", "--head", pair.toString(), "--test", testCsv.toString(), "--threads", "2");
+        assertThat(e.code()).as(e.err()).isZero();
+        assertThat(e.err()).contains("with adapter lora r=4");
+        assertThat(lastJson(e.out()).get("accuracy").asDouble()).as("4 intents").isGreaterThan(0.6);
+
+        Run orphan = run("train-head", "--task", "classification", "--train", trainCsv.toString(), "--lora-rank", "4",
+                "--output", dir.resolve("x").toString());
+        assertThat(orphan.code()).isNotZero();
+        assertThat(orphan.err()).contains("--lora-rank needs --adapter");
+        Run unknown = run("train-head", "--task", "classification", "--train", trainCsv.toString(), "--adapter", "prefix",
+                "--output", dir.resolve("x").toString());
+        assertThat(unknown.err()).contains("--adapter must be lora, houlsby, pfeiffer or ia3, was prefix");
+        Run target = run("train-head", "--task", "classification", "--train", trainCsv.toString(), "--adapter", "lora",
+                "--lora-targets", "query,gate", "--output", dir.resolve("x").toString());
+        assertThat(target.err()).contains("--lora-targets: unknown projection 'gate'");
+        assertThat(dir.resolve("x")).doesNotExist();
+    }
+
+    @Test
     void evalAndPredictUseTheAdapterSavedBesideTheHead() throws IOException {
         Path head = dir.resolve("adapted");
         List<LabeledText> test = CsvDataset.read(testCsv, "text", "category");
