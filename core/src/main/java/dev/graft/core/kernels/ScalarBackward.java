@@ -14,7 +14,6 @@ import java.nio.ByteOrder;
  */
 public final class ScalarBackward {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final double INV_SQRT_2PI = 0.3989422804014327;
 
     private ScalarBackward() {
     }
@@ -57,8 +56,8 @@ public final class ScalarBackward {
             }
             case GELU -> {
                 double xc = Math.max(-ScalarMath.GELU_CLAMP, Math.min(ScalarMath.GELU_CLAMP, x));
-                double cdf = 0.5 * (1.0 + ScalarMath.erf(xc * 0.7071067811865476));
-                yield cdf + xc * INV_SQRT_2PI * Math.exp(-0.5 * xc * xc);
+                double cdf = 0.5 * (1.0 + ScalarMath.erf(xc * ScalarMath.INV_SQRT2));
+                yield cdf + xc * ScalarMath.INV_SQRT_2PI * Math.exp(-0.5 * xc * xc);
             }
         };
     }
@@ -80,17 +79,8 @@ public final class ScalarBackward {
             long xr = xOff + (long) r * cols;
             long dyr = dyOff + (long) r * cols;
             long dxr = dxOff + (long) r * cols;
-            double sum = 0;
-            for (int j = 0; j < cols; j++) {
-                sum += x.getAtIndex(F32, xr + j);
-            }
-            double mean = sum / cols;
-            double squares = 0;
-            for (int j = 0; j < cols; j++) {
-                double d = x.getAtIndex(F32, xr + j) - mean;
-                squares += d * d;
-            }
-            double rstd = 1.0 / Math.sqrt(squares / cols + eps);
+            double mean = ScalarKernels.rowMean(cols, x, xr);           // the forward's row statistics
+            double rstd = ScalarKernels.rowRstd(cols, x, xr, mean, eps);
             double sumG = 0;
             double sumGx = 0;
             for (int j = 0; j < cols; j++) {

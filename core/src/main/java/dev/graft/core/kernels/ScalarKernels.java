@@ -67,23 +67,33 @@ public final class ScalarKernels implements Kernels {
         for (int r = 0; r < rows; r++) {
             long xr = xOff + (long) r * cols;
             long or = outOff + (long) r * cols;
-            double sum = 0;
-            for (int j = 0; j < cols; j++) {
-                sum += x.getAtIndex(F32, xr + j);
-            }
-            double mean = sum / cols;
-            double squares = 0;
-            for (int j = 0; j < cols; j++) {
-                double d = x.getAtIndex(F32, xr + j) - mean;
-                squares += d * d;
-            }
-            double rstd = 1.0 / Math.sqrt(squares / cols + eps);
+            double mean = rowMean(cols, x, xr);
+            double rstd = rowRstd(cols, x, xr, mean, eps);
             for (int j = 0; j < cols; j++) {
                 double normalized = (x.getAtIndex(F32, xr + j) - mean) * rstd;
                 out.setAtIndex(F32, or + j,
                         (float) (normalized * gamma.getAtIndex(F32, gammaOff + j) + beta.getAtIndex(F32, betaOff + j)));
             }
         }
+    }
+
+    /** The mean of one row of {@code cols} floats at element {@code xr}, summed in double (layerNorm and its backward). */
+    static double rowMean(int cols, MemorySegment x, long xr) {
+        double sum = 0;
+        for (int j = 0; j < cols; j++) {
+            sum += x.getAtIndex(F32, xr + j);
+        }
+        return sum / cols;
+    }
+
+    /** {@code 1/√(variance + eps)} of one row, its variance taken around {@code mean} in a second pass, in double. */
+    static double rowRstd(int cols, MemorySegment x, long xr, double mean, float eps) {
+        double squares = 0;
+        for (int j = 0; j < cols; j++) {
+            double d = x.getAtIndex(F32, xr + j) - mean;
+            squares += d * d;
+        }
+        return 1.0 / Math.sqrt(squares / cols + eps);
     }
 
     @Override

@@ -12,15 +12,21 @@ package dev.graft.core.kernels;
  * precision) so that infinities give {@code +∞ → +∞} and {@code -∞ → -0} rather than {@code ∞ · 0 = NaN}.
  */
 public final class ScalarMath {
-    static final double P = 0.3275911;
-    static final double A1 = 0.254829592;
-    static final double A2 = -0.284496736;
-    static final double A3 = 1.421413741;
-    static final double A4 = -1.453152027;
-    static final double A5 = 1.061405429;
+    // The constants are public so that the Vector API kernels (dev.graft.core.kernels.vector) take their float
+    // versions from here: one definition of the approximation. Not part of Graft's API.
+    /** A&amp;S 7.1.26: {@code erfc(z) ≈ t·(A1 + t·(A2 + t·(A3 + t·(A4 + t·A5))))·e^{-z²}}, {@code t = 1/(1 + P·z)}. */
+    public static final double ERFC_P = 0.3275911;
+    public static final double ERFC_A1 = 0.254829592;
+    public static final double ERFC_A2 = -0.284496736;
+    public static final double ERFC_A3 = 1.421413741;
+    public static final double ERFC_A4 = -1.453152027;
+    public static final double ERFC_A5 = 1.061405429;
     /** |x| beyond which GELU(x) is x (or 0) to float precision: erfc(20/√2) ≈ 6e-89. */
-    static final double GELU_CLAMP = 20.0;
-    private static final double INV_SQRT2 = 0.7071067811865476;
+    public static final double GELU_CLAMP = 20.0;
+    /** 1/√2. */
+    public static final double INV_SQRT2 = 0.7071067811865476;
+    /** 1/√(2π), the normal density's factor (GELU's derivative). */
+    public static final double INV_SQRT_2PI = 0.3989422804014327;
 
     private ScalarMath() {
     }
@@ -50,8 +56,8 @@ public final class ScalarMath {
 
     /** erfc(z) for z ≥ 0 by A&amp;S 7.1.26: {@code t·(a1 + t·(a2 + …)) · exp(-z²)}, t = 1/(1 + p·z). */
     private static double erfcNonNegative(double z) {
-        double t = 1.0 / (1.0 + P * z);
-        double poly = ((((A5 * t + A4) * t + A3) * t + A2) * t + A1) * t;
+        double t = 1.0 / (1.0 + ERFC_P * z);
+        double poly = ((((ERFC_A5 * t + ERFC_A4) * t + ERFC_A3) * t + ERFC_A2) * t + ERFC_A1) * t;
         return poly * Math.exp(-z * z);
     }
 }

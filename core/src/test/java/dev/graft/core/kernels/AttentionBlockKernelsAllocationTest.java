@@ -1,14 +1,12 @@
 package dev.graft.core.kernels;
 
+import static dev.graft.core.kernels.KernelTesting.assertAllocatesNothingOnceWarm;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.graft.core.kernels.vector.VectorKernels;
-import dev.graft.core.parallel.ComputePool;
 import dev.graft.core.tensor.DType;
 import dev.graft.core.tensor.TensorArena;
 import dev.graft.core.testing.Numerics;
 import java.lang.foreign.MemorySegment;
-import java.lang.management.ManagementFactory;
 import java.util.Random;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -19,21 +17,12 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Once warmed up, the attention block kernels allocate nothing on the calling thread (the method of
- * {@link KernelAllocationTest}: ThreadMXBean over 1000 calls, retried after more warm-up while the JIT catches
- * up), on sizes with a partial last vector.
+ * Once warmed up, the attention block kernels allocate nothing on the calling thread (measured by
+ * {@link KernelTesting#assertAllocatesNothingOnceWarm}, as in {@link KernelAllocationTest}), on sizes with a partial
+ * last vector.
  */
 class AttentionBlockKernelsAllocationTest {
-    private static final com.sun.management.ThreadMXBean THREADS =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    private static final int FIRST_WARMUP = 20_000;
-    private static final int MORE_WARMUP = 5_000;
-    private static final int ROUNDS = 40;
-    private static final int MEASURED = 1_000;
-
     private static TensorArena arena;
-    private static Kernels scalar;
-    private static Kernels vector;
     private static MemorySegment x;
     private static MemorySegment source;
     private static MemorySegment acc;
@@ -49,14 +38,10 @@ class AttentionBlockKernelsAllocationTest {
         acc = Numerics.fillUniform(arena.allocateUninitialized(DType.F32, 2100), random, -1, 1).segment();
         stats = arena.allocate(DType.F32, 64).segment();
         keyMask = arena.copyOf(Numerics.mask(random, 100, 0.3), 100).segment();
-        scalar = new ScalarKernels(new ComputePool(1));
-        vector = new VectorKernels(new ComputePool(1));
     }
 
     @AfterAll
     static void tearDown() {
-        scalar.close();
-        vector.close();
         arena.close();
         assertThat(arena.allocatedBytes()).isZero();
     }
@@ -89,37 +74,10 @@ class AttentionBlockKernelsAllocationTest {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("calls")
-    void allocatesNothingPerCallOnceWarm(String impl, String kernel, Consumer<Kernels> call) {
-        Kernels k = impl.equals("scalar") ? scalar : vector;
-        Consumer<Kernels> c = kk -> {
+    void allocatesNothingPerCallOnceWarm(String impl, String kernel, Consumer<Kernels> call) throws InterruptedException {
+        assertAllocatesNothingOnceWarm(impl, kernel, kk -> {
             reset();
             call.accept(kk);
-        };
-        long bytes = -1;
-        int round = 0;
-        repeat(c, k, FIRST_WARMUP);
-        while (round++ < ROUNDS) {
-            bytes = measure(c, k);
-            if (bytes == 0) {
-                break;
-            }
-            repeat(c, k, MORE_WARMUP);
-        }
-        assertThat(bytes).as("%s %s: bytes allocated over %d warm calls (%.2f per call)", impl, kernel, MEASURED,
-                bytes / (double) MEASURED).isZero();
-    }
-
-    private static long measure(Consumer<Kernels> call, Kernels k) {
-        long before = THREADS.getCurrentThreadAllocatedBytes();
-        repeat(call, k, MEASURED);
-        long after = THREADS.getCurrentThreadAllocatedBytes();
-        long overhead = THREADS.getCurrentThreadAllocatedBytes() - after;
-        return after - before - overhead;
-    }
-
-    private static void repeat(Consumer<Kernels> call, Kernels k, int times) {
-        for (int i = 0; i < times; i++) {
-            call.accept(k);
-        }
+        });
     }
 }

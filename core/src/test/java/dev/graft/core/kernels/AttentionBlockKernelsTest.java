@@ -1,22 +1,23 @@
 package dev.graft.core.kernels;
 
+import static dev.graft.core.kernels.KernelTesting.SCALAR;
+import static dev.graft.core.kernels.KernelTesting.SENTINEL;
+import static dev.graft.core.kernels.KernelTesting.VECTOR;
+import static dev.graft.core.kernels.KernelTesting.assertUntouchedOutside;
+import static dev.graft.core.kernels.KernelTesting.filled;
+import static dev.graft.core.kernels.KernelTesting.region;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.graft.core.kernels.vector.VectorKernels;
-import dev.graft.core.parallel.ComputePool;
+import dev.graft.core.kernels.KernelTesting.TestArena;
 import dev.graft.core.tensor.Tensor;
-import dev.graft.core.tensor.TensorArena;
 import dev.graft.core.testing.Numerics;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -29,38 +30,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  * equals the softmax-weighted sum of the whole row; the band and top-k rules element by element).
  */
 class AttentionBlockKernelsTest {
-    private static final float SENTINEL = -777.25f;
     private static final float NEG_INF = Float.NEGATIVE_INFINITY;
-    private static final int PAD = 23;
     private static final int[][] ROWS_COLS = {
             {1, 1}, {1, 3}, {3, 17}, {2, 16}, {4, 64}, {3, 65}, {7, 31}, {5, 130}, {2, 383}, {0, 5}, {3, 0}};
 
-    private static Kernels scalar;
-    private static Kernels vector;
-    private TensorArena arena;
-
-    @BeforeAll
-    static void openKernels() {
-        scalar = new ScalarKernels(new ComputePool(1));
-        vector = new VectorKernels(new ComputePool(1));
-    }
-
-    @AfterAll
-    static void closeKernels() {
-        scalar.close();
-        vector.close();
-    }
-
-    @BeforeEach
-    void openArena() {
-        arena = TensorArena.root("attention-block-kernels-test");
-    }
-
-    @AfterEach
-    void closeArena() {
-        arena.close();
-        assertThat(arena.allocatedBytes()).isZero();
-    }
+    @RegisterExtension
+    final TestArena arena = new TestArena("attention-block-kernels-test");
 
     static Stream<Arguments> rowsCols() {
         return Arrays.stream(ROWS_COLS).map(rc -> Arguments.of(rc[0], rc[1]));
@@ -78,15 +53,15 @@ class AttentionBlockKernelsTest {
         int ldAcc = accCols + 5;
         int xn = span(rows, cols, ldx);
         int an = span(rows, accCols, ldAcc);
-        Tensor[] max = {padded(filled(rows, NEG_INF), 2), padded(filled(rows, NEG_INF), 2)};
-        Tensor[] sum = {padded(new float[rows], 4), padded(new float[rows], 4)};
+        Tensor[] max = {arena.padded(filled(rows, NEG_INF), 2), arena.padded(filled(rows, NEG_INF), 2)};
+        Tensor[] sum = {arena.padded(new float[rows], 4), arena.padded(new float[rows], 4)};
         float[] garbage = Numerics.uniform(random, an, -5, 5);
         for (int i = 0; i < an; i++) {
             if (i % 7 == 0) {
                 garbage[i] = Float.NaN; // acc before a row's first kept score is discarded, whatever it holds
             }
         }
-        Tensor[] acc = {padded(garbage, 6), padded(garbage, 6)};
+        Tensor[] acc = {arena.padded(garbage, 6), arena.padded(garbage, 6)};
         for (int block = 0; block < 3; block++) {
             // block 0 excludes everything for some rows (-∞), block 1 has a larger range (new maxima), block 2 a mask
             float[] xs = Numerics.uniform(random, xn, -8f + 4 * block, 8f + 4 * block);
@@ -97,10 +72,10 @@ class AttentionBlockKernelsTest {
             }
             int[] keep = block == 2 ? Numerics.mask(random, cols, 0.4) : null;
             float scale = 0.3f + block * 0.2f;
-            Tensor xsT = padded(xs, 9);
-            Tensor xvT = padded(xs, 9);
-            Tensor mask = keep == null ? null : paddedInts(keep, 3);
-            Kernels[] impls = {scalar, vector};
+            Tensor xsT = arena.padded(xs, 9);
+            Tensor xvT = arena.padded(xs, 9);
+            Tensor mask = keep == null ? null : arena.paddedInts(keep, 3);
+            Kernels[] impls = {SCALAR, VECTOR};
             Tensor[] xt = {xsT, xvT};
             for (int i = 0; i < 2; i++) {
                 impls[i].onlineSoftmax(rows, cols, xt[i].segment(), 9, ldx, scale, mask == null ? null : mask.segment(), 3,
@@ -182,7 +157,7 @@ class AttentionBlockKernelsTest {
                 expected[r * d + c] = z == 0 ? 0 : o[c] / z;
             }
         }
-        for (Kernels k : new Kernels[] {scalar, vector}) {
+        for (Kernels k : new Kernels[] {SCALAR, VECTOR}) {
             for (int block : new int[] {1, 7, 16, 64}) {
                 Tensor x = arena.copyOf(scores, scores.length);
                 Tensor max = arena.copyOf(filled(rows, NEG_INF), rows);
@@ -215,7 +190,7 @@ class AttentionBlockKernelsTest {
     void onlineSoftmaxRejectsBadArguments() {
         Tensor x = arena.allocate(dev.graft.core.tensor.DType.F32, 64);
         MemorySegment s = x.segment();
-        for (Kernels k : new Kernels[] {scalar, vector}) {
+        for (Kernels k : new Kernels[] {SCALAR, VECTOR}) {
             assertThatThrownBy(() -> k.onlineSoftmax(2, 4, s, 0, 4, 0f, null, 0, s, 20, s, 30, s, 40, 4, 4))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("scale must be > 0");
             assertThatThrownBy(() -> k.onlineSoftmax(2, 4, s, 0, 4, 1f, null, 0, s, 20, s, 30, s, 60, 4, 4))
@@ -242,13 +217,13 @@ class AttentionBlockKernelsTest {
         if (rows > 1) {
             ds[1] = 0; // a row with nothing kept: zeros
         }
-        Tensor x = padded(xs, 5);
-        Tensor dv = padded(ds, 1);
+        Tensor x = arena.padded(xs, 5);
+        Tensor dv = arena.padded(ds, 1);
         int on = span(rows, cols, ldOut);
-        Tensor s = padded(filled(on, SENTINEL), 8);
-        Tensor v = padded(filled(on, SENTINEL), 8);
-        scalar.divideRows(rows, cols, x.segment(), 5, ldx, dv.segment(), 1, s.segment(), 8, ldOut);
-        vector.divideRows(rows, cols, x.segment(), 5, ldx, dv.segment(), 1, v.segment(), 8, ldOut);
+        Tensor s = arena.sentinels(on, 8);
+        Tensor v = arena.sentinels(on, 8);
+        SCALAR.divideRows(rows, cols, x.segment(), 5, ldx, dv.segment(), 1, s.segment(), 8, ldOut);
+        VECTOR.divideRows(rows, cols, x.segment(), 5, ldx, dv.segment(), 1, v.segment(), 8, ldOut);
         assertThat(Numerics.maxRelDiff(region(v, 8, on), region(s, 8, on), 1e-6)).isLessThan(1e-6);
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < cols; j++) {
@@ -259,7 +234,7 @@ class AttentionBlockKernelsTest {
         assertGapsUntouched(v, 8, rows, cols, ldOut, filled(on, SENTINEL));
         assertUntouchedOutside(v, 8, on);
         // in place equals out of place
-        vector.divideRows(rows, cols, x.segment(), 5, ldx, dv.segment(), 1, x.segment(), 5, ldx);
+        VECTOR.divideRows(rows, cols, x.segment(), 5, ldx, dv.segment(), 1, x.segment(), 5, ldx);
         for (int r = 0; r < rows; r++) {
             for (int j = 0; j < cols; j++) {
                 assertThat(region(x, 5, xs.length)[r * ldx + j]).isEqualTo(region(v, 8, on)[r * ldOut + j]);
@@ -281,10 +256,10 @@ class AttentionBlockKernelsTest {
                 {0, 5, 3, 1}, {1000, -1, 1, 1}, {0, -1000, 1000, 1}, {-2, -6, 6, 4}};
         for (long[] band : bands) {
             float[] xs = Numerics.uniform(random, n, -1, 1);
-            Tensor s = padded(xs, 7);
-            Tensor v = padded(xs, 7);
-            scalar.maskBand(rows, cols, s.segment(), 7, ld, band[0], band[1], band[2], (int) band[3]);
-            vector.maskBand(rows, cols, v.segment(), 7, ld, band[0], band[1], band[2], (int) band[3]);
+            Tensor s = arena.padded(xs, 7);
+            Tensor v = arena.padded(xs, 7);
+            SCALAR.maskBand(rows, cols, s.segment(), 7, ld, band[0], band[1], band[2], (int) band[3]);
+            VECTOR.maskBand(rows, cols, v.segment(), 7, ld, band[0], band[1], band[2], (int) band[3]);
             String what = Arrays.toString(band);
             float[] got = region(v, 7, n);
             assertThat(got).as(what).containsExactly(region(s, 7, n));
@@ -322,11 +297,11 @@ class AttentionBlockKernelsTest {
                     xs[ld] = NEG_INF; // already excluded by a pattern
                 }
                 int[] keep = masked ? Numerics.mask(random, cols, 0.3) : null;
-                Tensor mask = masked ? paddedInts(keep, 4) : null;
-                Tensor s = padded(xs, 6);
-                Tensor v = padded(xs, 6);
-                scalar.keepTopK(rows, cols, s.segment(), 6, ld, k, masked ? mask.segment() : null, 4);
-                vector.keepTopK(rows, cols, v.segment(), 6, ld, k, masked ? mask.segment() : null, 4);
+                Tensor mask = masked ? arena.paddedInts(keep, 4) : null;
+                Tensor s = arena.padded(xs, 6);
+                Tensor v = arena.padded(xs, 6);
+                SCALAR.keepTopK(rows, cols, s.segment(), 6, ld, k, masked ? mask.segment() : null, 4);
+                VECTOR.keepTopK(rows, cols, v.segment(), 6, ld, k, masked ? mask.segment() : null, 4);
                 String what = "k " + k + (masked ? ", masked" : "");
                 float[] got = region(v, 6, n);
                 assertThat(got).as(what).containsExactly(region(s, 6, n));
@@ -381,30 +356,6 @@ class AttentionBlockKernelsTest {
         return rows == 0 || cols == 0 ? 0 : (rows - 1) * ld + cols;
     }
 
-    private static float[] filled(int n, float v) {
-        float[] a = new float[n];
-        Arrays.fill(a, v);
-        return a;
-    }
-
-    private Tensor padded(float[] values, int off) {
-        float[] all = new float[off + values.length + PAD];
-        Arrays.fill(all, SENTINEL);
-        System.arraycopy(values, 0, all, off, values.length);
-        return arena.copyOf(all, all.length);
-    }
-
-    private Tensor paddedInts(int[] values, int off) {
-        int[] all = new int[off + values.length + PAD];
-        Arrays.fill(all, 7);
-        System.arraycopy(values, 0, all, off, values.length);
-        return arena.copyOf(all, all.length);
-    }
-
-    private static float[] region(Tensor t, int off, int n) {
-        return Arrays.copyOfRange(t.toFloatArray(), off, off + n);
-    }
-
     /** Elements between rows (columns cols..ld-1) still hold their original values. */
     private static void assertGapsUntouched(Tensor t, int off, int rows, int cols, int ld, float[] original) {
         if (cols == 0) {
@@ -415,16 +366,6 @@ class AttentionBlockKernelsTest {
             for (int j = cols; j < ld; j++) {
                 assertThat(Float.floatToRawIntBits(all[r * ld + j])).as("gap after row %s, column %s", r, j)
                         .isEqualTo(Float.floatToRawIntBits(original[r * ld + j]));
-            }
-        }
-    }
-
-    private static void assertUntouchedOutside(Tensor t, int off, int n) {
-        float[] all = t.toFloatArray();
-        assertThat(all.length).isEqualTo(off + n + PAD);
-        for (int i = 0; i < all.length; i++) {
-            if (i < off || i >= off + n) {
-                assertThat(all[i]).as("element %s outside the region", i).isEqualTo(SENTINEL);
             }
         }
     }

@@ -1,12 +1,20 @@
 package dev.graft.core.kernels;
 
+import static dev.graft.core.kernels.KernelTesting.SCALAR;
+import static dev.graft.core.kernels.KernelTesting.SENTINEL;
+import static dev.graft.core.kernels.KernelTesting.VECTOR;
+import static dev.graft.core.kernels.KernelTesting.assertUntouchedOutside;
+import static dev.graft.core.kernels.KernelTesting.assertVectorEqualsScalarBitForBit;
+import static dev.graft.core.kernels.KernelTesting.bits;
+import static dev.graft.core.kernels.KernelTesting.filled;
+import static dev.graft.core.kernels.KernelTesting.region;
+import static dev.graft.core.kernels.KernelTesting.runBoth;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.graft.core.kernels.vector.VectorKernels;
-import dev.graft.core.parallel.ComputePool;
+import dev.graft.core.kernels.KernelTesting.Outputs;
+import dev.graft.core.kernels.KernelTesting.TestArena;
 import dev.graft.core.tensor.Tensor;
-import dev.graft.core.tensor.TensorArena;
 import dev.graft.core.testing.Numerics;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -15,11 +23,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -44,37 +49,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * </ul>
  */
 class BackwardConformanceTest {
-    private static final float SENTINEL = -777.25f;
-    private static final int PAD = 29;
     private static final int[] COLS = {1, 7, 15, 16, 17, 63, 384, 1536};
     private static final int[] LENGTHS = {0, 1, 7, 15, 16, 17, 63, 64, 65, 384, 1000, 1536};
 
-    private static Kernels scalar;
-    private static Kernels vector;
-    private TensorArena arena;
-
-    @BeforeAll
-    static void openKernels() {
-        scalar = new ScalarKernels(new ComputePool(1));
-        vector = new VectorKernels(new ComputePool(1));
-    }
-
-    @AfterAll
-    static void closeKernels() {
-        scalar.close();
-        vector.close();
-    }
-
-    @BeforeEach
-    void openArena() {
-        arena = TensorArena.root("backward-conformance-test");
-    }
-
-    @AfterEach
-    void closeArena() {
-        arena.close();
-        assertThat(arena.allocatedBytes()).isZero();
-    }
+    @RegisterExtension
+    final TestArena arena = new TestArena("backward-conformance-test");
 
     static Stream<Arguments> activations() {
         List<Arguments> args = new ArrayList<>();
@@ -105,16 +84,10 @@ class BackwardConformanceTest {
                 Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN, 0.5f, -0.75f};
         System.arraycopy(special, 0, xs, 0, Math.min(n, special.length)); // in vector lanes when n ≥ 16
         float[] dys = Numerics.uniform(random, n, -2f, 2f);
-        Tensor x = padded(xs, 5);
-        Tensor dy = padded(dys, 3);
-        Tensor s = padded(new float[n], 7);
-        Tensor v = padded(new float[n], 7);
-        fill(s, 7, n, SENTINEL);
-        fill(v, 7, n, SENTINEL);
-        scalar.activationBackward(act, n, x.segment(), 5, dy.segment(), 3, s.segment(), 7);
-        vector.activationBackward(act, n, x.segment(), 5, dy.segment(), 3, v.segment(), 7);
-        float[] expected = region(s, 7, n);
-        float[] got = region(v, 7, n);
+        Outputs out = runBoth(arena, (k, count, x, xOff, dy, dyOff, dx, dxOff) ->
+                k.activationBackward(act, count, x, xOff, dy, dyOff, dx, dxOff), xs, dys);
+        float[] expected = out.scalar();
+        float[] got = out.vector();
         switch (act) {
             case NONE, RELU -> assertThat(got).containsExactly(expected);
             case GELU, TANH -> {
@@ -129,10 +102,11 @@ class BackwardConformanceTest {
                 }
             }
         }
-        assertUntouchedOutside(v, 7, n);
 
         // in place: dx is dy
-        vector.activationBackward(act, n, x.segment(), 5, dy.segment(), 3, dy.segment(), 3);
+        Tensor x = arena.padded(xs, 5);
+        Tensor dy = arena.padded(dys, 3);
+        VECTOR.activationBackward(act, n, x.segment(), 5, dy.segment(), 3, dy.segment(), 3);
         assertThat(bits(region(dy, 3, n))).containsExactly(bits(got));
         assertUntouchedOutside(dy, 3, n);
     }
@@ -148,7 +122,7 @@ class BackwardConformanceTest {
         Tensor x = arena.copyOf(xs, n);
         Tensor dy = arena.copyOf(filled(n, 1f), n);
         Tensor dx = arena.copyOf(new float[n], n);
-        for (Kernels k : List.of(scalar, vector)) {
+        for (Kernels k : List.of(SCALAR, VECTOR)) {
             k.activationBackward(Activation.GELU, n, x.segment(), 0, dy.segment(), 0, dx.segment(), 0);
             float[] got = dx.toFloatArray();
             for (int i = 0; i < n; i++) {
@@ -172,15 +146,13 @@ class BackwardConformanceTest {
                 float[] xs = Numerics.uniform(random, n, center - 1, center + 1);
                 float[] gs = Numerics.uniform(random, cols, 0.5f, 1.5f);
                 float[] dys = Numerics.uniform(random, n, -1f, 1f);
-                Tensor x = padded(xs, 11);
-                Tensor gamma = padded(gs, 1);
-                Tensor dy = padded(dys, 4);
-                Tensor s = padded(new float[n], 6);
-                Tensor v = padded(new float[n], 6);
-                fill(s, 6, n, SENTINEL);
-                fill(v, 6, n, SENTINEL);
-                scalar.layerNormBackward(rows, cols, x.segment(), 11, gamma.segment(), 1, eps, dy.segment(), 4, s.segment(), 6);
-                vector.layerNormBackward(rows, cols, x.segment(), 11, gamma.segment(), 1, eps, dy.segment(), 4, v.segment(), 6);
+                Tensor x = arena.padded(xs, 11);
+                Tensor gamma = arena.padded(gs, 1);
+                Tensor dy = arena.padded(dys, 4);
+                Tensor s = arena.sentinels(n, 6);
+                Tensor v = arena.sentinels(n, 6);
+                SCALAR.layerNormBackward(rows, cols, x.segment(), 11, gamma.segment(), 1, eps, dy.segment(), 4, s.segment(), 6);
+                VECTOR.layerNormBackward(rows, cols, x.segment(), 11, gamma.segment(), 1, eps, dy.segment(), 4, v.segment(), 6);
                 float[] expected = region(s, 6, n);
                 float[] got = region(v, 6, n);
                 for (int r = 0; r < rows; r++) {
@@ -195,7 +167,7 @@ class BackwardConformanceTest {
                 assertUntouchedOutside(v, 6, n);
 
                 // in place: dx is dy
-                vector.layerNormBackward(rows, cols, x.segment(), 11, gamma.segment(), 1, eps, dy.segment(), 4, dy.segment(), 4);
+                VECTOR.layerNormBackward(rows, cols, x.segment(), 11, gamma.segment(), 1, eps, dy.segment(), 4, dy.segment(), 4);
                 assertThat(bits(region(dy, 4, n))).containsExactly(bits(got));
                 assertUntouchedOutside(dy, 4, n);
             }
@@ -216,14 +188,14 @@ class BackwardConformanceTest {
             float scale = 0.1f + 1.1f * random.nextFloat();
             // y: a real (masked) softmax, row stride ldy
             int ny = (rows - 1) * ldy + cols;
-            Tensor y = padded(Numerics.uniform(random, ny, -8f, 8f), 9);
-            scalar.softmax(rows, cols, y.segment(), 9, ldy, scale, paddedInts(someKept, 2).segment(), 2);
+            Tensor y = arena.padded(Numerics.uniform(random, ny, -8f, 8f), 9);
+            SCALAR.softmax(rows, cols, y.segment(), 9, ldy, scale, arena.paddedInts(someKept, 2).segment(), 2);
             int nd = (rows - 1) * lddy + cols;
             float[] dys = Numerics.uniform(random, nd, -1f, 1f);
-            Tensor s = padded(dys, 13);
-            Tensor v = padded(dys, 13);
-            scalar.softmaxBackward(rows, cols, y.segment(), 9, ldy, scale, s.segment(), 13, lddy);
-            vector.softmaxBackward(rows, cols, y.segment(), 9, ldy, scale, v.segment(), 13, lddy);
+            Tensor s = arena.padded(dys, 13);
+            Tensor v = arena.padded(dys, 13);
+            SCALAR.softmaxBackward(rows, cols, y.segment(), 9, ldy, scale, s.segment(), 13, lddy);
+            VECTOR.softmaxBackward(rows, cols, y.segment(), 9, ldy, scale, v.segment(), 13, lddy);
             float[] expected = region(s, 13, nd);
             float[] got = region(v, 13, nd);
             String what = "ldy " + ldy + ", lddy " + lddy;
@@ -253,13 +225,11 @@ class BackwardConformanceTest {
         for (float rate : new float[] {0f, 0.1f, 0.5f, 0.9f}) {
             for (long index0 : starts) {
                 long seed = random.nextLong();
-                Tensor x = padded(xs, 5);
-                Tensor s = padded(new float[n], 2);
-                Tensor v = padded(new float[n], 2);
-                fill(s, 2, n, SENTINEL);
-                fill(v, 2, n, SENTINEL);
-                scalar.dropout(n, x.segment(), 5, rate, seed, index0, s.segment(), 2);
-                vector.dropout(n, x.segment(), 5, rate, seed, index0, v.segment(), 2);
+                Tensor x = arena.padded(xs, 5);
+                Tensor s = arena.sentinels(n, 2);
+                Tensor v = arena.sentinels(n, 2);
+                SCALAR.dropout(n, x.segment(), 5, rate, seed, index0, s.segment(), 2);
+                VECTOR.dropout(n, x.segment(), 5, rate, seed, index0, v.segment(), 2);
                 float[] got = region(v, 2, n);
                 assertThat(bits(got)).as("rate %s, index0 %s", rate, index0).containsExactly(bits(region(s, 2, n)));
                 float keepScale = 1f / (1f - rate);
@@ -269,7 +239,7 @@ class BackwardConformanceTest {
                 }
                 assertUntouchedOutside(v, 2, n);
 
-                vector.dropout(n, x.segment(), 5, rate, seed, index0, x.segment(), 5); // in place
+                VECTOR.dropout(n, x.segment(), 5, rate, seed, index0, x.segment(), 5); // in place
                 assertThat(bits(region(x, 5, n))).containsExactly(bits(got));
                 assertUntouchedOutside(x, 5, n);
             }
@@ -286,8 +256,8 @@ class BackwardConformanceTest {
         Tensor dy = arena.copyOf(filled(n, 2f), n);
         Tensor y = arena.allocate(dev.graft.core.tensor.DType.F32, n);
         for (float rate : new float[] {0.1f, 0.5f}) {
-            vector.dropout(n, x.segment(), 0, rate, seed, index0, y.segment(), 0);
-            vector.dropout(n, dy.segment(), 0, rate, seed, index0, dy.segment(), 0);
+            VECTOR.dropout(n, x.segment(), 0, rate, seed, index0, y.segment(), 0);
+            VECTOR.dropout(n, dy.segment(), 0, rate, seed, index0, dy.segment(), 0);
             float[] out = y.toFloatArray();
             float[] grad = dy.toFloatArray();
             long kept = 0;
@@ -317,15 +287,15 @@ class BackwardConformanceTest {
             float[] as = Numerics.uniform(random, na, -2f, 2f);
             float[] bs = Numerics.uniform(random, nb, -1f, 1f);
             float[] before = Numerics.uniform(random, cols, -5f, 5f);
-            Tensor a = padded(as, 3);
-            Tensor b = padded(bs, 8);
+            Tensor a = arena.padded(as, 3);
+            Tensor b = arena.padded(bs, 8);
             for (boolean withB : new boolean[] {false, true}) {
                 for (boolean accumulate : new boolean[] {false, true}) {
-                    Tensor s = padded(before, 4);
-                    Tensor v = padded(before, 4);
+                    Tensor s = arena.padded(before, 4);
+                    Tensor v = arena.padded(before, 4);
                     MemorySegment bSeg = withB ? b.segment() : null;
-                    scalar.columnSums(rows, cols, a.segment(), 3, lda, bSeg, 8, ldb, accumulate, s.segment(), 4);
-                    vector.columnSums(rows, cols, a.segment(), 3, lda, bSeg, 8, ldb, accumulate, v.segment(), 4);
+                    SCALAR.columnSums(rows, cols, a.segment(), 3, lda, bSeg, 8, ldb, accumulate, s.segment(), 4);
+                    VECTOR.columnSums(rows, cols, a.segment(), 3, lda, bSeg, 8, ldb, accumulate, v.segment(), 4);
                     float[] expected = region(s, 4, cols);
                     float[] got = region(v, 4, cols);
                     for (int j = 0; j < cols; j++) {
@@ -356,13 +326,11 @@ class BackwardConformanceTest {
             int no = (cols - 1) * ldOut + rows;
             float[] xs = Numerics.uniform(random, nx, -1f, 1f);
             xs[0] = Float.intBitsToFloat(0x7FC0_1234); // a NaN with a payload: copied as bits
-            Tensor x = padded(xs, 6);
-            Tensor s = padded(new float[no], 1);
-            Tensor v = padded(new float[no], 1);
-            fill(s, 1, no, SENTINEL);
-            fill(v, 1, no, SENTINEL);
-            scalar.transpose(rows, cols, x.segment(), 6, ldx, s.segment(), 1, ldOut);
-            vector.transpose(rows, cols, x.segment(), 6, ldx, v.segment(), 1, ldOut);
+            Tensor x = arena.padded(xs, 6);
+            Tensor s = arena.sentinels(no, 1);
+            Tensor v = arena.sentinels(no, 1);
+            SCALAR.transpose(rows, cols, x.segment(), 6, ldx, s.segment(), 1, ldOut);
+            VECTOR.transpose(rows, cols, x.segment(), 6, ldx, v.segment(), 1, ldOut);
             float[] got = region(v, 1, no);
             assertThat(bits(got)).containsExactly(bits(region(s, 1, no)));
             for (int j = 0; j < cols; j++) {
@@ -381,22 +349,7 @@ class BackwardConformanceTest {
         Random random = new Random(7000L + n);
         float[] as = Numerics.uniform(random, n, -3f, 3f);
         float[] bs = Numerics.uniform(random, n, -3f, 3f);
-        Tensor a = padded(as, 7);
-        Tensor b = padded(bs, 2);
-        Tensor s = padded(new float[n], 9);
-        Tensor v = padded(new float[n], 9);
-        fill(s, 9, n, SENTINEL);
-        fill(v, 9, n, SENTINEL);
-        scalar.multiply(n, a.segment(), 7, b.segment(), 2, s.segment(), 9);
-        vector.multiply(n, a.segment(), 7, b.segment(), 2, v.segment(), 9);
-        float[] expected = region(s, 9, n);
-        assertThat(bits(region(v, 9, n))).containsExactly(bits(expected));
-        assertUntouchedOutside(v, 9, n);
-        vector.multiply(n, a.segment(), 7, b.segment(), 2, a.segment(), 7); // out is a
-        assertThat(bits(region(a, 7, n))).containsExactly(bits(expected));
-        vector.multiply(n, padded(as, 7).segment(), 7, b.segment(), 2, b.segment(), 2); // out is b
-        assertThat(bits(region(b, 2, n))).containsExactly(bits(expected));
-        assertUntouchedOutside(b, 2, n);
+        assertVectorEqualsScalarBitForBit(arena, Kernels::multiply, as, bs);
     }
 
     // ------------------------------------------------------------------------------------- argument checks
@@ -406,7 +359,7 @@ class BackwardConformanceTest {
         Tensor t = arena.allocate(dev.graft.core.tensor.DType.F32, 40);
         MemorySegment m = t.segment();
         MemorySegment readOnly = m.asReadOnly();
-        for (Kernels k : List.of(scalar, vector)) {
+        for (Kernels k : List.of(SCALAR, VECTOR)) {
             assertThatThrownBy(() -> k.activationBackward(Activation.GELU, 41, m, 0, m, 0, m, 0))
                     .isInstanceOf(IndexOutOfBoundsException.class).hasMessageContaining("activationBackward: x");
             assertThatThrownBy(() -> k.activationBackward(null, 4, m, 0, m, 0, m, 0))
@@ -452,55 +405,5 @@ class BackwardConformanceTest {
             max = Math.max(max, Math.abs((double) a[off + j] * b[j]));
         }
         return max;
-    }
-
-    private static float[] filled(int n, float value) {
-        float[] a = new float[n];
-        Arrays.fill(a, value);
-        return a;
-    }
-
-    private static int[] bits(float[] a) {
-        int[] b = new int[a.length];
-        for (int i = 0; i < a.length; i++) {
-            b[i] = Float.floatToRawIntBits(a[i]);
-        }
-        return b;
-    }
-
-    /** An f32 tensor of off + values.length + PAD elements: sentinels, then values at off, then sentinels. */
-    private Tensor padded(float[] values, int off) {
-        float[] all = new float[off + values.length + PAD];
-        Arrays.fill(all, SENTINEL);
-        System.arraycopy(values, 0, all, off, values.length);
-        return arena.copyOf(all, all.length);
-    }
-
-    private Tensor paddedInts(int[] values, int off) {
-        int[] all = new int[off + values.length + PAD];
-        Arrays.fill(all, 7);
-        System.arraycopy(values, 0, all, off, values.length);
-        return arena.copyOf(all, all.length);
-    }
-
-    private static void fill(Tensor t, int off, int n, float value) {
-        for (int i = 0; i < n; i++) {
-            t.setFloat(off + i, value);
-        }
-    }
-
-    private static float[] region(Tensor t, int off, int n) {
-        return Arrays.copyOfRange(t.toFloatArray(), off, off + n);
-    }
-
-    private static void assertUntouchedOutside(Tensor t, int off, int n) {
-        float[] all = t.toFloatArray();
-        assertThat(all.length).isEqualTo(off + n + PAD);
-        for (int i = 0; i < all.length; i++) {
-            if (i < off || i >= off + n) {
-                assertThat(Float.floatToRawIntBits(all[i])).as("element %s outside the region", i)
-                        .isEqualTo(Float.floatToRawIntBits(SENTINEL));
-            }
-        }
     }
 }

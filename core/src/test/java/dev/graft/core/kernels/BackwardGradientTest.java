@@ -1,20 +1,19 @@
 package dev.graft.core.kernels;
 
+import static dev.graft.core.kernels.KernelTesting.SCALAR;
+import static dev.graft.core.kernels.KernelTesting.kernels;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.graft.core.kernels.vector.VectorKernels;
-import dev.graft.core.parallel.ComputePool;
+import dev.graft.core.kernels.KernelTesting.TestArena;
+import dev.graft.core.tensor.DType;
 import dev.graft.core.tensor.Tensor;
-import dev.graft.core.tensor.TensorArena;
 import dev.graft.core.testing.Numerics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.DoubleSupplier;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -34,34 +33,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * </ul>
  */
 class BackwardGradientTest {
-    private static Kernels scalar;
-    private static Kernels vector;
-    private static final Kernels FORWARD = new ScalarKernels(new ComputePool(1));
-    private TensorArena arena;
+    /** The forward kernels the finite differences run: the scalar reference. */
+    private static final Kernels FORWARD = SCALAR;
 
-    @BeforeAll
-    static void openKernels() {
-        scalar = new ScalarKernels(new ComputePool(1));
-        vector = new VectorKernels(new ComputePool(1));
-    }
-
-    @AfterAll
-    static void closeKernels() {
-        scalar.close();
-        vector.close();
-        FORWARD.close();
-    }
-
-    @BeforeEach
-    void openArena() {
-        arena = TensorArena.root("backward-gradient-test");
-    }
-
-    @AfterEach
-    void closeArena() {
-        arena.close();
-        assertThat(arena.allocatedBytes()).isZero();
-    }
+    @RegisterExtension
+    final TestArena arena = new TestArena("backward-gradient-test");
 
     static Stream<Arguments> activations() {
         List<Arguments> args = new ArrayList<>();
@@ -81,10 +57,6 @@ class BackwardGradientTest {
             }
         }
         return args.stream();
-    }
-
-    private static Kernels kernels(String impl) {
-        return impl.equals("scalar") ? scalar : vector;
     }
 
     @ParameterizedTest(name = "{0} {1}")
@@ -134,22 +106,14 @@ class BackwardGradientTest {
         Tensor gamma = arena.copyOf(gs, cols);
         Tensor beta = arena.copyOf(bs, cols);
         Tensor w = arena.copyOf(ws, n);
-        Tensor dx = arena.allocate(dev.graft.core.tensor.DType.F32, n);
-        Tensor y = arena.allocate(dev.graft.core.tensor.DType.F32, n);
+        Tensor dx = arena.allocate(DType.F32, n);
+        Tensor y = arena.allocate(DType.F32, n);
         kernels(impl).layerNormBackward(rows, cols, x.segment(), 0, gamma.segment(), 0, eps, w.segment(), 0, dx.segment(), 0);
         float[] got = dx.toFloatArray();
         for (int r = 0; r < rows; r++) {
             double[] fd = new double[cols];
             for (int k = 0; k < cols; k++) {
-                int i = r * cols + k;
-                float up = xs[i] + h;
-                float down = xs[i] - h;
-                x.setFloat(i, up);
-                double lossUp = layerNormLoss(x, gamma, beta, eps, y, ws, rows, cols);
-                x.setFloat(i, down);
-                double lossDown = layerNormLoss(x, gamma, beta, eps, y, ws, rows, cols);
-                x.setFloat(i, xs[i]);
-                fd[k] = (lossUp - lossDown) / ((double) up - down);
+                fd[k] = centralDifference(x, r * cols + k, h, () -> layerNormLoss(x, gamma, beta, eps, y, ws, rows, cols));
             }
             assertGradient(impl + " layerNormBackward row " + r, got, r * cols, fd);
         }
@@ -179,21 +143,29 @@ class BackwardGradientTest {
         for (int r = 0; r < rows; r++) {
             double[] fd = new double[cols];
             for (int k = 0; k < cols; k++) {
-                int i = r * ld + k;
-                float up = zs[i] + h;
-                float down = zs[i] - h;
-                z.setFloat(i, up);
-                double lossUp = softmaxLoss(z, work, mask, scale, ws, rows, cols, ld);
-                z.setFloat(i, down);
-                double lossDown = softmaxLoss(z, work, mask, scale, ws, rows, cols, ld);
-                z.setFloat(i, zs[i]);
-                fd[k] = (lossUp - lossDown) / ((double) up - down);
+                fd[k] = centralDifference(z, r * ld + k, h, () -> softmaxLoss(z, work, mask, scale, ws, rows, cols, ld));
                 if (keep[k] == 0) {
-                    assertThat(Math.abs(got[i])).as("masked column %s", k).isEqualTo(0f);
+                    assertThat(Math.abs(got[r * ld + k])).as("masked column %s", k).isEqualTo(0f);
                 }
             }
             assertGradient(impl + " softmaxBackward row " + r, got, r * ld, fd);
         }
+    }
+
+    /**
+     * {@code (loss(x + h) − loss(x − h)) / ((x + h) − (x − h))} with element i of x moved by ±h in float (the
+     * denominator is the step that float actually took), then restored.
+     */
+    private static double centralDifference(Tensor x, int i, float h, DoubleSupplier loss) {
+        float xi = x.getFloat(i);
+        float up = xi + h;
+        float down = xi - h;
+        x.setFloat(i, up);
+        double lossUp = loss.getAsDouble();
+        x.setFloat(i, down);
+        double lossDown = loss.getAsDouble();
+        x.setFloat(i, xi);
+        return (lossUp - lossDown) / ((double) up - down);
     }
 
     /** |got − fd| ≤ 1e-3 · max(|fd|) over one row (plus 1e-6 for an all-zero gradient). */

@@ -1,14 +1,12 @@
 package dev.graft.core.kernels;
 
+import static dev.graft.core.kernels.KernelTesting.assertAllocatesNothingOnceWarm;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.graft.core.kernels.vector.VectorKernels;
-import dev.graft.core.parallel.ComputePool;
 import dev.graft.core.tensor.DType;
 import dev.graft.core.tensor.TensorArena;
 import dev.graft.core.testing.Numerics;
 import java.lang.foreign.MemorySegment;
-import java.lang.management.ManagementFactory;
 import java.util.Random;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -19,25 +17,13 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Once warmed up (C2-compiled), every kernel allocates nothing on the calling thread: measured with
- * {@link com.sun.management.ThreadMXBean#getCurrentThreadAllocatedBytes()} over 1000 calls, on sizes with a
- * partial last vector (so the tails are covered), the backward (training) kernels included. The JIT compiles in
- * the background, so after the first 20,000 warm-up calls the measurement is retried after a short pause and further
- * warm-up rounds (bounded) until it reads 0; a kernel that still allocates after all rounds fails, with its bytes
- * per call.
+ * Once warmed up (C2-compiled), every kernel allocates nothing on the calling thread, on sizes with a partial last
+ * vector (so the tails are covered), the backward (training) kernels included: measured by
+ * {@link KernelTesting#assertAllocatesNothingOnceWarm} (ThreadMXBean over 1000 calls, retried after a short pause
+ * and more warm-up while the JIT catches up).
  */
 class KernelAllocationTest {
-    private static final com.sun.management.ThreadMXBean THREADS =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    private static final int FIRST_WARMUP = 20_000;
-    private static final int MORE_WARMUP = 5_000;
-    private static final int ROUNDS = 40;
-    private static final int JIT_PAUSE_MS = 50;
-    private static final int MEASURED = 1_000;
-
     private static TensorArena arena;
-    private static Kernels scalar;
-    private static Kernels vector;
     private static MemorySegment x;
     private static MemorySegment y;
     private static MemorySegment out;
@@ -59,14 +45,10 @@ class KernelAllocationTest {
         java.util.Arrays.fill(m, 5, 10, 0); // sequence 1 of 4 × 5 tokens is all padding
         mask = arena.copyOf(m, m.length).segment();
         keyMask = arena.copyOf(Numerics.mask(random, 100, 0.3), 100).segment();
-        scalar = new ScalarKernels(new ComputePool(1));
-        vector = new VectorKernels(new ComputePool(1));
     }
 
     @AfterAll
     static void tearDown() {
-        scalar.close();
-        vector.close();
         arena.close();
         assertThat(arena.allocatedBytes()).isZero();
     }
@@ -114,40 +96,10 @@ class KernelAllocationTest {
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("calls")
     void allocatesNothingPerCallOnceWarm(String impl, String kernel, Consumer<Kernels> call) throws InterruptedException {
-        Kernels k = impl.equals("scalar") ? scalar : vector;
         if (kernel.startsWith("softmax ") || kernel.equals("softmax")) {
             // softmax works in place; keep its input from collapsing to constants over thousands of calls
             call = call.andThen(kk -> MemorySegment.copy(y, 0, x, 0, x.byteSize()));
         }
-        long bytes = -1;
-        int round = 0;
-        repeat(call, k, FIRST_WARMUP);
-        while (round++ < ROUNDS) {
-            bytes = measure(call, k);
-            if (bytes == 0) {
-                break;
-            }
-            // A starved JIT (a busy machine) keeps a method at tier 2, where Vector API calls are their allocating
-            // fallbacks, until the C2 queue drains: give the compiler threads the CPU before warming up further.
-            Thread.sleep(JIT_PAUSE_MS);
-            repeat(call, k, MORE_WARMUP);
-        }
-        System.out.printf("%s %s: %d bytes over %d calls after %d measurement round(s)%n", impl, kernel, bytes, MEASURED, round);
-        assertThat(bytes).as("%s %s: bytes allocated over %d warm calls (%.2f per call)", impl, kernel, MEASURED,
-                bytes / (double) MEASURED).isZero();
-    }
-
-    private static long measure(Consumer<Kernels> call, Kernels k) {
-        long before = THREADS.getCurrentThreadAllocatedBytes();
-        repeat(call, k, MEASURED);
-        long after = THREADS.getCurrentThreadAllocatedBytes();
-        long overhead = THREADS.getCurrentThreadAllocatedBytes() - after; // what one reading costs, normally 0
-        return after - before - overhead;
-    }
-
-    private static void repeat(Consumer<Kernels> call, Kernels k, int times) {
-        for (int i = 0; i < times; i++) {
-            call.accept(k);
-        }
+        assertAllocatesNothingOnceWarm(impl, kernel, call);
     }
 }

@@ -1,20 +1,17 @@
 package dev.graft.core.kernels;
 
+import static dev.graft.core.kernels.KernelTesting.filled;
+import static dev.graft.core.kernels.KernelTesting.kernels;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import dev.graft.core.kernels.vector.VectorKernels;
-import dev.graft.core.parallel.ComputePool;
+import dev.graft.core.kernels.KernelTesting.TestArena;
 import dev.graft.core.tensor.DType;
 import dev.graft.core.tensor.Tensor;
-import dev.graft.core.tensor.TensorArena;
 import dev.graft.core.testing.Numerics;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -25,36 +22,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * meanPool and l2Normalize 1e-6 absolute on inputs in [-1, 1]; add exact.
  */
 class KernelReferenceTest {
-    private static Kernels scalar;
-    private static Kernels vector;
-    private TensorArena arena;
-
-    @BeforeAll
-    static void openKernels() {
-        scalar = new ScalarKernels(new ComputePool(1));
-        vector = new VectorKernels(new ComputePool(1));
-    }
-
-    @AfterAll
-    static void closeKernels() {
-        scalar.close();
-        vector.close();
-    }
-
-    @BeforeEach
-    void openArena() {
-        arena = TensorArena.root("kernel-reference-test");
-    }
-
-    @AfterEach
-    void closeArena() {
-        arena.close();
-        assertThat(arena.allocatedBytes()).isZero();
-    }
-
-    private static Kernels kernels(String name) {
-        return name.equals("scalar") ? scalar : vector;
-    }
+    @RegisterExtension
+    final TestArena arena = new TestArena("kernel-reference-test");
 
     // ------------------------------------------------------------------------------------------ hand-checked
 
@@ -367,12 +336,6 @@ class KernelReferenceTest {
         Tensor out = arena.allocate(DType.F32, rows * cols);
         kernels(impl).l2Normalize(rows, cols, arena.copyOf(xs, xs.length).segment(), 0, out.segment(), 0);
         assertThat(Numerics.maxRelDiff(out.toFloatArray(), expected, 1.0)).isLessThan(1e-6);
-    }
-
-    private static float[] filled(int n, float v) {
-        float[] a = new float[n];
-        java.util.Arrays.fill(a, v);
-        return a;
     }
 
     private static float[] concat(float[] a, float[] b) {

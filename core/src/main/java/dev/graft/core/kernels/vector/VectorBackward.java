@@ -8,10 +8,15 @@ import static dev.graft.core.kernels.vector.VectorMath.E5;
 import static dev.graft.core.kernels.vector.VectorMath.E6;
 import static dev.graft.core.kernels.vector.VectorMath.E7;
 import static dev.graft.core.kernels.vector.VectorMath.EXP_LO;
+import static dev.graft.core.kernels.vector.VectorMath.F32;
 import static dev.graft.core.kernels.vector.VectorMath.HALF;
 import static dev.graft.core.kernels.vector.VectorMath.HIGH_HALF;
 import static dev.graft.core.kernels.vector.VectorMath.HIGH_QUARTER;
+import static dev.graft.core.kernels.vector.VectorMath.I;
+import static dev.graft.core.kernels.vector.VectorMath.I32;
+import static dev.graft.core.kernels.vector.VectorMath.INV_SQRT_2PI;
 import static dev.graft.core.kernels.vector.VectorMath.L;
+import static dev.graft.core.kernels.vector.VectorMath.LE;
 import static dev.graft.core.kernels.vector.VectorMath.LN2_HI;
 import static dev.graft.core.kernels.vector.VectorMath.LOG2E;
 import static dev.graft.core.kernels.vector.VectorMath.MINUS_LN2_LO;
@@ -31,8 +36,6 @@ import static dev.graft.core.kernels.vector.VectorMath.ZERO;
 import dev.graft.core.kernels.Activation;
 import dev.graft.core.kernels.ScalarBackward;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
@@ -73,13 +76,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorBackward {
     private static final VectorSpecies<Float> F = VectorMath.S;
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
-    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
     private static final long VB = (long) L * Float.BYTES;
-    /** 1/√(2π). */
-    private static final float INV_SQRT_2PI = 0.39894228f;
     /** Rows per block of columnSums' partial sums. */
     static final int COLUMN_BLOCK = 64;
     /** Columns of x per tile of transpose. */
@@ -427,7 +424,7 @@ final class VectorBackward {
     static void columnSums(int rows, int cols, MemorySegment a, long ab, long aRow, MemorySegment b, long bb,
                            long bRow, boolean accumulate, MemorySegment out, long ob) {
         if (!accumulate) {
-            zero(cols, out, ob);
+            VectorKernels.zero(cols, out, ob);
         }
         for (int r0 = 0; r0 < rows; r0 += COLUMN_BLOCK) {
             int count = Math.min(COLUMN_BLOCK, rows - r0);
@@ -524,17 +521,6 @@ final class VectorBackward {
             }
             long p = ob + (long) j * Float.BYTES;
             out.set(F32, p, out.get(F32, p) + s);
-        }
-    }
-
-    /** out ← +0 over n floats. */
-    private static void zero(int n, MemorySegment out, long ob) {
-        int j = 0;
-        for (int bound = n - L; j <= bound; j += L) {
-            FloatVector.zero(F).intoMemorySegment(out, ob + (long) j * Float.BYTES, LE);
-        }
-        for (; j < n; j++) {
-            out.set(F32, ob + (long) j * Float.BYTES, 0f);
         }
     }
 

@@ -337,8 +337,8 @@ public final class VectorKernels implements Kernels {
         }
     }
 
-    /** out ← 0 over n floats; byte offset. */
-    private static void zero(int n, MemorySegment out, long ob) {
+    /** out ← +0 over n floats; byte offset (also columnSums' start in {@link VectorBackward}). */
+    static void zero(int n, MemorySegment out, long ob) {
         fill(n, out, ob, 0f);
     }
 

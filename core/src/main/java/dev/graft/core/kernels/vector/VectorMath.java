@@ -14,7 +14,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Activation math and softmax exponentials over rows of floats, shared by the GEMM epilogue and the element-wise
- * kernels, plus the constants of the fixed-order lane sums every kernel of this package uses.
+ * kernels, plus the constants of the fixed-order lane sums every kernel of this package uses (and the species,
+ * byte order and element layouts {@link VectorBackward} shares).
  *
  * <h2>Same bits in every execution mode</h2>
  * A Vector API method runs either as a C2 intrinsic or as its Java fallback (interpreter, C1, a C2 call site
@@ -56,12 +57,13 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorMath {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
     /** Lanes per vector. */
     static final int L = S.length();
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    /** The byte order of every tensor, and its unaligned element layouts. */
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
 
     // Butterfly shuffles of the fixed-order lane sums: SWAP_d maps lane i to lane i ^ d (null when d ≥ L: every
     // use is guarded by L > d, a constant the JIT folds).
@@ -105,18 +107,20 @@ final class VectorMath {
     static final FloatVector MINUS_LN2_LO = FloatVector.broadcast(S, -LN2_LO);
     static final FloatVector ZERO = FloatVector.zero(S);
 
-    // GELU / erfc (A&S 7.1.26)
-    static final float P = 0.3275911f;
-    static final float A1 = 0.254829592f;
-    static final float A2 = -0.284496736f;
-    static final float A3 = 1.421413741f;
-    static final float A4 = -1.453152027f;
-    static final float A5 = 1.061405429f;
+    // GELU / erfc (A&S 7.1.26): ScalarMath's constants rounded to float (constant expressions, folded by javac)
+    static final float P = (float) ScalarMath.ERFC_P;
+    static final float A1 = (float) ScalarMath.ERFC_A1;
+    static final float A2 = (float) ScalarMath.ERFC_A2;
+    static final float A3 = (float) ScalarMath.ERFC_A3;
+    static final float A4 = (float) ScalarMath.ERFC_A4;
+    static final float A5 = (float) ScalarMath.ERFC_A5;
     static final FloatVector VA1 = FloatVector.broadcast(S, A1);
     static final FloatVector VA2 = FloatVector.broadcast(S, A2);
     static final FloatVector VA3 = FloatVector.broadcast(S, A3);
-    static final float INV_SQRT2 = 0.70710678f;
-    static final float GELU_CLAMP = 20f;
+    static final float INV_SQRT2 = (float) ScalarMath.INV_SQRT2;
+    static final float GELU_CLAMP = (float) ScalarMath.GELU_CLAMP;
+    /** 1/√(2π) (GELU's derivative). */
+    static final float INV_SQRT_2PI = (float) ScalarMath.INV_SQRT_2PI;
     /** tanh(x) is 1 in float for |x| ≥ 9.01; 2|x| is clamped to 40 so that e^{2|x|} stays finite. */
     static final float TANH_CLAMP = 40f;
 
