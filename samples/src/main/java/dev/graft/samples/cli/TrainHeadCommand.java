@@ -84,8 +84,8 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
                                        (default query,value)
                   --reduction-factor N bottleneck width = hidden / N (default 16)
                   --adapter-activation A  bottleneck non-linearity: relu, gelu or tanh (default relu)
-                  --lr X               with --adapter: the adapter's peak learning rate (default 5e-4)
-                  --head-lr X          with --adapter: the head's peak learning rate (default 2e-3)
+                  --lr X               with --adapter: the adapter's peak learning rate (default 1e-3)
+                  --head-lr X          with --adapter: the head's peak learning rate (default 3e-3)
                   --warmup X           share of the steps spent warming the learning rate up (default 0.06),
                                        then linear decay to 0
                   --clip X             clip the global gradient norm to X (default 1; 0: off)
@@ -93,7 +93,7 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
                   --init-head DIR      start from this saved classification head (trained on the frozen backbone
                                        over the same labels) instead of a fresh one: linear probing, then
                                        fine-tuning
-                  (--epochs defaults to 10 and --patience to 3 with --adapter)""";
+                  (--epochs defaults to 8 and --patience to 3 with --adapter)""";
     }
 
     @Override
