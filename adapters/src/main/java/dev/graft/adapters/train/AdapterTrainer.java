@@ -323,7 +323,7 @@ public final class AdapterTrainer {
                            long seed, TensorArena arena) {
         TokenBatch batch = backbone.tokenize(texts, arena);
         TrainingHooks th = adapter.trainingHooks(arena, seed);
-        boolean allStages = stages.length > 1 || stages[0] != backbone.config().numLayers();
+        boolean allStages = needsAllStages(backbone, stages);
         try (EncoderTape tape = EncoderTape.forward(backbone.encoder(), batch, SiteHooks.of(th.hooks()), dropout,
                 allStages, arena)) {
             EncoderOutput out = tape.output();
@@ -359,7 +359,7 @@ public final class AdapterTrainer {
             }
         }
         TrainingHooks th = adapter.trainingHooks(arena, seed);
-        boolean allStages = stages.length > 1 || stages[0] != backbone.config().numLayers();
+        boolean allStages = needsAllStages(backbone, stages);
         try (EncoderTape tape = EncoderTape.forward(backbone.encoder(), batch, SiteHooks.of(th.hooks()), dropout,
                 allStages, arena)) {
             float[] features = gather(backbone, tape.output(), stages, rowTokens);
@@ -418,7 +418,7 @@ public final class AdapterTrainer {
                                    List<List<String>> sentences, int[][] tags, SoftmaxCrossEntropy lossFn,
                                    TensorArena parent) {
         int classes = head.outputSize();
-        boolean allStages = stages.length > 1 || stages[0] != backbone.config().numLayers();
+        boolean allStages = needsAllStages(backbone, stages);
         double lossSum = 0;
         double weightSum = 0;
         long correct = 0;
@@ -454,6 +454,11 @@ public final class AdapterTrainer {
             }
         }
         return new double[] {weightSum > 0 ? lossSum / weightSum : 0, words == 0 ? 0 : (double) correct / words};
+    }
+
+    /** Whether the stages read are more than the last one (so every stage's hidden states must be kept). */
+    private static boolean needsAllStages(BertBackbone backbone, int[] stages) {
+        return stages.length > 1 || stages[0] != backbone.config().numLayers();
     }
 
     /** Pooled rows [B, stages·H], stage-major, as {@code BackbonePass} builds them. */
@@ -506,7 +511,7 @@ public final class AdapterTrainer {
     static double[] evaluate(BertBackbone backbone, Adapter adapter, Layer head, Pooling pooling, int[] stages,
                              List<String> texts, int[] labels, SoftmaxCrossEntropy lossFn, TensorArena parent) {
         int classes = head.outputSize();
-        boolean allStages = stages.length > 1 || stages[0] != backbone.config().numLayers();
+        boolean allStages = needsAllStages(backbone, stages);
         int[] order = IntStream.range(0, texts.size()).boxed()
                 .sorted(Comparator.<Integer>comparingInt(i -> texts.get(i).length()).thenComparingInt(i -> i))
                 .mapToInt(Integer::intValue).toArray();
