@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import dev.graft.adapters.nn.Parameter;
+import dev.graft.backbones.bert.BertEncoder;
 import dev.graft.backbones.bert.EncoderTape;
 import dev.graft.backbones.huggingface.HfTestModels;
 import dev.graft.backbones.sites.SiteHooks;
@@ -154,6 +155,23 @@ class EncoderTapeGradientTest {
                          EncoderTape.Options.NO_DROPOUT, false, step)) {
                 assertThat(tape.firstRecordedLayer()).as("no adapter: nothing recorded").isEqualTo(2);
                 tape.backward();
+            }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void anEncoderWithSparseAttentionInAnAdaptedLayerIsRefused() {
+        try (TinyModel m = new TinyModel()) {
+            BertEncoder windowed = new BertEncoder(m.weights, m.kernels,
+                    dev.graft.attention.spec.AttentionSpec.parse("all:window(2)").kernels(m.kernels, 2));
+            Adapter lora = dev.graft.adapters.lora.Lora.create(dev.graft.adapters.lora.LoraConfig.of(2, 4,
+                    dev.graft.backbones.sites.SiteKind.QUERY), windowed.sites(), 1);
+            try (TensorArena step = m.arena.child("step")) {
+                TrainingHooks th = lora.trainingHooks(step, 1);
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> EncoderTape.forward(windowed, m.batch,
+                                SiteHooks.of(th.hooks()), EncoderTape.Options.NO_DROPOUT, false, step))
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("layer 0 of this encoder uses");
             }
         }
     }

@@ -27,9 +27,10 @@ import java.util.Objects;
  * {@code n·(12H + 2I) + B·heads·T²} floats (≈ 39 MB per MiniLM layer for 32 × 40 tokens).
  *
  * <p>The layer is the one of {@link AdaptedLayer}, written for training rather than speed: every block output is
- * its own buffer, attention is dense (softmax · V with the padding mask, whatever attention kernel the encoder was
- * built with), and Hugging Face's BERT dropouts apply when {@link Options} asks for them — hidden dropout on each
- * block's output before the residual (the bottleneck adapter reads the dropped-out output, as AdapterHub's does) and
+ * its own buffer, attention is dense (softmax · V with the padding mask, computed here; an encoder whose recorded
+ * layers use another attention kernel than dense is refused, since inference would not compute what was trained),
+ * and Hugging Face's BERT dropouts apply when {@link Options} asks for them — hidden dropout on each block's output
+ * before the residual (the bottleneck adapter reads the dropped-out output, as AdapterHub's does) and
  * attention-probability dropout. Dropout masks are a function of (seed, site, element) ({@link Kernels#dropout}),
  * so the backward regenerates them. Outputs agree with {@link BertEncoder#encode} to float rounding when dropout
  * is off.
@@ -121,6 +122,13 @@ public final class EncoderTape implements AutoCloseable {
                     + " but the encoder has " + c.numLayers() + " layers");
         }
         int first = lowestHookedLayer(hooks, c.numLayers());
+        for (int layer = first; layer < c.numLayers(); layer++) {
+            if (!(encoder.attention().get(layer) instanceof dev.graft.attention.dense.DenseAttention)) {
+                throw new IllegalArgumentException("training runs dense attention, but layer " + layer + " of this"
+                        + " encoder uses " + encoder.attention().get(layer).name() + ": its outputs would not be the"
+                        + " ones trained for; train on a backbone with dense attention in the adapted layers");
+            }
+        }
         TensorArena arena = parent.child("encoder-tape");
         try {
             EncoderTape tape = new EncoderTape(encoder, batch, hooks, options, arena, first, keepAllStages);
