@@ -1,7 +1,7 @@
 package dev.graft.adapters.bottleneck;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.graft.adapters.adapter.Adapter;
+import dev.graft.adapters.adapter.SiteAdapter;
 import dev.graft.adapters.adapter.HookMemory;
 import dev.graft.adapters.adapter.TrainingHooks;
 import dev.graft.adapters.head.Json;
@@ -15,7 +15,6 @@ import dev.graft.core.tensor.DType;
 import dev.graft.core.tensor.Tensor;
 import dev.graft.core.tensor.TensorArena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -28,18 +27,15 @@ import java.util.Random;
  * block output h before the block's residual and LayerNorm. Fresh: down ~ N(0, 0.01²) (AdapterHub's "bert" init),
  * biases and up = 0.
  */
-public final class Bottleneck implements Adapter {
+public final class Bottleneck extends SiteAdapter {
     static final String PREFIX = "base_model.model.";
 
     private final BottleneckConfig config;
-    private final List<SiteShape> sites;
-    private final Map<Site, Parameter[]> params = new LinkedHashMap<>();
-    private final List<Parameter> all = new ArrayList<>();
 
     Bottleneck(BottleneckConfig config, List<SiteShape> sites) {
+        super("bottleneck", "GRAFT_BOTTLENECK", sites);
         this.config = config;
-        this.sites = List.copyOf(sites);
-        for (SiteShape s : this.sites) {
+        for (SiteShape s : sites()) {
             if (!config.placement().sites().contains(s.site().kind())) {
                 throw new IllegalArgumentException(config.placement() + " bottleneck adapters do not sit at " + s.site());
             }
@@ -51,8 +47,7 @@ public final class Bottleneck implements Adapter {
                     new Parameter(base + "down.bias", new int[] {m}, false),
                     new Parameter(base + "up.weight", new int[] {h, m}, true),
                     new Parameter(base + "up.bias", new int[] {h}, false)};
-            params.put(s.site(), p);
-            all.addAll(List.of(p));
+            register(s.site(), p);
         }
     }
 
@@ -62,7 +57,7 @@ public final class Bottleneck implements Adapter {
                 .toList();
         Bottleneck b = new Bottleneck(config, chosen);
         Random random = new Random(seed);
-        for (Parameter[] p : b.params.values()) {
+        for (Parameter[] p : b.perSite().values()) {
             float[] down = p[0].values();
             for (int i = 0; i < down.length; i++) {
                 down[i] = (float) (random.nextGaussian() * 0.01);
@@ -77,38 +72,19 @@ public final class Bottleneck implements Adapter {
 
     /** down.weight, down.bias, up.weight, up.bias at {@code site}, or null. */
     public List<Parameter> parameters(Site site) {
-        Parameter[] p = params.get(site);
+        Parameter[] p = at(site);
         return p == null ? null : List.of(p);
     }
 
-    @Override
-    public String typeName() {
-        return "bottleneck";
-    }
 
-    @Override
-    public String peftType() {
-        return "GRAFT_BOTTLENECK";
-    }
 
-    @Override
-    public List<Parameter> parameters() {
-        return List.copyOf(all);
-    }
 
-    @Override
-    public List<SiteShape> sites() {
-        return sites;
-    }
 
     @Override
     public Map<Site, SiteHook> hooks(TensorArena arena) {
         Map<Site, SiteHook> hooks = new LinkedHashMap<>();
-        for (SiteShape s : sites) {
-            Parameter[] p = params.get(s.site());
-            hooks.put(s.site(), new Hook(s.in(), config.bottleneck(s.in()), config.nonLinearity(), config.residual(),
-                    HookMemory.snapshot(p[0], arena), HookMemory.snapshot(p[1], arena),
-                    HookMemory.snapshot(p[2], arena), HookMemory.snapshot(p[3], arena)));
+        for (SiteShape s : sites()) {
+            hooks.put(s.site(), hook(s, arena));
         }
         return hooks;
     }
@@ -116,15 +92,20 @@ public final class Bottleneck implements Adapter {
     @Override
     public TrainingHooks trainingHooks(TensorArena arena, long seed) {
         TrainingHooks th = new TrainingHooks(arena);
-        for (SiteShape s : sites) {
-            Parameter[] p = params.get(s.site());
-            Hook forward = new Hook(s.in(), config.bottleneck(s.in()), config.nonLinearity(), config.residual(),
-                    HookMemory.snapshot(p[0], arena), HookMemory.snapshot(p[1], arena),
-                    HookMemory.snapshot(p[2], arena), HookMemory.snapshot(p[3], arena));
-            th.put(s.site(), new TrainableHook(forward, th.gradient(p[0]), th.gradient(p[1]), th.gradient(p[2]),
-                    th.gradient(p[3])));
+        for (SiteShape s : sites()) {
+            Parameter[] p = at(s.site());
+            th.put(s.site(), new TrainableHook(hook(s, arena), th.gradient(p[0]), th.gradient(p[1]),
+                    th.gradient(p[2]), th.gradient(p[3])));
         }
         return th;
+    }
+
+    /** The inference hook at {@code s} over a snapshot (in {@code arena}) of its parameters. */
+    private Hook hook(SiteShape s, TensorArena arena) {
+        Parameter[] p = at(s.site());
+        return new Hook(s.in(), config.bottleneck(s.in()), config.nonLinearity(), config.residual(),
+                HookMemory.snapshot(p[0], arena), HookMemory.snapshot(p[1], arena),
+                HookMemory.snapshot(p[2], arena), HookMemory.snapshot(p[3], arena));
     }
 
     @Override

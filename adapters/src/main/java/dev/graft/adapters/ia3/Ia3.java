@@ -1,7 +1,7 @@
 package dev.graft.adapters.ia3;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.graft.adapters.adapter.Adapter;
+import dev.graft.adapters.adapter.SiteAdapter;
 import dev.graft.adapters.adapter.HookMemory;
 import dev.graft.adapters.adapter.PeftTargets;
 import dev.graft.adapters.adapter.TrainingHooks;
@@ -32,24 +32,22 @@ import java.util.stream.Collectors;
  * {@code ….output.dense.ia3_l} {@code [1, I]} for the intermediate activation (PEFT scales the input of that
  * "feed-forward" module). Fresh: all ones.
  */
-public final class Ia3 implements Adapter {
+public final class Ia3 extends SiteAdapter {
     static final String PREFIX = "base_model.model.";
 
     private final Ia3Config config;
-    private final List<SiteShape> sites;
-    private final Map<Site, Parameter> params = new LinkedHashMap<>();
 
     Ia3(Ia3Config config, List<SiteShape> sites) {
+        super("ia3", "IA3", sites);
         this.config = config;
-        this.sites = List.copyOf(sites);
-        for (SiteShape s : this.sites) {
+        for (SiteShape s : sites()) {
             if (s.site().kind().role() != SiteKind.Role.SCALE) {
                 throw new IllegalArgumentException("(IA)³ scales activations, not " + s.site());
             }
             int[] shape = feedForward(s.site().kind()) ? new int[] {1, s.in()} : new int[] {s.in(), 1};
             Parameter p = new Parameter(PREFIX + s.site().module() + ".ia3_l", shape, false);
             Arrays.fill(p.values(), 1f);
-            params.put(s.site(), p);
+            register(s.site(), p);
         }
     }
 
@@ -66,34 +64,19 @@ public final class Ia3 implements Adapter {
 
     /** The scaling vector at {@code site}, or null. */
     public Parameter scaling(Site site) {
-        return params.get(site);
+        Parameter[] p = at(site);
+        return p == null ? null : p[0];
     }
 
-    @Override
-    public String typeName() {
-        return "ia3";
-    }
 
-    @Override
-    public String peftType() {
-        return "IA3";
-    }
 
-    @Override
-    public List<Parameter> parameters() {
-        return List.copyOf(params.values());
-    }
 
-    @Override
-    public List<SiteShape> sites() {
-        return sites;
-    }
 
     @Override
     public TrainingHooks trainingHooks(TensorArena arena, long seed) {
         TrainingHooks th = new TrainingHooks(arena);
-        for (Map.Entry<Site, Parameter> e : params.entrySet()) {
-            th.put(e.getKey(), new TrainableScale(e.getValue().values().clone(), th.gradient(e.getValue())));
+        for (Map.Entry<Site, Parameter[]> e : perSite().entrySet()) {
+            th.put(e.getKey(), new TrainableScale(e.getValue()[0].values().clone(), th.gradient(e.getValue()[0])));
         }
         return th;
     }
@@ -116,8 +99,8 @@ public final class Ia3 implements Adapter {
     @Override
     public Map<Site, SiteHook> hooks(TensorArena arena) {
         Map<Site, SiteHook> hooks = new LinkedHashMap<>();
-        for (Map.Entry<Site, Parameter> e : params.entrySet()) {
-            float[] l = e.getValue().values().clone();
+        for (Map.Entry<Site, Parameter[]> e : perSite().entrySet()) {
+            float[] l = e.getValue()[0].values().clone();
             hooks.put(e.getKey(), (SiteHook.Scale) (rows, y, off, ld) -> HookMemory.scaleColumns(rows, y, off, ld, l));
         }
         return hooks;
@@ -137,9 +120,9 @@ public final class Ia3 implements Adapter {
     @Override
     public Map<Site, SiteHook> mergedHooks(BertWeights frozen, TensorArena arena) {
         Map<Site, SiteHook> hooks = new LinkedHashMap<>();
-        for (Map.Entry<Site, Parameter> e : params.entrySet()) {
+        for (Map.Entry<Site, Parameter[]> e : perSite().entrySet()) {
             Site site = e.getKey();
-            float[] l = e.getValue().values();
+            float[] l = e.getValue()[0].values();
             BertLayerWeights lw = frozen.layers().get(site.layer());
             SiteKind target = switch (site.kind()) {
                 case KEY_SCALE -> SiteKind.KEY;
@@ -220,7 +203,7 @@ public final class Ia3 implements Adapter {
         ObjectNode n = Json.mapper().createObjectNode();
         n.put("peft_type", "IA3");
         n.putNull("task_type");
-        List<Site> mine = sites.stream().map(SiteShape::site).toList();
+        List<Site> mine = sites().stream().map(SiteShape::site).toList();
         int layers = mine.stream().mapToInt(Site::layer).max().orElse(0) + 1 + (config.layers() == null ? 0 : 1);
         List<Site> candidates = new ArrayList<>();
         for (int l = 0; l < layers; l++) {

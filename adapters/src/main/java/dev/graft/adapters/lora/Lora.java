@@ -1,7 +1,7 @@
 package dev.graft.adapters.lora;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.graft.adapters.adapter.Adapter;
+import dev.graft.adapters.adapter.SiteAdapter;
 import dev.graft.adapters.adapter.HookMemory;
 import dev.graft.adapters.adapter.PeftTargets;
 import dev.graft.adapters.adapter.TrainingHooks;
@@ -33,28 +33,23 @@ import java.util.stream.Collectors;
  * A {@code [r, in]} ({@code …lora_A.weight}) and B {@code [out, r]} ({@code …lora_B.weight}), PEFT's layout and
  * names. Fresh: A uniform in ±1/√in (PEFT's Kaiming-uniform default), B = 0.
  */
-public final class Lora implements Adapter {
+public final class Lora extends SiteAdapter {
     static final String PREFIX = "base_model.model.";
 
     private final LoraConfig config;
-    private final List<SiteShape> sites;
-    private final Map<Site, Parameter[]> params = new LinkedHashMap<>();
-    private final List<Parameter> all = new ArrayList<>();
 
     /** An adapter at exactly {@code sites} (projection sites), parameters zero. */
     Lora(LoraConfig config, List<SiteShape> sites) {
+        super("lora", "LORA", sites);
         this.config = config;
-        this.sites = List.copyOf(sites);
-        for (SiteShape s : this.sites) {
+        for (SiteShape s : sites()) {
             if (s.site().kind().role() != SiteKind.Role.PROJECTION) {
                 throw new IllegalArgumentException("LoRA attaches to projections, not to " + s.site());
             }
             String base = PREFIX + s.site().module();
             Parameter a = new Parameter(base + ".lora_A.weight", new int[] {config.r(), s.in()}, true);
             Parameter b = new Parameter(base + ".lora_B.weight", new int[] {s.out(), config.r()}, true);
-            params.put(s.site(), new Parameter[] {a, b});
-            all.add(a);
-            all.add(b);
+            register(s.site(), a, b);
         }
     }
 
@@ -82,7 +77,7 @@ public final class Lora implements Adapter {
         }
         Lora lora = new Lora(config, chosen);
         Random random = new Random(seed);
-        for (Parameter[] ab : lora.params.values()) {
+        for (Parameter[] ab : lora.perSite().values()) {
             float[] a = ab[0].values();
             double bound = 1.0 / Math.sqrt(ab[0].shape()[1]);
             for (int i = 0; i < a.length; i++) {
@@ -98,44 +93,25 @@ public final class Lora implements Adapter {
 
     /** A {@code [r, in]} at {@code site}, or null. */
     public Parameter a(Site site) {
-        Parameter[] ab = params.get(site);
+        Parameter[] ab = at(site);
         return ab == null ? null : ab[0];
     }
 
     /** B {@code [out, r]} at {@code site}, or null. */
     public Parameter b(Site site) {
-        Parameter[] ab = params.get(site);
+        Parameter[] ab = at(site);
         return ab == null ? null : ab[1];
     }
 
-    @Override
-    public String typeName() {
-        return "lora";
-    }
 
-    @Override
-    public String peftType() {
-        return "LORA";
-    }
 
-    @Override
-    public List<Parameter> parameters() {
-        return List.copyOf(all);
-    }
 
-    @Override
-    public List<SiteShape> sites() {
-        return sites;
-    }
 
     @Override
     public Map<Site, SiteHook> hooks(TensorArena arena) {
         Map<Site, SiteHook> hooks = new LinkedHashMap<>();
-        float s = config.scaling();
-        for (SiteShape shape : sites) {
-            Parameter[] ab = params.get(shape.site());
-            hooks.put(shape.site(), new Delta(config.r(), shape.in(), shape.out(), HookMemory.snapshot(ab[0], arena),
-                    HookMemory.snapshot(ab[1].values(), ab[1].shape(), s, arena)));
+        for (SiteShape shape : sites()) {
+            hooks.put(shape.site(), delta(shape, arena));
         }
         return hooks;
     }
@@ -143,15 +119,20 @@ public final class Lora implements Adapter {
     @Override
     public TrainingHooks trainingHooks(TensorArena arena, long seed) {
         TrainingHooks th = new TrainingHooks(arena);
-        float s = config.scaling();
         int i = 0;
-        for (SiteShape shape : sites) {
-            Parameter[] ab = params.get(shape.site());
-            th.put(shape.site(), new TrainableDelta(config.r(), shape.in(), shape.out(), s, config.dropout(),
-                    seed * 31 + i++, HookMemory.snapshot(ab[0], arena),
-                    HookMemory.snapshot(ab[1].values(), ab[1].shape(), s, arena), th.gradient(ab[0]), th.gradient(ab[1])));
+        for (SiteShape shape : sites()) {
+            Parameter[] ab = at(shape.site());
+            th.put(shape.site(), new TrainableDelta(delta(shape, arena), config.scaling(), config.dropout(),
+                    seed * 31 + i++, th.gradient(ab[0]), th.gradient(ab[1])));
         }
         return th;
+    }
+
+    /** The inference hook at {@code shape} over a snapshot (in {@code arena}) of A and of (alpha/r)·B. */
+    private Delta delta(SiteShape shape, TensorArena arena) {
+        Parameter[] ab = at(shape.site());
+        return new Delta(config.r(), shape.in(), shape.out(), HookMemory.snapshot(ab[0], arena),
+                HookMemory.snapshot(ab[1].values(), ab[1].shape(), config.scaling(), arena));
     }
 
     @Override
@@ -164,14 +145,14 @@ public final class Lora implements Adapter {
     public Map<Site, SiteHook> mergedHooks(BertWeights frozen, TensorArena arena) {
         Map<Site, SiteHook> hooks = new LinkedHashMap<>();
         double s = config.scaling();
-        for (SiteShape shape : sites) {
+        for (SiteShape shape : sites()) {
             Linear lin = linear(frozen.layers().get(shape.site().layer()), shape.site().kind());
             int in = lin.in();
             int out = lin.out();
             int r = config.r();
             float[] w = HookMemory.outInWeight(lin);
-            float[] a = params.get(shape.site())[0].values();
-            float[] b = params.get(shape.site())[1].values();
+            float[] a = at(shape.site())[0].values();
+            float[] b = at(shape.site())[1].values();
             float[] merged = new float[out * in];
             for (int o = 0; o < out; o++) {
                 for (int i = 0; i < in; i++) {
@@ -218,7 +199,7 @@ public final class Lora implements Adapter {
         n.put("r", config.r());
         n.put("lora_alpha", config.alpha());
         n.put("lora_dropout", config.dropout());
-        List<Site> mine = sites.stream().map(SiteShape::site).toList();
+        List<Site> mine = sites().stream().map(SiteShape::site).toList();
         // Every projection of the layers the adapter spans (plus one more when it adapts chosen layers only, so a
         // plain list, which would select every layer, is never taken for a layer subset).
         int layers = mine.stream().mapToInt(Site::layer).max().orElse(0) + 1 + (config.layers() == null ? 0 : 1);
@@ -265,24 +246,25 @@ public final class Lora implements Adapter {
      * input (a mask regenerated from the seed in the backward), and the gradients
      * {@code dB += s·dyᵀ·t}, {@code dA += (dy·sB)ᵀ·drop(x)}, {@code dx += drop'(dy·sB·A)} with t = drop(x)·Aᵀ.
      */
-    private record TrainableDelta(int r, int in, int out, float s, float dropout, long seed, Tensor a, Tensor scaledB,
-                                  MemorySegment gradA, MemorySegment gradB) implements SiteHook.Projection {
+    private record TrainableDelta(Delta f, float s, float dropout, long seed, MemorySegment gradA,
+                                  MemorySegment gradB) implements SiteHook.Projection {
         @Override
         public void addDelta(Kernels kernels, int rows, MemorySegment x, long xOff, int ldx, MemorySegment y, long yOff,
                              int ldy, TensorArena scratch) {
-            MemorySegment t = scratch.allocateUninitialized(DType.F32, rows, r).segment();
             if (dropout > 0f) {
-                MemorySegment xd = dropped(kernels, rows, x, xOff, ldx, scratch);
-                kernels.gemm(rows, r, in, xd, 0, in, a.segment(), 0, in, true, null, 0, Activation.NONE, false, t, 0, r);
+                f.addDelta(kernels, rows, dropped(kernels, rows, x, xOff, ldx, scratch), 0, f.in(), y, yOff, ldy, scratch);
             } else {
-                kernels.gemm(rows, r, in, x, xOff, ldx, a.segment(), 0, in, true, null, 0, Activation.NONE, false, t, 0, r);
+                f.addDelta(kernels, rows, x, xOff, ldx, y, yOff, ldy, scratch);
             }
-            kernels.gemm(rows, out, r, t, 0, r, scaledB.segment(), 0, r, true, null, 0, Activation.NONE, true, y, yOff, ldy);
         }
 
         @Override
         public void backward(Kernels kernels, int rows, MemorySegment x, long xOff, int ldx, MemorySegment dy,
                              long dyOff, int lddy, MemorySegment dx, long dxOff, int lddx, TensorArena scratch) {
+            int r = f.r();
+            int in = f.in();
+            int out = f.out();
+            MemorySegment a = f.a().segment();
             MemorySegment in0 = x;
             long inOff = xOff;
             int ldIn = ldx;
@@ -293,7 +275,7 @@ public final class Lora implements Adapter {
             }
             // t = drop(x)·Aᵀ; dB += s·dyᵀ·t
             MemorySegment t = scratch.allocateUninitialized(DType.F32, rows, r).segment();
-            kernels.gemm(rows, r, in, in0, inOff, ldIn, a.segment(), 0, in, true, null, 0, Activation.NONE, false, t, 0, r);
+            kernels.gemm(rows, r, in, in0, inOff, ldIn, a, 0, in, true, null, 0, Activation.NONE, false, t, 0, r);
             MemorySegment dyT = scratch.allocateUninitialized(DType.F32, out, rows).segment();
             kernels.transpose(rows, out, dy, dyOff, lddy, dyT, 0, rows);
             MemorySegment db = scratch.allocateUninitialized(DType.F32, out, r).segment();
@@ -301,29 +283,36 @@ public final class Lora implements Adapter {
             HookMemory.addScaled((long) out * r, db, s, gradB);
             // dt = dy·(sB); dA += dtᵀ·drop(x)
             MemorySegment dt = scratch.allocateUninitialized(DType.F32, rows, r).segment();
-            kernels.gemm(rows, r, out, dy, dyOff, lddy, scaledB.segment(), 0, r, false, null, 0, Activation.NONE, false,
-                    dt, 0, r);
+            kernels.gemm(rows, r, out, dy, dyOff, lddy, f.scaledB().segment(), 0, r, false, null, 0, Activation.NONE,
+                    false, dt, 0, r);
             MemorySegment dtT = scratch.allocateUninitialized(DType.F32, r, rows).segment();
             kernels.transpose(rows, r, dt, 0, r, dtT, 0, rows);
             kernels.gemm(r, in, rows, dtT, 0, rows, in0, inOff, ldIn, false, null, 0, Activation.NONE, true, gradA, 0, in);
             // dx += drop'(dt·A)
             if (dropout > 0f) {
                 MemorySegment dxd = scratch.allocateUninitialized(DType.F32, rows, in).segment();
-                kernels.gemm(rows, in, r, dt, 0, r, a.segment(), 0, in, false, null, 0, Activation.NONE, false, dxd, 0, in);
+                kernels.gemm(rows, in, r, dt, 0, r, a, 0, in, false, null, 0, Activation.NONE, false, dxd, 0, in);
+                kernels.dropout((long) rows * in, dxd, 0, dropout, seed, 0, dxd, 0);
                 for (int row = 0; row < rows; row++) {
-                    kernels.dropout(in, dxd, (long) row * in, dropout, seed, (long) row * in, dxd, (long) row * in);
                     kernels.add(in, dx, dxOff + (long) row * lddx, dxd, (long) row * in, dx, dxOff + (long) row * lddx);
                 }
             } else {
-                kernels.gemm(rows, in, r, dt, 0, r, a.segment(), 0, in, false, null, 0, Activation.NONE, true, dx, dxOff,
-                        lddx);
+                kernels.gemm(rows, in, r, dt, 0, r, a, 0, in, false, null, 0, Activation.NONE, true, dx, dxOff, lddx);
             }
         }
 
-        /** drop(x) as a dense [rows, in] scratch copy (element (row, j) has dropout index row·in + j). */
+        /**
+         * drop(x) as a dense [rows, in] scratch copy (element (row, j) has dropout index row·in + j): one call when x
+         * is dense itself, a call per row otherwise.
+         */
         private MemorySegment dropped(Kernels kernels, int rows, MemorySegment x, long xOff, int ldx,
                                       TensorArena scratch) {
+            int in = f.in();
             MemorySegment xd = scratch.allocateUninitialized(DType.F32, rows, in).segment();
+            if (ldx == in) {
+                kernels.dropout((long) rows * in, x, xOff, dropout, seed, 0, xd, 0);
+                return xd;
+            }
             for (int row = 0; row < rows; row++) {
                 kernels.dropout(in, x, xOff + (long) row * ldx, dropout, seed, (long) row * in, xd, (long) row * in);
             }

@@ -551,10 +551,9 @@ public final class EncoderTape implements AutoCloseable {
             long dp = 2L * worker * square;     // dP, then dS
             long tr = dp + square;              // transposes
             // dv = Pdᵀ · dctx
-            if (rate > 0f) {
-                k.dropout(square, t.probs, p, rate, seed, p, work, tr);
-                k.transpose(tokens, tokens, work, tr, tokens, work, dp, tokens);
-                MemorySegment.copy(work, dp * Float.BYTES, work, tr * Float.BYTES, square * Float.BYTES);
+            if (rate > 0f) { // Pd into dp (overwritten by dPd below), its transpose into tr
+                k.dropout(square, t.probs, p, rate, seed, p, work, dp);
+                k.transpose(tokens, tokens, work, dp, tokens, work, tr, tokens);
             } else {
                 k.transpose(tokens, tokens, t.probs, p, tokens, work, tr, tokens);
             }
