@@ -66,6 +66,12 @@ public final class TorchBertLayer {
         public float[] dxFloats() {
             return floats(dx);
         }
+
+        /** Whether any output or gradient is NaN. */
+        boolean hasNaN() {
+            return java.util.stream.Stream.concat(java.util.stream.Stream.of(y, dx), parameterGrads.values().stream())
+                    .flatMapToDouble(java.util.Arrays::stream).anyMatch(Double::isNaN);
+        }
     }
 
     private record Frozen(double[] weightInOut, double[] bias, int in, int out) {
@@ -175,6 +181,20 @@ public final class TorchBertLayer {
         if (dy.length != n * h) {
             throw new IllegalArgumentException("dy has " + dy.length + " values; expected " + n * h);
         }
+        Result r = compute(batch, tokens, x, mask, dy);
+        if (r.hasNaN()) {
+            // Seen once in the full suite (a gradient of the Houlsby-tanh case came back NaN from PyTorch's CPU
+            // backward with finite inputs and a finite forward), never when the same call is repeated in isolation
+            // (300 times). The oracle is computed once more; a second NaN is returned and fails the comparison.
+            System.err.println("TorchBertLayer: PyTorch returned NaN gradients for layer " + layer + "; computing again");
+            r = compute(batch, tokens, x, mask, dy);
+        }
+        return r;
+    }
+
+    private Result compute(int batch, int tokens, double[] x, int[] mask, double[] dy) {
+        int n = batch * tokens;
+        int h = config.hiddenSize();
         synchronized (LOCK) {
             try (NDManager m = Torch.manager()) {
                 NDArray xs = m.create(x.clone(), new Shape(n, h));
