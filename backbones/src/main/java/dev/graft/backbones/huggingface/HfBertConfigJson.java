@@ -29,6 +29,10 @@ final class HfBertConfigJson {
             .enable(SerializationFeature.INDENT_OUTPUT)
             .build();
 
+    /** Dropout probabilities a BERT config may hold; unused at inference, but a value outside [0, 1) is a broken file. */
+    private static final java.util.List<String> DROPOUTS = java.util.List.of("hidden_dropout_prob",
+            "attention_probs_dropout_prob", "classifier_dropout");
+
     private HfBertConfigJson() {
     }
 
@@ -61,6 +65,18 @@ final class HfBertConfigJson {
         if (decoder != null && decoder.asBoolean(false)) {
             throw new HfFormatException(file, "is_decoder is true but Graft's BERT encoder is an encoder only");
         }
+        double eps = number(file, root, "layer_norm_eps", 1e-12);
+        if (!(eps >= Float.MIN_NORMAL && eps <= BertConfig.MAX_LAYER_NORM_EPS)) { // also NaN, ±Inf, 1e300, 1e-50
+            throw new HfFormatException(file, "layer_norm_eps is " + root.get("layer_norm_eps") + "; it must be a finite"
+                    + " number in [" + Float.MIN_NORMAL + ", " + BertConfig.MAX_LAYER_NORM_EPS + "] (BERT models use 1e-12"
+                    + " to 1e-5; a float32 cannot hold a larger or smaller one as intended)");
+        }
+        for (String dropout : DROPOUTS) {
+            double p = number(file, root, dropout, 0);
+            if (!(p >= 0 && p < 1)) {
+                throw new HfFormatException(file, dropout + " is " + root.get(dropout) + "; a dropout probability must be in [0, 1)");
+            }
+        }
         try {
             return new BertConfig(
                     integer(file, root, "vocab_size", null),
@@ -70,7 +86,7 @@ final class HfBertConfigJson {
                     integer(file, root, "intermediate_size", null),
                     integer(file, root, "max_position_embeddings", null),
                     integer(file, root, "type_vocab_size", 2),
-                    (float) number(file, root, "layer_norm_eps", 1e-12));
+                    (float) eps);
         } catch (IllegalArgumentException e) {
             throw new HfFormatException(file, e.getMessage(), e);
         }

@@ -140,6 +140,17 @@ public final class SafetensorsFile {
                 + "' (Graft reads F32, I32 and I8 as they are, and F16/BF16 converted to F32)");
     }
 
+    /**
+     * {@link #tensor(String)}, checked to hold no NaN or infinity when it is a float tensor (one pass over its
+     * bytes; integer tensors are returned as they are). Loaders of weights call this rather than {@code tensor}.
+     *
+     * @throws NonFiniteWeightException naming the file, the tensor and the first bad element
+     */
+    public Tensor finiteTensor(String name) throws NonFiniteWeightException {
+        Tensor t = tensor(name);
+        return t.dtype() == DType.F32 ? NonFiniteWeightException.requireFinite(path, name, t) : t;
+    }
+
     private Tensor toF32(SafetensorsDType dtype, long offset, long[] shape) {
         MemorySegment src = mapped.segment();
         Tensor out = arena.allocateUninitialized(DType.F32, shape);
