@@ -15,11 +15,15 @@ import java.util.Objects;
  * then an {@link IllegalArgumentException} naming the parameter, its shape and what the file declares, in
  * milliseconds, instead of an {@link OutOfMemoryError} after half a minute.
  *
- * <p>A config whose parameters fit the file's total but not its shapes passes here and is then reported by the
- * loader's exact tensor-by-tensor check (with its own, more specific message). Works for any head or adapter type
- * whose parameters are {@link Parameter}s, a user's own included.
+ * <p>The budget is the file's float count plus {@link #SLACK}: a config that disagrees with the file only a little
+ * (a rank of 3 beside tensors of rank 2) is built and then reported by the loader's exact tensor-by-tensor check,
+ * with its more specific message; one that needs more is stopped here. Either way a load never holds more than the
+ * file's size plus 16 MB (twice that with the gradient buffers). Works for any head or adapter type whose
+ * parameters are {@link Parameter}s, a user's own included.
  */
 public final class ParameterBudget {
+    /** Floats a config may claim beyond what the file holds (4 M floats, 16 MB). */
+    public static final long SLACK = 1L << 22;
     private static final ScopedValue<ParameterBudget> CURRENT = ScopedValue.newInstance();
 
     private final Path file;
@@ -69,11 +73,11 @@ public final class ParameterBudget {
     }
 
     private synchronized void take(String name, int[] shape, long size) {
-        if (size > floats - claimed) {
+        if (size > floats + SLACK - claimed) {
             long[] have = declared.get(name);
             throw new IllegalArgumentException("parameter '" + name + "' " + Arrays.toString(shape) + " (" + size
-                    + " floats) does not fit the weights: " + file.getFileName() + " holds " + floats + " floats in all"
-                    + (claimed > 0 ? ", " + claimed + " of them claimed by the parameters before it" : "") + ", and "
+                    + " floats) cannot be filled from " + file.getFileName() + ": it holds " + floats + " floats in all"
+                    + (claimed > 0 ? " (" + claimed + " claimed by the parameters before it)" : "") + ", and "
                     + (have == null ? "no tensor named '" + name + "'" : "'" + name + "' as " + Arrays.toString(have))
                     + "; the config and the weights file disagree (nothing was allocated for it)");
         }

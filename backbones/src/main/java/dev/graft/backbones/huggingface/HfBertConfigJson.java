@@ -69,7 +69,7 @@ final class HfBertConfigJson {
         if (!(eps >= Float.MIN_NORMAL && eps <= BertConfig.MAX_LAYER_NORM_EPS)) { // also NaN, ±Inf, 1e300, 1e-50
             throw new HfFormatException(file, "layer_norm_eps is " + root.get("layer_norm_eps") + "; it must be a finite"
                     + " number in [" + Float.MIN_NORMAL + ", " + BertConfig.MAX_LAYER_NORM_EPS + "] (BERT models use 1e-12"
-                    + " to 1e-5; a float32 cannot hold a larger or smaller one as intended)");
+                    + " to 1e-5)");
         }
         for (String dropout : DROPOUTS) {
             double p = number(file, root, dropout, 0);
