@@ -29,7 +29,9 @@ import java.util.Set;
  * {@code base_model.model.encoder.layer.0.attention.self.query.lora_A.weight}). LoRA and (IA)³ files are PEFT's own
  * format; bottleneck adapters use {@code peft_type = "GRAFT_BOTTLENECK"}, a Graft extension in the same layout (see
  * the {@code bottleneck} package). Saving is atomic ({@link SavedDirectory}); loading checks the base model, the
- * type, every field and every tensor, and names the file and tensor when one is wrong.
+ * type, every field and every tensor, and names the file and tensor when one is wrong. As for heads, the adapter
+ * a config describes is built only as large as its tensors file can fill ({@code r: 100000} beside rank-8 tensors
+ * fails at once, see {@link dev.graft.adapters.nn.ParameterBudget}), and every tensor must be finite.
  */
 public final class PeftIO {
     public static final String CONFIG_FILE = "adapter_config.json";

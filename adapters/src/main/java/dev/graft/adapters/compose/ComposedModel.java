@@ -212,7 +212,13 @@ public final class ComposedModel implements AutoCloseable {
         return adapterMemory.allocatedBytes();
     }
 
-    /** Runs every head on {@code texts}. */
+    /**
+     * Runs every head on {@code texts}.
+     *
+     * @throws dev.graft.core.tensor.NonFiniteOutputException when a head's output for a text is NaN or infinite
+     *                                                       (naming the head, the text's index and its start); no
+     *                                                       prediction of the call is returned then
+     */
     public Predictions predict(List<String> texts) {
         return run(new Inputs.Texts(texts), heads.keySet());
     }

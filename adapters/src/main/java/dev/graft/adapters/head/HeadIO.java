@@ -24,7 +24,10 @@ import java.util.Set;
 /**
  * A head on disk: {@code head_config.json} (type, config, the backbone it was built for, Graft version, training
  * record) and {@code head.safetensors} (its parameters by name, PyTorch layout). Saving is atomic — see
- * {@link SavedDirectory}; loading checks every field and tensor and names the file when one is wrong.
+ * {@link SavedDirectory}; loading checks every field and tensor and names the file when one is wrong. The network a
+ * config describes is built only as large as {@code head.safetensors} can fill (its header is read first, see
+ * {@link ParameterBudget}), so a config of {@code hidden_size: 3000000} fails at once instead of running out of
+ * memory; and every tensor must be finite ({@link dev.graft.core.io.NonFiniteWeightException}).
  *
  * <p>A head trained together with an adapter inside the backbone is saved in the same directory beside the
  * adapter's PEFT files, and its {@code head_config.json} records that adapter in the field {@value #ADAPTER_FIELD}

@@ -19,7 +19,9 @@ import java.nio.file.Path;
  * a {@code model_type} other than "bert" (RoBERTa-style models offset position ids, DistilBERT names its
  * tensors differently), a {@code hidden_act} other than exact "gelu", a {@code position_embedding_type} other
  * than "absolute", a decoder. A config without {@code model_type} (written by very old transformers versions) is
- * accepted: the tensor names and shapes are checked anyway.
+ * accepted: the tensor names and shapes are checked anyway. Numbers must be in a sane range: {@code layer_norm_eps}
+ * finite and at most {@link BertConfig#MAX_LAYER_NORM_EPS} (a {@code 1e300} would be +∞ as a float32 and every
+ * output NaN), the dropout probabilities in [0, 1).
  */
 final class HfBertConfigJson {
     static final String FILE = "config.json";

@@ -47,7 +47,9 @@ import java.util.regex.Pattern;
  * encoder, LayerNorms as {@code .weight/.bias} or the old {@code .gamma/.beta}. Tensors the encoder does not use
  * ({@code pooler.*}, {@code cls.*}, {@code embeddings.position_ids}) are ignored; F16/BF16 files are converted
  * to f32 copies on load. A missing file, a missing tensor, a tensor of the wrong shape or dtype, or a layer the
- * config does not have is an exception naming the file and tensor.
+ * config does not have is an exception naming the file and tensor. Once the shapes fit, every tensor the encoder
+ * uses is read once to check it holds no NaN or infinity ({@link dev.graft.core.io.NonFiniteWeightException}
+ * naming the tensor and its first bad element; about 20 ms for MiniLM's 22.6 M weights).
  *
  * <h2>Writing</h2>
  * {@link #write(BertCheckpoint, Path)} writes what transformers' {@code BertModel.save_pretrained} writes for the

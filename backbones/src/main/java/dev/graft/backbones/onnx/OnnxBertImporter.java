@@ -49,7 +49,9 @@ import java.util.regex.Pattern;
  *       ({@code ReduceMean → Add(eps) → Sqrt}); if neither exists it is 1e-12, the Hugging Face BERT default.</li>
  * </ul>
  * Anything else — a missing initializer or MatMul node, a wrong shape, external data, a non-float32
- * weight — fails with an {@link OnnxFormatException} that names the file and what is missing.
+ * weight, an epsilon that is not a finite number up to {@link BertConfig#MAX_LAYER_NORM_EPS} — fails with an
+ * {@link OnnxFormatException} that names the file and what is missing. Once the shapes fit, every weight is read
+ * once to check it holds no NaN or infinity ({@link dev.graft.core.io.NonFiniteWeightException}).
  */
 public final class OnnxBertImporter {
 

@@ -22,6 +22,7 @@ import java.util.Set;
  * converted once into a read-only f32 copy allocated in the same arena (Graft computes in f32 only); every
  * other format dtype ({@code I64}, {@code F64}, …) is rejected with an exception naming the tensor and file,
  * but does not stop the rest of the file from being read. The file stays usable until its arena closes.
+ * {@link #finiteTensor(String)} also checks that a float tensor holds no NaN or infinity.
  *
  * <p>Thread-safe.
  */
