@@ -29,7 +29,9 @@ import java.util.Set;
  * {@code base_model.model.encoder.layer.0.attention.self.query.lora_A.weight}). LoRA and (IA)³ files are PEFT's own
  * format; bottleneck adapters use {@code peft_type = "GRAFT_BOTTLENECK"}, a Graft extension in the same layout (see
  * the {@code bottleneck} package). Saving is atomic ({@link SavedDirectory}); loading checks the base model, the
- * type, every field and every tensor, and names the file and tensor when one is wrong.
+ * type, every field and every tensor, and names the file and tensor when one is wrong. As for heads, the adapter
+ * a config describes is built only as large as its tensors file can fill ({@code r: 100000} beside rank-8 tensors
+ * fails at once, see {@link dev.graft.adapters.nn.ParameterBudget}), and every tensor must be finite.
  */
 public final class PeftIO {
     public static final String CONFIG_FILE = "adapter_config.json";
@@ -110,9 +112,29 @@ public final class PeftIO {
             throw new AdapterFormatException(configFile, "field 'base_model_name_or_path': the adapter was made for '"
                     + base.asText() + "' but the backbone is '" + baseModel + "'");
         }
-        Adapter adapter = type.fromPeftConfig(config, sites, configFile);
-        readTensors(adapter, type, dir.resolve(WEIGHTS_FILE));
-        return adapter;
+        Path weights = dir.resolve(WEIGHTS_FILE);
+        if (!Files.isRegularFile(weights)) {
+            throw new AdapterFormatException(weights, "missing (a saved adapter has its tensors in " + WEIGHTS_FILE + ")");
+        }
+        try (TensorArena arena = TensorArena.root("adapter-load")) {
+            SafetensorsFile st;
+            try {
+                st = Safetensors.open(weights, arena);
+            } catch (IOException | RuntimeException e) {
+                throw new AdapterFormatException(weights, "not a readable safetensors file: " + e.getMessage(), e);
+            }
+            Adapter adapter;
+            try { // the adapter is built only as large as its tensors file can fill (see ParameterBudget)
+                adapter = HeadIO.budget(st).during(() -> type.fromPeftConfig(config, sites, configFile));
+            } catch (IllegalArgumentException e) {
+                if (e instanceof AdapterFormatException) {
+                    throw e;
+                }
+                throw new AdapterFormatException(configFile, e.getMessage(), e);
+            }
+            readTensors(adapter, type, st);
+            return adapter;
+        }
     }
 
     /** Same model name: equal ignoring case after the last '/' ("sentence-transformers/all-MiniLM-L6-v2" ~ "all-minilm-l6-v2"). */
@@ -128,38 +150,30 @@ public final class PeftIO {
         return t.substring(t.lastIndexOf('/') + 1).toLowerCase(Locale.ROOT);
     }
 
-    private static void readTensors(Adapter adapter, AdapterType type, Path file) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new AdapterFormatException(file, "missing (a saved adapter has its tensors in " + WEIGHTS_FILE + ")");
+    private static void readTensors(Adapter adapter, AdapterType type, SafetensorsFile st) throws IOException {
+        Path file = st.path();
+        Set<String> unexpected = new LinkedHashSet<>(st.names());
+        for (Parameter p : adapter.parameters()) {
+            long[] expected = Arrays.stream(p.shape()).asLongStream().toArray();
+            if (!unexpected.remove(p.name())) {
+                throw new AdapterFormatException(file, "missing tensor '" + p.name() + "' " + Arrays.toString(expected)
+                        + " that the config (" + adapter.describe() + ") implies");
+            }
+            SafetensorsFile.TensorInfo info = st.info(p.name());
+            if (!Arrays.equals(info.shape(), expected)) {
+                throw new AdapterFormatException(file, type.shapeMismatch(adapter, p.name(), expected, info.shape()));
+            }
+            if (!"F32".equals(info.dtype())) {
+                throw new AdapterFormatException(file, "tensor '" + p.name() + "' is " + info.dtype()
+                        + "; this Graft reads F32 adapter tensors");
+            }
         }
-        try (TensorArena arena = TensorArena.root("adapter-load")) {
-            SafetensorsFile st;
-            try {
-                st = Safetensors.open(file, arena);
-            } catch (IOException | RuntimeException e) {
-                throw new AdapterFormatException(file, "not a readable safetensors file: " + e.getMessage(), e);
-            }
-            Set<String> unexpected = new LinkedHashSet<>(st.names());
-            for (Parameter p : adapter.parameters()) {
-                long[] expected = Arrays.stream(p.shape()).asLongStream().toArray();
-                if (!unexpected.remove(p.name())) {
-                    throw new AdapterFormatException(file, "missing tensor '" + p.name() + "' " + Arrays.toString(expected)
-                            + " that the config (" + adapter.describe() + ") implies");
-                }
-                SafetensorsFile.TensorInfo info = st.info(p.name());
-                if (!Arrays.equals(info.shape(), expected)) {
-                    throw new AdapterFormatException(file, type.shapeMismatch(adapter, p.name(), expected, info.shape()));
-                }
-                if (!"F32".equals(info.dtype())) {
-                    throw new AdapterFormatException(file, "tensor '" + p.name() + "' is " + info.dtype()
-                            + "; this Graft reads F32 adapter tensors");
-                }
-                p.load(st.tensor(p.name()).toFloatArray());
-            }
-            if (!unexpected.isEmpty()) {
-                throw new AdapterFormatException(file, "unexpected tensor(s) " + unexpected + " that the config ("
-                        + adapter.describe() + ") does not describe");
-            }
+        if (!unexpected.isEmpty()) {
+            throw new AdapterFormatException(file, "unexpected tensor(s) " + unexpected + " that the config ("
+                    + adapter.describe() + ") does not describe");
+        }
+        for (Parameter p : adapter.parameters()) { // shapes first (header only), then one pass over the bytes
+            p.load(st.finiteTensor(p.name()).toFloatArray());
         }
     }
 }

@@ -22,6 +22,7 @@ import dev.graft.adapters.head.Json;
 import dev.graft.adapters.head.SavedDirectory;
 import dev.graft.backbones.bert.BertBackbone;
 import dev.graft.backbones.sites.SiteHooks;
+import dev.graft.core.tensor.NonFiniteOutputException;
 import dev.graft.core.tensor.TensorArena;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -211,7 +212,13 @@ public final class ComposedModel implements AutoCloseable {
         return adapterMemory.allocatedBytes();
     }
 
-    /** Runs every head on {@code texts}. */
+    /**
+     * Runs every head on {@code texts}.
+     *
+     * @throws dev.graft.core.tensor.NonFiniteOutputException when a head's output for a text is NaN or infinite
+     *                                                       (naming the head, the text's index and its start); no
+     *                                                       prediction of the call is returned then
+     */
     public Predictions predict(List<String> texts) {
         return run(new Inputs.Texts(texts), heads.keySet());
     }
@@ -293,7 +300,7 @@ public final class ComposedModel implements AutoCloseable {
                             features = new Features(info, p.texts(), p.words(), p::rows);
                         }
                         case Step.Derive d -> features.rows(d.kind());
-                        case Step.RunHead h -> outputs.put(h.name(), heads.get(h.name()).apply(features));
+                        case Step.RunHead h -> outputs.put(h.name(), runHead(h.name(), features));
                     }
                 }
             } finally {
@@ -305,6 +312,15 @@ public final class ComposedModel implements AutoCloseable {
         Map<String, HeadOutput> ordered = new LinkedHashMap<>();
         order.forEach(n -> ordered.put(n, outputs.get(n)));
         return new Predictions(ordered);
+    }
+
+    /** Runs one head; a non-finite output is reported under the head's name in this model. */
+    private HeadOutput runHead(String name, Features features) {
+        try {
+            return heads.get(name).apply(features);
+        } catch (NonFiniteOutputException e) {
+            throw e.withOutput("the output of head '" + name + "' (" + heads.get(name).type() + ")");
+        }
     }
 
     private IllegalArgumentException unknownHead(String name) {

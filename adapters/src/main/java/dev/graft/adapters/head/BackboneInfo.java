@@ -20,12 +20,21 @@ public record BackboneInfo(
         @JsonProperty("hidden_size") int hiddenSize,
         @JsonProperty("num_layers") int numLayers) {
 
+    /** Bounds that no real encoder comes near; a config beyond them is broken and would be built before it fails. */
+    public static final int MAX_HIDDEN_SIZE = 1 << 16;
+    public static final int MAX_LAYERS = 1024;
+
     public BackboneInfo {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(sha256, "sha256");
         if (hiddenSize <= 0 || numLayers <= 0) {
             throw new IllegalArgumentException("backbone " + name + ": hidden_size and num_layers must be positive, got "
                     + hiddenSize + " and " + numLayers);
+        }
+        if (hiddenSize > MAX_HIDDEN_SIZE || numLayers > MAX_LAYERS) {
+            throw new IllegalArgumentException("backbone " + name + ": hidden_size " + hiddenSize + " and num_layers "
+                    + numLayers + " must be at most " + MAX_HIDDEN_SIZE + " and " + MAX_LAYERS + " (BERT-family encoders"
+                    + " have 128 to 1024 and 2 to 24)");
         }
     }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.adapters.nn.Parameter;
+import dev.graft.adapters.nn.ParameterBudget;
 import dev.graft.core.Graft;
 import dev.graft.core.io.Safetensors;
 import dev.graft.core.io.SafetensorsFile;
@@ -23,7 +24,10 @@ import java.util.Set;
 /**
  * A head on disk: {@code head_config.json} (type, config, the backbone it was built for, Graft version, training
  * record) and {@code head.safetensors} (its parameters by name, PyTorch layout). Saving is atomic — see
- * {@link SavedDirectory}; loading checks every field and tensor and names the file when one is wrong.
+ * {@link SavedDirectory}; loading checks every field and tensor and names the file when one is wrong. The network a
+ * config describes is built only as large as {@code head.safetensors} can fill (its header is read first, see
+ * {@link ParameterBudget}), so a config of {@code hidden_size: 3000000} fails at once instead of running out of
+ * memory; and every tensor must be finite ({@link dev.graft.core.io.NonFiniteWeightException}).
  *
  * <p>A head trained together with an adapter inside the backbone is saved in the same directory beside the
  * adapter's PEFT files, and its {@code head_config.json} records that adapter in the field {@value #ADAPTER_FIELD}
@@ -159,13 +163,18 @@ public final class HeadIO {
                 "field 'type': unknown head type '" + typeName + "' (known: " + String.join(", ", registry.names()) + ")"));
         BackboneInfo backbone = field(root, "backbone", BackboneInfo.class, configFile);
         HeadConfig config = field(root, "config", type.configClass(), configFile);
+        Path weights = dir.resolve(WEIGHTS_FILE);
         Head head;
-        try {
-            head = type.createFrom(config, backbone, 0);
-        } catch (IllegalArgumentException e) {
-            throw new HeadFormatException(configFile, "field 'config' does not describe a valid " + typeName + " head: " + e.getMessage(), e);
+        try (TensorArena arena = TensorArena.root("head-load")) {
+            SafetensorsFile st = openWeights(weights, arena);
+            try { // the network is built only as large as head.safetensors can fill (see ParameterBudget)
+                head = budget(st).during(() -> type.createFrom(config, backbone, 0));
+            } catch (IllegalArgumentException e) {
+                throw new HeadFormatException(configFile, "field 'config' does not describe a valid " + typeName + " head: "
+                        + e.getMessage(), e);
+            }
+            fill(head.parameters(), st);
         }
-        readWeights(head.parameters(), dir.resolve(WEIGHTS_FILE));
         JsonNode training = root.path("training");
         JsonNode adapter = root.get(ADAPTER_FIELD);
         if (adapter != null && !adapter.isNull() && !adapter.isObject()) {
@@ -194,35 +203,59 @@ public final class HeadIO {
         }
     }
 
-    /** Fills {@code parameters} from {@code file}: every tensor present, F32, of the right shape, and nothing else. */
+    /**
+     * Fills {@code parameters} from {@code file}: every tensor present, F32, of the right shape, finite, and nothing
+     * else.
+     *
+     * @throws dev.graft.core.io.NonFiniteWeightException naming the file, tensor and element when one holds NaN or Inf
+     */
     public static void readWeights(List<Parameter> parameters, Path file) throws IOException {
+        try (TensorArena arena = TensorArena.root("head-load")) {
+            fill(parameters, openWeights(file, arena));
+        }
+    }
+
+    /** Maps {@code file} and checks its header (nothing else is read yet). */
+    public static SafetensorsFile openWeights(Path file, TensorArena arena) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new HeadFormatException(file, "missing (every saved head has its parameters in " + WEIGHTS_FILE + ")");
         }
-        try (TensorArena arena = TensorArena.root("head-load")) {
-            SafetensorsFile st;
-            try {
-                st = Safetensors.open(file, arena);
-            } catch (IOException | RuntimeException e) {
-                throw new HeadFormatException(file, "not a readable safetensors file: " + e.getMessage(), e);
+        try {
+            return Safetensors.open(file, arena);
+        } catch (IOException | RuntimeException e) {
+            throw new HeadFormatException(file, "not a readable safetensors file: " + e.getMessage(), e);
+        }
+    }
+
+    /** What the tensors declared in {@code st}'s header can fill: the bound on a network built for it. */
+    public static ParameterBudget budget(SafetensorsFile st) {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        for (String name : st.names()) {
+            shapes.put(name, st.info(name).shape());
+        }
+        return ParameterBudget.of(st.path(), shapes);
+    }
+
+    private static void fill(List<Parameter> parameters, SafetensorsFile st) throws IOException {
+        Path file = st.path();
+        Set<String> unexpected = new LinkedHashSet<>(st.names());
+        for (Parameter p : parameters) {
+            if (!unexpected.remove(p.name())) {
+                throw new HeadFormatException(file, "missing tensor '" + p.name() + "' " + Arrays.toString(p.shape()));
             }
-            Set<String> unexpected = new LinkedHashSet<>(st.names());
-            for (Parameter p : parameters) {
-                if (!unexpected.remove(p.name())) {
-                    throw new HeadFormatException(file, "missing tensor '" + p.name() + "' " + Arrays.toString(p.shape()));
-                }
-                SafetensorsFile.TensorInfo info = st.info(p.name());
-                long[] expected = Arrays.stream(p.shape()).asLongStream().toArray();
-                if (!"F32".equals(info.dtype()) || !Arrays.equals(info.shape(), expected)) {
-                    throw new HeadFormatException(file, "tensor '" + p.name() + "' is " + info.dtype() + " "
-                            + Arrays.toString(info.shape()) + ", the head expects F32 " + Arrays.toString(expected));
-                }
-                p.load(st.tensor(p.name()).toFloatArray());
+            SafetensorsFile.TensorInfo info = st.info(p.name());
+            long[] expected = Arrays.stream(p.shape()).asLongStream().toArray();
+            if (!"F32".equals(info.dtype()) || !Arrays.equals(info.shape(), expected)) {
+                throw new HeadFormatException(file, "tensor '" + p.name() + "' is " + info.dtype() + " "
+                        + Arrays.toString(info.shape()) + ", the head expects F32 " + Arrays.toString(expected));
             }
-            if (!unexpected.isEmpty()) {
-                throw new HeadFormatException(file, "unexpected tensor(s) " + unexpected + " (the head's parameters are "
-                        + parameters.stream().map(Parameter::name).toList() + ")");
-            }
+        }
+        if (!unexpected.isEmpty()) {
+            throw new HeadFormatException(file, "unexpected tensor(s) " + unexpected + " (the head's parameters are "
+                    + parameters.stream().map(Parameter::name).toList() + ")");
+        }
+        for (Parameter p : parameters) { // shapes first (header only), then one pass over the bytes
+            p.load(st.finiteTensor(p.name()).toFloatArray());
         }
     }
 

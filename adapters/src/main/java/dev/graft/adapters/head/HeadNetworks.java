@@ -33,7 +33,7 @@ public final class HeadNetworks {
         if (hidden < 0 || outputs <= 0) {
             throw new IllegalArgumentException("hidden size must be ≥ 0 and outputs > 0, got " + hidden + " and " + outputs);
         }
-        if (dropout < 0 || dropout >= 1) {
+        if (!(dropout >= 0 && dropout < 1)) { // NaN too
             throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
         }
         Random init = new Random(seed);

@@ -1,6 +1,8 @@
 package dev.graft.adapters.head;
 
 import dev.graft.adapters.nn.Layer;
+import dev.graft.core.tensor.Finite;
+import dev.graft.core.tensor.NonFiniteOutputException;
 import java.util.Objects;
 
 /**
@@ -59,11 +61,33 @@ public abstract class NetworkHead implements Head {
         if (rows.rows() > 0) {
             network.apply(rows.data(), rows.rows(), out);
         }
+        int bad = Finite.firstNonFinite(out); // rows × outputs floats: cheap next to the backbone
+        if (bad >= 0) {
+            int row = bad / network.outputSize();
+            int input = inputOf(rows, row);
+            String text = input < features.texts().size() ? features.texts().get(input) : "";
+            throw new NonFiniteOutputException("the " + type + " head's output", input, text,
+                    bad - (long) rows.starts()[input] * network.outputSize(), out[bad]);
+        }
         return output(out, rows, features);
     }
 
+    /** The input row {@code row} belongs to. */
+    private static int inputOf(FeatureRows rows, int row) {
+        int[] starts = rows.starts();
+        int i = java.util.Arrays.binarySearch(starts, row);
+        if (i < 0) {
+            return -i - 2;
+        }
+        while (i + 1 < starts.length - 1 && starts[i + 1] == row) { // inputs without rows share a start
+            i++;
+        }
+        return i;
+    }
+
     /**
-     * Turns the network's raw outputs into the head's result.
+     * Turns the network's raw outputs into the head's result. {@link #apply} has checked that every one is finite
+     * (else it threw a {@link NonFiniteOutputException} naming the input).
      *
      * @param out  {@code rows × network().outputSize()} raw outputs
      * @param rows the feature rows they came from (row offsets per input)

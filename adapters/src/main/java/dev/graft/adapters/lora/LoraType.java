@@ -122,6 +122,10 @@ public final class LoraType implements AdapterType {
         if (!n.isNumber()) {
             throw new AdapterFormatException(file, "field '" + field + "' must be a number, found " + n);
         }
-        return n.floatValue();
+        float f = n.floatValue();
+        if (!Float.isFinite(f)) { // 1e39 and beyond become ±Inf as a float
+            throw new AdapterFormatException(file, "field '" + field + "' is " + n + ", beyond the range of a float32");
+        }
+        return f;
     }
 }

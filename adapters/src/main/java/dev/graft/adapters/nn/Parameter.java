@@ -30,11 +30,12 @@ public final class Parameter {
             if (d <= 0) {
                 throw new IllegalArgumentException("parameter " + name + ": dimensions must be positive, got " + Arrays.toString(shape));
             }
-            size *= d;
+            size = Math.min(Math.multiplyExact(size, d), Integer.MAX_VALUE); // saturates: too large either way
         }
         if (size > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("parameter " + name + " " + Arrays.toString(shape) + " is too large for a head");
         }
+        ParameterBudget.claim(name, shape, size); // while a saved model is rebuilt: no more than its file holds
         this.values = new float[(int) size];
         this.grads = new float[(int) size];
         this.decayed = decayed;

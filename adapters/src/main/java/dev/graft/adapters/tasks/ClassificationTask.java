@@ -23,6 +23,7 @@ import dev.graft.adapters.metrics.ClassificationMetrics;
 import dev.graft.adapters.train.TrainingResult;
 import dev.graft.adapters.train.TrainingSet;
 import dev.graft.backbones.bert.BertBackbone;
+import dev.graft.core.tensor.NonFiniteOutputException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -176,7 +177,12 @@ public final class ClassificationTask {
         float[][] probabilities = new float[texts.size()][];
         for (int[] batch : batches(texts, batchSize)) {
             List<String> part = IntStream.of(batch).mapToObj(texts::get).toList();
-            HeadOutput.Classification c = model.predict(part, headName).classification(headName);
+            HeadOutput.Classification c;
+            try {
+                c = model.predict(part, headName).classification(headName);
+            } catch (NonFiniteOutputException e) { // name the text by its index among the caller's
+                throw e.atInput(batch[e.input()]);
+            }
             labels = c.labels();
             for (int i = 0; i < batch.length; i++) {
                 probabilities[batch[i]] = c.probabilities(i);

@@ -22,6 +22,7 @@ import dev.graft.adapters.train.Splits;
 import dev.graft.adapters.train.TrainingResult;
 import dev.graft.adapters.train.TrainingSet;
 import dev.graft.backbones.bert.BertBackbone;
+import dev.graft.core.tensor.NonFiniteOutputException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -152,7 +153,12 @@ public final class TaggingTask {
         List<String> joined = sentences.stream().map(s -> String.join(" ", s)).toList();
         for (int[] batch : ClassificationTask.batches(joined, batchSize)) {
             List<List<String>> part = IntStream.of(batch).mapToObj(sentences::get).toList();
-            HeadOutput.Tagging t = model.predict(new Inputs.Words(part), List.of(headName)).tagging(headName);
+            HeadOutput.Tagging t;
+            try {
+                t = model.predict(new Inputs.Words(part), List.of(headName)).tagging(headName);
+            } catch (NonFiniteOutputException e) { // name the sentence by its index among the caller's
+                throw e.atInput(batch[e.input()]);
+            }
             for (int i = 0; i < batch.length; i++) {
                 tags.set(batch[i], t.tags().get(i));
                 scores.set(batch[i], t.scores().get(i));

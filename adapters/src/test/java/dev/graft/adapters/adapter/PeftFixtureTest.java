@@ -287,4 +287,51 @@ class PeftFixtureTest {
                     .hasMessageContaining("q_proj");
         }
     }
+
+    @Test
+    void absurdLoraScalingsAreRefusedNamingTheField() throws IOException {
+        try (TinyModel m = new TinyModel()) {
+            for (String alpha : List.of("1e30", "1e39", "2001")) {
+                Path dir = loraFixture("alpha-" + alpha, alpha, "LORA", 2, 2, t -> { });
+                assertThatThrownBy(() -> PeftIO.load(dir, AdapterTypes.registry(), m.encoder.sites(), null))
+                        .as("lora_alpha %s", alpha)
+                        .isInstanceOf(AdapterFormatException.class)
+                        .hasMessageStartingWith(dir.resolve("adapter_config.json") + ": ")
+                        .hasMessageContaining(alpha.equals("1e39") ? "field 'lora_alpha' is 1.0E39, beyond the range of a float32"
+                                : "scales the update by");
+            }
+            Path fine = loraFixture("alpha-fine", "2000", "LORA", 2, 2, t -> { });
+            assertThat(((Lora) PeftIO.load(fine, AdapterTypes.registry(), m.encoder.sites(), null)).config().scaling())
+                    .as("a scaling of exactly the limit loads").isEqualTo(1000f);
+        }
+    }
+
+    /** {@code r: 100000} beside rank-2 tensors: refused from the file's header, before the rank-100000 matrices exist. */
+    @Test
+    void aHugeRankIsRefusedBeforeItsMatricesAreAllocated() throws IOException {
+        Path dir = loraFixture("huge-rank", "4", "LORA", 100_000, 2, t -> { });
+        try (TinyModel m = new TinyModel()) {
+            assertThatThrownBy(() -> PeftIO.load(dir, AdapterTypes.registry(), m.encoder.sites(), null))
+                    .isInstanceOf(AdapterFormatException.class)
+                    .hasMessageStartingWith(dir.resolve("adapter_config.json") + ": parameter 'base_model.model.encoder.layer.")
+                    .hasMessageContaining(".lora_A.weight' [100000, 16] (1600000 floats) cannot be filled from"
+                            + " adapter_model.safetensors: it holds 256 floats in all")
+                    .hasMessageContaining("nothing was allocated for it");
+        }
+    }
+
+    @Test
+    void aNonFiniteAdapterTensorIsNamed() throws IOException {
+        Path dir = loraFixture("nan", "4", "LORA", 2, 2, t -> { });
+        Path weights = dir.resolve("adapter_model.safetensors");
+        String b = "base_model.model.encoder.layer.1.attention.self.value.lora_B.weight";
+        try (TinyModel m = new TinyModel()) {
+            for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY}) {
+                dev.graft.core.testing.CorruptWeights.setFloat(weights, b, 5, bad);
+                assertThatThrownBy(() -> PeftIO.load(dir, AdapterTypes.registry(), m.encoder.sites(), null))
+                        .isInstanceOf(dev.graft.core.io.NonFiniteWeightException.class)
+                        .hasMessageStartingWith(weights + ": tensor '" + b + "' [16, 2] holds " + bad + " at index 5 (element [2, 1])");
+            }
+        }
+    }
 }

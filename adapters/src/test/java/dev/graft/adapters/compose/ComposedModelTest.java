@@ -210,4 +210,48 @@ class ComposedModelTest {
         assertThatThrownBy(() -> model.predict(new Inputs.Pairs(List.of("a"), List.of("b")), List.of("pos")))
                 .hasMessageContaining("tagging");
     }
+
+    /**
+     * A classifier whose weights are all finite but overflow on some inputs: class 0 gets weight and bias
+     * {@code Float.MAX_VALUE} on a feature that is positive for {@code TEXTS[1]} only, so its logit is +∞ for that
+     * text and finite for the others.
+     */
+    static Head overflowingOnTheSecondText() {
+        float[][] features = backbone.embed(TEXTS, Pooling.MEAN, false);
+        int j = -1;
+        for (int c = 0; c < info.hiddenSize() && j < 0; c++) {
+            if (features[1][c] > 0.01f && features[0][c] < -0.01f && features[2][c] < -0.01f) {
+                j = c;
+            }
+        }
+        assertThat(j).as("a feature positive for the second text only").isNotNegative();
+        Head head = new SequenceClassification().create(ClassificationConfig.of(List.of("a", "b", "c")), info, 1);
+        Parameter w = head.parameters().stream().filter(p -> p.name().equals("classifier.weight")).findFirst().orElseThrow();
+        Parameter b = head.parameters().stream().filter(p -> p.name().equals("classifier.bias")).findFirst().orElseThrow();
+        w.values()[j] = Float.MAX_VALUE;
+        b.values()[0] = Float.MAX_VALUE;
+        return head;
+    }
+
+    @Test
+    void aNonFiniteHeadOutputFailsTheCallNamingTheHeadAndTheInput() {
+        Head bad = overflowingOnTheSecondText();
+        try (ComposedModel m = ComposedModel.builder().backbone(backbone).head("fine", model.head("intent")).head("bad", bad).build()) {
+            assertThat(m.predict(List.of(TEXTS.get(0), TEXTS.get(2))).classification("bad").size())
+                    .as("the other texts are fine").isEqualTo(2);
+            assertThatThrownBy(() -> m.predict(TEXTS))
+                    .isInstanceOfSatisfying(dev.graft.core.tensor.NonFiniteOutputException.class, e -> {
+                        assertThat(e.input()).isEqualTo(1);
+                        assertThat(e.text()).isEqualTo(TEXTS.get(1));
+                        assertThat(e.value()).isEqualTo(Float.POSITIVE_INFINITY);
+                    })
+                    .hasMessageStartingWith("the output of head 'bad' (classification) of input 1 (\"How long does a transfer"
+                            + " to another bank take?\") is Infinity (element 0)");
+            // through the task API, which sorts texts by length into batches: still the caller's index
+            assertThatThrownBy(() -> dev.graft.adapters.tasks.ClassificationTask.predict(m, "bad", TEXTS, 1))
+                    .isInstanceOfSatisfying(dev.graft.core.tensor.NonFiniteOutputException.class,
+                            e -> assertThat(e.input()).isEqualTo(1));
+            assertThat(m.allocatedBytes()).as("the failed calls released their memory").isZero();
+        }
+    }
 }

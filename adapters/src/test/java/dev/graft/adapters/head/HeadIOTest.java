@@ -9,9 +9,11 @@ import dev.graft.adapters.classification.SequenceClassification;
 import dev.graft.adapters.nn.Parameter;
 import dev.graft.adapters.tagging.TaggingConfig;
 import dev.graft.adapters.tagging.TokenClassification;
+import dev.graft.core.io.NonFiniteWeightException;
 import dev.graft.core.io.Safetensors;
 import dev.graft.core.tensor.Tensor;
 import dev.graft.core.tensor.TensorArena;
+import dev.graft.core.testing.CorruptWeights;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -143,6 +145,89 @@ class HeadIOTest {
                 .hasMessageContaining("expects F32 [3]");
         Files.write(weights, "not safetensors".getBytes(StandardCharsets.UTF_8));
         assertThatThrownBy(() -> HeadIO.load(saved, REGISTRY)).hasMessageContaining(weights.toString());
+    }
+
+    @Test
+    void aNonFiniteHeadTensorIsNamedWithItsFirstBadElement() throws IOException {
+        Head head = mlpMixHead();
+        Path saved = dir.resolve("h");
+        HeadIO.save(head, saved);
+        Path weights = saved.resolve(HeadIO.WEIGHTS_FILE);
+        for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
+            CorruptWeights.setFloat(weights, "classifier.weight", 9, bad); // classifier [3, 8]: row 1, column 1
+            assertThatThrownBy(() -> HeadIO.load(saved, REGISTRY))
+                    .isInstanceOf(NonFiniteWeightException.class)
+                    .hasMessageStartingWith(weights + ": tensor 'classifier.weight' [3, 8] holds " + bad
+                            + " at index 9 (element [1, 1])");
+        }
+        CorruptWeights.setFloat(weights, "classifier.weight", 9, 0.5f);
+        CorruptWeights.setFloat(weights, "mix.gamma", 0, Float.NaN);
+        assertThatThrownBy(() -> HeadIO.load(saved, REGISTRY)).isInstanceOf(NonFiniteWeightException.class)
+                .hasMessageContaining("tensor 'mix.gamma' [1] holds NaN at index 0");
+    }
+
+    /** A head for a MiniLM-sized backbone (hidden 384), saved with its (small) real weights. */
+    private Path savedMiniLmSizedHead() throws IOException {
+        BackboneInfo minilm = new BackboneInfo("all-minilm-l6-v2", "ef".repeat(32), 384, 6);
+        Path saved = dir.resolve("h384");
+        HeadIO.save(new SequenceClassification().create(ClassificationConfig.of(List.of("no", "yes", "maybe")), minilm, 1),
+                saved);
+        return saved;
+    }
+
+    /**
+     * {@code hidden_size: 3000000} beside a 4.6 KB weights file: the MLP it describes needs 3 M × 384 floats (4.6 GB,
+     * twice that with gradients), more than the test JVM's heap. The load fails at once naming the config, the
+     * parameter and the file — it could not have allocated from the config and then failed, as that ends in an
+     * OutOfMemoryError.
+     */
+    @Test
+    void aHugeHiddenSizeIsRefusedBeforeAnythingIsAllocated() throws IOException {
+        Path saved = savedMiniLmSizedHead();
+        Path config = saved.resolve(HeadIO.CONFIG_FILE);
+        assertThat(3_000_000L * 384 * Float.BYTES).as("what the config would allocate").isGreaterThan(Runtime.getRuntime().maxMemory());
+        Files.writeString(config, Files.readString(config).replace("\"hidden_size\" : 0", "\"hidden_size\" : 3000000"));
+        assertThatThrownBy(() -> HeadIO.load(saved, REGISTRY))
+                .isInstanceOf(HeadFormatException.class)
+                .hasMessageStartingWith(config + ": field 'config' does not describe a valid classification head: parameter"
+                        + " 'hidden.weight' [3000000, 384] (1152000000 floats) cannot be filled from head.safetensors: it holds"
+                        + " 1155 floats in all, and no tensor named 'hidden.weight'; the config and the weights file disagree");
+    }
+
+    /** Two million labels beside a three-label weights file: 2 M × 384 floats (3 GB) are never allocated. */
+    @Test
+    void twoMillionLabelsAreRefusedBeforeAnythingIsAllocated() throws IOException {
+        Path saved = savedMiniLmSizedHead();
+        Path config = saved.resolve(HeadIO.CONFIG_FILE);
+        int labels = 2_000_000;
+        assertThat((long) labels * 384 * Float.BYTES * 2).as("values and gradients").isGreaterThan(Runtime.getRuntime().maxMemory());
+        StringBuilder many = new StringBuilder("[");
+        for (int i = 0; i < labels; i++) {
+            many.append(i == 0 ? "" : ",").append("\"l").append(i).append('"');
+        }
+        String json = Files.readString(config);
+        String list = json.substring(json.indexOf("\"labels\""), json.indexOf(']', json.indexOf("\"labels\"")) + 1);
+        Files.writeString(config, json.replace(list, "\"labels\" : " + many + "]"));
+        assertThatThrownBy(() -> HeadIO.load(saved, REGISTRY))
+                .isInstanceOf(HeadFormatException.class)
+                .hasMessageContaining(config.toString())
+                .hasMessageContaining("parameter 'classifier.weight' [2000000, 384] (768000000 floats) cannot be filled from"
+                        + " head.safetensors: it holds 1155 floats in all, and 'classifier.weight' as [3, 384]");
+    }
+
+    @Test
+    void aBackboneBeyondAnyRealEncoderIsRefused() throws IOException {
+        Path saved = savedMiniLmSizedHead();
+        Path config = saved.resolve(HeadIO.CONFIG_FILE);
+        String json = Files.readString(config);
+        Files.writeString(config, json.replace("\"num_layers\" : 6", "\"num_layers\" : 2000000000"));
+        assertThatThrownBy(() -> HeadIO.load(saved, REGISTRY)).isInstanceOf(HeadFormatException.class)
+                .hasMessageContaining(config.toString()).hasMessageContaining("field 'backbone'")
+                .hasMessageContaining("must be at most 65536 and 1024");
+        Files.writeString(config, json.replace("\"hidden_size\" : 384", "\"hidden_size\" : 3000000"));
+        assertThatThrownBy(() -> HeadIO.load(saved, REGISTRY)).hasMessageContaining("hidden_size 3000000");
+        Files.writeString(config, json.replace("\"dropout\" : 0.0", "\"dropout\" : 1.0"));
+        assertThatThrownBy(() -> HeadIO.load(saved, REGISTRY)).hasMessageContaining("dropout must be in [0, 1), got 1.0");
     }
 
     private static void rewrite(Path weights, Head head, java.util.function.Consumer<Map<String, Tensor>> edit) throws IOException {

@@ -8,6 +8,8 @@ import dev.graft.backbones.tokenizer.TokenizerSettings;
 import dev.graft.core.backbone.Pooling;
 import dev.graft.core.backbone.TokenBatch;
 import dev.graft.core.kernels.Kernels;
+import dev.graft.core.tensor.Finite;
+import dev.graft.core.tensor.NonFiniteOutputException;
 import dev.graft.core.tensor.Tensor;
 import dev.graft.core.tensor.TensorArena;
 import java.io.IOException;
@@ -120,18 +122,26 @@ public final class BertBackbone implements AutoCloseable {
     /**
      * Sentence embeddings [texts, hidden] owned by {@code arena}: tokenise, encode, pool, optionally L2-normalise.
      * Scratch (tokens, hidden states) is released before returning.
+     *
+     * @throws NonFiniteOutputException naming the text when its embedding holds NaN or an infinity (the model
+     *                                  overflows on it); no embedding of the call is returned then
      */
     public Tensor embed(List<String> texts, Pooling pooling, boolean normalize, TensorArena arena) {
-        Tensor pooled;
         try (TensorArena work = arena.child("embed")) {
             TokenBatch batch = tokenize(texts, work);
             EncoderOutput out = encoder.encode(batch, work, false);
-            pooled = arena.transfer(pooling.apply(kernels, out.lastHidden(), batch.attentionMask(), work));
+            Tensor pooled = pooling.apply(kernels, out.lastHidden(), batch.attentionMask(), work);
+            if (normalize) {
+                kernels.l2Normalize(pooled.dim(0), pooled.dim(1), pooled.segment(), 0, pooled.segment(), 0);
+            }
+            long bad = Finite.firstNonFinite(pooled); // texts × hidden floats: nothing next to the encoder's work
+            if (bad >= 0) {
+                int h = pooled.dim(1);
+                int row = (int) (bad / h);
+                throw new NonFiniteOutputException("the embedding", row, texts.get(row), bad % h, pooled.getFloat(bad));
+            }
+            return arena.transfer(pooled);
         }
-        if (normalize) {
-            kernels.l2Normalize(pooled.dim(0), pooled.dim(1), pooled.segment(), 0, pooled.segment(), 0);
-        }
-        return pooled;
     }
 
     /** {@link #embed(List, Pooling, boolean, TensorArena)} into heap arrays, one row per text. */

@@ -15,6 +15,13 @@ package dev.graft.backbones.bert;
 public record BertConfig(int vocabSize, int hiddenSize, int numLayers, int numHeads, int intermediateSize,
                          int maxPositions, int typeVocabSize, float layerNormEps) {
 
+    /**
+     * The largest LayerNorm epsilon accepted. BERT-family models use 1e-12 to 1e-5 (ONNX's default); an epsilon
+     * near the variance of a hidden state (order 1) would stop LayerNorm from normalising at all, and a huge one (a
+     * {@code 1e300} that becomes +∞ as a float) turns every output into NaN.
+     */
+    public static final float MAX_LAYER_NORM_EPS = 1e-2f;
+
     public BertConfig {
         positive("vocab_size", vocabSize);
         positive("hidden_size", hiddenSize);
@@ -26,8 +33,9 @@ public record BertConfig(int vocabSize, int hiddenSize, int numLayers, int numHe
         if (hiddenSize % numHeads != 0) {
             throw new IllegalArgumentException("hidden_size " + hiddenSize + " is not a multiple of num_attention_heads " + numHeads);
         }
-        if (!(layerNormEps > 0)) {
-            throw new IllegalArgumentException("layer_norm_eps must be > 0, was " + layerNormEps);
+        if (!(layerNormEps >= Float.MIN_NORMAL && layerNormEps <= MAX_LAYER_NORM_EPS)) {
+            throw new IllegalArgumentException("layer_norm_eps must be a finite number in [" + Float.MIN_NORMAL + ", "
+                    + MAX_LAYER_NORM_EPS + "] (BERT models use 1e-12 to 1e-5), was " + layerNormEps);
         }
     }
 

@@ -19,7 +19,9 @@ import java.nio.file.Path;
  * a {@code model_type} other than "bert" (RoBERTa-style models offset position ids, DistilBERT names its
  * tensors differently), a {@code hidden_act} other than exact "gelu", a {@code position_embedding_type} other
  * than "absolute", a decoder. A config without {@code model_type} (written by very old transformers versions) is
- * accepted: the tensor names and shapes are checked anyway.
+ * accepted: the tensor names and shapes are checked anyway. Numbers must be in a sane range: {@code layer_norm_eps}
+ * finite and at most {@link BertConfig#MAX_LAYER_NORM_EPS} (a {@code 1e300} would be +∞ as a float32 and every
+ * output NaN), the dropout probabilities in [0, 1).
  */
 final class HfBertConfigJson {
     static final String FILE = "config.json";
@@ -28,6 +30,10 @@ final class HfBertConfigJson {
             .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(SerializationFeature.INDENT_OUTPUT)
             .build();
+
+    /** Dropout probabilities a BERT config may hold; unused at inference, but a value outside [0, 1) is a broken file. */
+    private static final java.util.List<String> DROPOUTS = java.util.List.of("hidden_dropout_prob",
+            "attention_probs_dropout_prob", "classifier_dropout");
 
     private HfBertConfigJson() {
     }
@@ -61,6 +67,18 @@ final class HfBertConfigJson {
         if (decoder != null && decoder.asBoolean(false)) {
             throw new HfFormatException(file, "is_decoder is true but Graft's BERT encoder is an encoder only");
         }
+        double eps = number(file, root, "layer_norm_eps", 1e-12);
+        if (!(eps >= Float.MIN_NORMAL && eps <= BertConfig.MAX_LAYER_NORM_EPS)) { // also NaN, ±Inf, 1e300, 1e-50
+            throw new HfFormatException(file, "layer_norm_eps is " + root.get("layer_norm_eps") + "; it must be a finite"
+                    + " number in [" + Float.MIN_NORMAL + ", " + BertConfig.MAX_LAYER_NORM_EPS + "] (BERT models use 1e-12"
+                    + " to 1e-5)");
+        }
+        for (String dropout : DROPOUTS) {
+            double p = number(file, root, dropout, 0);
+            if (!(p >= 0 && p < 1)) {
+                throw new HfFormatException(file, dropout + " is " + root.get(dropout) + "; a dropout probability must be in [0, 1)");
+            }
+        }
         try {
             return new BertConfig(
                     integer(file, root, "vocab_size", null),
@@ -70,7 +88,7 @@ final class HfBertConfigJson {
                     integer(file, root, "intermediate_size", null),
                     integer(file, root, "max_position_embeddings", null),
                     integer(file, root, "type_vocab_size", 2),
-                    (float) number(file, root, "layer_norm_eps", 1e-12));
+                    (float) eps);
         } catch (IllegalArgumentException e) {
             throw new HfFormatException(file, e.getMessage(), e);
         }

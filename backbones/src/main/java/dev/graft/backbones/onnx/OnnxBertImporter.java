@@ -8,6 +8,7 @@ import dev.graft.backbones.bert.LayerNormWeights;
 import dev.graft.backbones.bert.Linear;
 import dev.graft.backbones.onnx.proto.AttributeProto;
 import dev.graft.backbones.onnx.proto.NodeProto;
+import dev.graft.core.io.NonFiniteWeightException;
 import dev.graft.core.tensor.Tensor;
 import dev.graft.core.tensor.TensorArena;
 import java.io.IOException;
@@ -16,6 +17,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -47,7 +49,9 @@ import java.util.regex.Pattern;
  *       ({@code ReduceMean → Add(eps) → Sqrt}); if neither exists it is 1e-12, the Hugging Face BERT default.</li>
  * </ul>
  * Anything else — a missing initializer or MatMul node, a wrong shape, external data, a non-float32
- * weight — fails with an {@link OnnxFormatException} that names the file and what is missing.
+ * weight, an epsilon that is not a finite number up to {@link BertConfig#MAX_LAYER_NORM_EPS} — fails with an
+ * {@link OnnxFormatException} that names the file and what is missing. Once the shapes fit, every weight is read
+ * once to check it holds no NaN or infinity ({@link dev.graft.core.io.NonFiniteWeightException}).
  */
 public final class OnnxBertImporter {
 
@@ -134,17 +138,19 @@ public final class OnnxBertImporter {
     private static final class Reader {
         private final OnnxModelFile f;
         private final Path path;
+        /** Every initializer handed to the weights, by name: checked to be finite once the shapes are. */
+        private final Map<String, Tensor> used = new LinkedHashMap<>();
 
         Reader(OnnxModelFile f) {
             this.f = f;
             this.path = f.path();
         }
 
-        Imported read() throws OnnxFormatException {
+        Imported read() throws IOException {
             String prefix = initializerPrefix();
-            Tensor word = f.floatTensor(prefix + WORD_EMBEDDINGS);
-            Tensor position = f.floatTensor(prefix + "embeddings.position_embeddings.weight");
-            Tensor tokenType = f.floatTensor(prefix + "embeddings.token_type_embeddings.weight");
+            Tensor word = weight(prefix + WORD_EMBEDDINGS);
+            Tensor position = weight(prefix + "embeddings.position_embeddings.weight");
+            Tensor tokenType = weight(prefix + "embeddings.token_type_embeddings.weight");
             LayerNormWeights embeddingNorm = layerNorm(prefix, "embeddings.LayerNorm");
             requireRank(prefix + WORD_EMBEDDINGS, word, 2);
             requireRank(prefix + "embeddings.position_embeddings.weight", position, 2);
@@ -166,14 +172,27 @@ public final class OnnxBertImporter {
             int intermediate = layers.getFirst().intermediate().out();
             Evidence<Integer> heads = numHeads(matMuls.get(0), hidden);
             Evidence<Float> eps = layerNormEps();
+            Imported imported;
             try {
                 BertConfig config = new BertConfig(word.dim(0), hidden, layers.size(), heads.value(), intermediate,
                         position.dim(0), tokenType.dim(0), eps.value());
-                return new Imported(new BertWeights(config, word, position, tokenType, embeddingNorm, layers),
+                imported = new Imported(new BertWeights(config, word, position, tokenType, embeddingNorm, layers),
                         heads.how(), eps.how());
             } catch (IllegalArgumentException e) {
                 throw new OnnxFormatException(path, "does not hold a consistent BERT encoder: " + e.getMessage(), e);
             }
+            // shapes first (from the graph alone), then one pass over the bytes of every weight the encoder uses
+            for (Map.Entry<String, Tensor> e : used.entrySet()) {
+                NonFiniteWeightException.requireFinite(path, e.getKey(), e.getValue());
+            }
+            return imported;
+        }
+
+        /** An f32 initializer the encoder uses, remembered for the finiteness check. */
+        private Tensor weight(String name) throws OnnxFormatException {
+            Tensor t = f.floatTensor(name);
+            used.put(name, t);
+            return t;
         }
 
         /** "" or "bert." etc.: what stands before {@code embeddings.word_embeddings.weight}. */
@@ -245,12 +264,12 @@ public final class OnnxBertImporter {
                         + ".weight) from an initializer: its inputs are " + matMul.getInputList());
             }
             String weightName = matMul.getInput(1);
-            Tensor weight = f.floatTensor(weightName);
+            Tensor weight = weight(weightName);
             if (weight.rank() != 2) {
                 throw new OnnxFormatException(path, "initializer '" + weightName + "' (" + hf + ".weight, read by '" + matMul.getName()
                         + "') is " + weight.describe() + ", not a matrix");
             }
-            Tensor bias = f.floatTensor(biasName(prefix, hf, matMul));
+            Tensor bias = weight(biasName(prefix, hf, matMul));
             try {
                 return new Linear(hf, weight, false, bias);
             } catch (IllegalArgumentException e) {
@@ -278,8 +297,8 @@ public final class OnnxBertImporter {
         }
 
         private LayerNormWeights layerNorm(String prefix, String hf) throws OnnxFormatException {
-            Tensor gamma = f.floatTensor(prefix + hf + ".weight");
-            Tensor beta = f.floatTensor(prefix + hf + ".bias");
+            Tensor gamma = weight(prefix + hf + ".weight");
+            Tensor beta = weight(prefix + hf + ".bias");
             try {
                 return new LayerNormWeights(hf, gamma, beta);
             } catch (IllegalArgumentException e) {
@@ -407,9 +426,15 @@ public final class OnnxBertImporter {
         }
 
         private Evidence<Float> single(TreeSet<Float> values, String where) throws OnnxFormatException {
-            if (values.size() != 1 || !(values.first() > 0)) {
+            if (values.size() != 1) {
                 throw new OnnxFormatException(path, "LayerNorm epsilons " + values + " from " + where
-                        + "; Graft needs one positive epsilon for every LayerNorm");
+                        + "; Graft needs one epsilon for every LayerNorm");
+            }
+            float eps = values.first();
+            if (!(eps >= Float.MIN_NORMAL && eps <= BertConfig.MAX_LAYER_NORM_EPS)) { // also NaN and ±Inf
+                throw new OnnxFormatException(path, "LayerNorm epsilon " + eps + " from " + where + " is not a finite"
+                        + " number in [" + Float.MIN_NORMAL + ", " + BertConfig.MAX_LAYER_NORM_EPS + "] (BERT models use"
+                        + " 1e-12 to 1e-5)");
             }
             return new Evidence<>(values.first(), values.first() + " from " + where);
         }

@@ -7,12 +7,14 @@ import dev.graft.attention.dense.DenseAttention;
 import dev.graft.backbones.Backbones;
 import dev.graft.backbones.huggingface.HfBertDirectory;
 import dev.graft.backbones.huggingface.HfTestModels;
+import dev.graft.backbones.testing.HostileModels;
 import dev.graft.core.backbone.Pooling;
 import dev.graft.core.backbone.TokenBatch;
 import dev.graft.core.kernels.Kernels;
 import dev.graft.core.kernels.ScalarKernels;
 import dev.graft.core.parallel.ComputePool;
 import dev.graft.core.tensor.DType;
+import dev.graft.core.tensor.NonFiniteOutputException;
 import dev.graft.core.tensor.Tensor;
 import dev.graft.core.tensor.TensorArena;
 import java.io.IOException;
@@ -207,5 +209,51 @@ class BertBackboneTest {
             m = Math.max(m, Math.abs(x[i] - y[i]));
         }
         return m;
+    }
+
+    /**
+     * A copy of the real model whose weights are all finite but overflow on one word: the texts without it embed as
+     * before, and a call with it fails naming that text (its index in the call and its start), returning nothing.
+     */
+    @Test
+    void anEmbeddingThatOverflowsIsReportedWithItsTextInsteadOfReturned() throws IOException {
+        Path dir = HostileModels.miniLmDirectory(tmp.resolve("minilm-overflowing"));
+        HostileModels.overflowOn(dir, "card");
+        try (BertBackbone bert = Backbones.builder(dir.toString()).optThreads(2).build();
+             BertBackbone original = Backbones.builder(MINILM).optThreads(2).build()) {
+            List<String> fine = List.of("the weather is nice today", "a quiet morning by the lake");
+            float[][] e = bert.embed(fine, Pooling.MEAN, true);
+            float[][] reference = original.embed(fine, Pooling.MEAN, true);
+            for (int i = 0; i < e.length; i++) {
+                assertThat(e[i]).as("a text without the word").containsExactly(reference[i], org.assertj.core.data.Offset.offset(1e-5f));
+            }
+            for (boolean normalize : new boolean[] {false, true}) {
+                try (TensorArena arena = TensorArena.root("overflow")) {
+                    assertThatThrownBy(() -> bert.embed(List.of("the weather is nice today", "I lost my card yesterday", "card"),
+                            Pooling.MEAN, normalize, arena))
+                            .isInstanceOfSatisfying(NonFiniteOutputException.class, x -> {
+                                assertThat(x.input()).isEqualTo(1);
+                                assertThat(x.text()).isEqualTo("I lost my card yesterday");
+                                assertThat(x.value()).isNaN();
+                            })
+                            .hasMessageStartingWith("the embedding of input 1 (\"I lost my card yesterday\") is NaN");
+                    assertThat(arena.allocatedBytes()).as("no embedding is returned").isZero();
+                }
+            }
+        }
+    }
+
+    /** A NaN written into a copy of the real {@code model.safetensors} is refused when the directory is loaded. */
+    @Test
+    void aNaNInACopyOfTheRealModelIsRefusedAtLoad() throws IOException {
+        Path dir = HostileModels.miniLmDirectory(tmp.resolve("minilm-nan"));
+        Path weights = dir.resolve("model.safetensors");
+        dev.graft.core.testing.CorruptWeights.setFloat(weights, "encoder.layer.3.attention.self.value.weight", 384L * 7 + 11,
+                Float.NaN);
+        assertThatThrownBy(() -> Backbones.load(dir.toString()))
+                .isInstanceOf(dev.graft.core.io.NonFiniteWeightException.class)
+                .hasMessage(weights + ": tensor 'encoder.layer.3.attention.self.value.weight' [384, 384] holds NaN at index "
+                        + (384 * 7 + 11) + " (element [7, 11]); the weights are corrupt or come from a diverged training run,"
+                        + " and every result computed from them would be NaN");
     }
 }

@@ -13,11 +13,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.backbones.bert.BertCheckpoint;
 import dev.graft.backbones.bert.BertWeights;
 import dev.graft.backbones.bert.Linear;
+import dev.graft.core.io.NonFiniteWeightException;
 import dev.graft.core.io.Safetensors;
 import dev.graft.core.io.SafetensorsFile;
 import dev.graft.core.tensor.DType;
 import dev.graft.core.tensor.Tensor;
 import dev.graft.core.tensor.TensorArena;
+import dev.graft.core.testing.CorruptWeights;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -210,6 +212,18 @@ class HfBertDirectoryTest {
                         "model.safetensors: missing tensor 'encoder.layer.2.attention.self.query.weight'"),
                 Arguments.of("vocab mismatch", (Consumer<ObjectNode>) c -> c.put("vocab_size", 51),
                         "model.safetensors: embeddings.word_embeddings.weight is f32[50, 16] but the config needs [51, 16]"),
+                Arguments.of("layer_norm_eps 1e300 (+Inf as a float)", (Consumer<ObjectNode>) c -> c.put("layer_norm_eps", 1e300),
+                        "config.json: layer_norm_eps is 1.0E300; it must be a finite number in"),
+                Arguments.of("layer_norm_eps 0.5", (Consumer<ObjectNode>) c -> c.put("layer_norm_eps", 0.5),
+                        "config.json: layer_norm_eps is 0.5; it must be a finite number in [1.1754944E-38, 0.01] (BERT models use 1e-12 to 1e-5)"),
+                Arguments.of("layer_norm_eps 1e-50 (0 as a float)", (Consumer<ObjectNode>) c -> c.put("layer_norm_eps", 1e-50),
+                        "config.json: layer_norm_eps is 1.0E-50"),
+                Arguments.of("layer_norm_eps negative", (Consumer<ObjectNode>) c -> c.put("layer_norm_eps", -1e-12),
+                        "config.json: layer_norm_eps is -1.0E-12"),
+                Arguments.of("dropout 1.5", (Consumer<ObjectNode>) c -> c.put("hidden_dropout_prob", 1.5),
+                        "config.json: hidden_dropout_prob is 1.5; a dropout probability must be in [0, 1)"),
+                Arguments.of("dropout 1", (Consumer<ObjectNode>) c -> c.put("attention_probs_dropout_prob", 1),
+                        "config.json: attention_probs_dropout_prob is 1;"),
                 Arguments.of("intermediate mismatch", (Consumer<ObjectNode>) c -> c.put("intermediate_size", 64),
                         "model.safetensors: encoder.layer.0.intermediate.dense.weight is f32[32, 16] [out, in] but the config needs 16 → 64"));
     }
@@ -392,6 +406,37 @@ class HfBertDirectoryTest {
     }
 
     /** Copies {@code from} to {@code tmp/name}, its tensors renamed (null drops one) and {@code extras} added. */
+    @ParameterizedTest(name = "{1} in {0}[{2}]")
+    @org.junit.jupiter.params.provider.CsvSource({"embeddings.word_embeddings.weight, NaN, 123",
+            "encoder.layer.1.output.LayerNorm.weight, Infinity, 5", "encoder.layer.0.attention.self.key.bias, -Infinity, 0",
+            "embeddings.LayerNorm.bias, NaN, 15"})
+    void aNonFiniteWeightIsNamedWithItsFileTensorAndElement(String tensor, float value, int index) throws IOException {
+        Path dir = writeTiny("model", true);
+        Path weights = dir.resolve("model.safetensors");
+        CorruptWeights.setFloat(weights, tensor, index, value);
+        assertThatThrownBy(() -> HfBertDirectory.load(dir, work))
+                .isInstanceOfSatisfying(NonFiniteWeightException.class, e -> {
+                    assertThat(e.file()).isEqualTo(weights);
+                    assertThat(e.tensor()).isEqualTo(tensor);
+                    assertThat(e.index()).isEqualTo(index);
+                })
+                .hasMessageStartingWith(weights + ": tensor '" + tensor + "' ")
+                .hasMessageContaining("holds " + value + " at index " + index);
+        assertThat(work.allocatedBytes()).as("nothing stays mapped after a failed load").isZero();
+    }
+
+    @Test
+    void aNonFiniteWeightIsFoundUnderTheBertPrefix() throws IOException {
+        Path plain = writeTiny("plain", true);
+        Map<String, Tensor> extras = new LinkedHashMap<>();
+        Path prefixed = rewrite(plain, "prefixed", n -> "bert." + n, extras);
+        CorruptWeights.setFloat(prefixed.resolve("model.safetensors"), "bert.encoder.layer.0.output.LayerNorm.weight", 2,
+                Float.POSITIVE_INFINITY);
+        assertThatThrownBy(() -> HfBertDirectory.load(prefixed, work))
+                .isInstanceOf(NonFiniteWeightException.class)
+                .hasMessageContaining("tensor 'bert.encoder.layer.0.output.LayerNorm.weight' [16] holds Infinity at index 2");
+    }
+
     private Path rewrite(Path from, String name, UnaryOperator<String> rename, Map<String, Tensor> extras) throws IOException {
         Path to = Files.createDirectory(tmp.resolve(name));
         Files.copy(from.resolve("config.json"), to.resolve("config.json"));

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -92,6 +93,62 @@ class EmbeddedModelsTest {
             assertThat(files.map(p -> p.getFileName().toString()).toList())
                     .as("no temporary files left behind")
                     .containsExactlyInAnyOrder("all-minilm-l6-v2-90387606-d89d07a7.onnx", "all-minilm-l6-v2-tokenizer-711661-c3f77764.json");
+        }
+    }
+
+    /**
+     * A cached model file of the right size whose bytes were damaged (here: one float of a weight set to NaN in
+     * place) is not reused: its CRC-32 does not match the one in its name, so it is extracted again over itself, with
+     * a one-line warning.
+     */
+    @Test
+    void aCorruptedCachedFileOfTheRightSizeIsExtractedAgain() throws IOException {
+        ModelCache cache = new ModelCache(cacheDir);
+        EmbeddedModel model = EmbeddedModels.get("all-minilm-l6-v2");
+        Path onnx = EmbeddedModels.extract(model, cache).onnx();
+        long size = Files.size(onnx);
+        byte[] original = new byte[4096];
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(onnx, java.nio.file.StandardOpenOption.READ,
+                java.nio.file.StandardOpenOption.WRITE)) {
+            ch.read(java.nio.ByteBuffer.wrap(original), size / 2);
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {0, 0, (byte) 0xc0, 0x7f}), size / 2); // a NaN, mid-file
+        }
+        assertThat(Files.size(onnx)).isEqualTo(size);
+        assertThat(ModelCache.crc32(onnx)).isNotEqualTo(0xd89d07a7L);
+
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("dev.graft.models");
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                warnings.add(r.getLevel() + " " + r.getMessage());
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(capture);
+        try (BertCheckpoint cp = EmbeddedModels.open("all-minilm-l6-v2", cache)) {
+            assertThat(cp.weightsFile()).isEqualTo(onnx);
+            assertThat(ModelCache.crc32(onnx)).as("extracted again").isEqualTo(0xd89d07a7L);
+        } finally {
+            log.removeHandler(capture);
+        }
+        assertThat(warnings).singleElement().asString()
+                .startsWith("WARNING model cache: " + onnx + " is corrupt (CRC-32 ")
+                .contains("its name says d89d07a7").contains("extracting it again from ").doesNotContain("\n");
+        byte[] now = new byte[4096];
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(onnx)) {
+            ch.read(java.nio.ByteBuffer.wrap(now), size / 2);
+        }
+        assertThat(now).isEqualTo(original);
+        try (Stream<Path> files = Files.list(cacheDir)) {
+            assertThat(files.filter(p -> p.getFileName().toString().startsWith(".")).toList()).as("no temporary files").isEmpty();
         }
     }
 

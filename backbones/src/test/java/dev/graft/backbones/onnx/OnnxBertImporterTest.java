@@ -232,4 +232,65 @@ class OnnxBertImporterTest {
             assertThat(parent.allocatedBytes()).isZero();
         }
     }
+
+    /** Every decomposed LayerNorm's epsilon constant set to {@code eps}. */
+    private static ModelProto withEpsilon(ModelProto m, float eps) {
+        var g = m.getGraph().toBuilder();
+        for (int i = 0; i < g.getNodeCount(); i++) {
+            if (g.getNode(i).getName().endsWith("LayerNorm/Constant_1")) {
+                var node = g.getNode(i).toBuilder();
+                var attr = node.getAttribute(0).toBuilder();
+                attr.setT(attr.getT().toBuilder().setRawData(com.google.protobuf.ByteString.copyFrom(
+                        java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(0, eps))));
+                g.setNode(i, node.setAttribute(0, attr));
+            }
+        }
+        return m.toBuilder().setGraph(g).build();
+    }
+
+    @ParameterizedTest(name = "epsilon {0}")
+    @CsvSource({"Infinity", "NaN", "0.5", "0"})
+    void anEpsilonOutsideTheSaneRangeIsRefused(float eps) throws IOException {
+        assertFails(withEpsilon(TinyBertOnnx.standard().build(), eps), "LayerNorm epsilon " + eps, "1e-12 to 1e-5");
+    }
+
+    @ParameterizedTest(name = "{1} in {0}")
+    @CsvSource({"encoder.layer.1.output.LayerNorm.weight, Infinity, 3", "embeddings.word_embeddings.weight, NaN, 40",
+            "encoder.layer.0.attention.output.LayerNorm.bias, -Infinity, 0"})
+    void aNonFiniteInitializerIsNamedWithItsFirstBadElement(String initializer, float value, int index) throws IOException {
+        Path file = TinyBertOnnx.write(TinyBertOnnx.standard().build(), dir.resolve("nan.onnx"));
+        long offset;
+        try (TensorArena arena = TensorArena.root("find")) {
+            offset = OnnxModelFile.open(file, arena).rawDataOffset(initializer).orElseThrow();
+        }
+        dev.graft.core.testing.CorruptWeights.setFloatAt(file, offset + 4L * index, value);
+        try (TensorArena parent = TensorArena.root("nan")) {
+            assertThatThrownBy(() -> OnnxBertImporter.load(file, tokenizer(), parent))
+                    .isInstanceOfSatisfying(dev.graft.core.io.NonFiniteWeightException.class, e -> {
+                        assertThat(e.file()).isEqualTo(file);
+                        assertThat(e.tensor()).isEqualTo(initializer);
+                        assertThat(e.index()).isEqualTo(index);
+                    })
+                    .hasMessageStartingWith(file + ": tensor '" + initializer + "' ")
+                    .hasMessageContaining(" holds " + value + " at index " + index);
+            assertThat(parent.allocatedBytes()).as("nothing stays mapped after a failure").isZero();
+        }
+    }
+
+    @Test
+    void aNonFiniteMatMulWeightIsNamedByItsInitializer() throws IOException {
+        ModelProto model = TinyBertOnnx.standard().build();
+        String weight = TinyBertOnnx.matMulWeight(model, "/encoder/layer.1/intermediate/dense/MatMul");
+        Path file = TinyBertOnnx.write(model, dir.resolve("nan-matmul.onnx"));
+        long offset;
+        try (TensorArena arena = TensorArena.root("find")) {
+            offset = OnnxModelFile.open(file, arena).rawDataOffset(weight).orElseThrow();
+        }
+        dev.graft.core.testing.CorruptWeights.setFloatAt(file, offset + 4L * 17, Float.NaN);
+        try (TensorArena parent = TensorArena.root("nan")) {
+            assertThatThrownBy(() -> OnnxBertImporter.load(file, tokenizer(), parent))
+                    .isInstanceOf(dev.graft.core.io.NonFiniteWeightException.class)
+                    .hasMessageContaining("tensor '" + weight + "' [8, 16] holds NaN at index 17 (element [1, 1])");
+        }
+    }
 }

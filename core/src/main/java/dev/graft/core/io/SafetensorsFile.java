@@ -22,6 +22,7 @@ import java.util.Set;
  * converted once into a read-only f32 copy allocated in the same arena (Graft computes in f32 only); every
  * other format dtype ({@code I64}, {@code F64}, …) is rejected with an exception naming the tensor and file,
  * but does not stop the rest of the file from being read. The file stays usable until its arena closes.
+ * {@link #finiteTensor(String)} also checks that a float tensor holds no NaN or infinity.
  *
  * <p>Thread-safe.
  */
@@ -138,6 +139,17 @@ public final class SafetensorsFile {
         }
         throw new IllegalArgumentException(path + ": unsupported dtype " + dtype + " for tensor '" + name
                 + "' (Graft reads F32, I32 and I8 as they are, and F16/BF16 converted to F32)");
+    }
+
+    /**
+     * {@link #tensor(String)}, checked to hold no NaN or infinity when it is a float tensor (one pass over its
+     * bytes; integer tensors are returned as they are). Loaders of weights call this rather than {@code tensor}.
+     *
+     * @throws NonFiniteWeightException naming the file, the tensor and the first bad element
+     */
+    public Tensor finiteTensor(String name) throws NonFiniteWeightException {
+        Tensor t = tensor(name);
+        return t.dtype() == DType.F32 ? NonFiniteWeightException.requireFinite(path, name, t) : t;
     }
 
     private Tensor toF32(SafetensorsDType dtype, long offset, long[] shape) {

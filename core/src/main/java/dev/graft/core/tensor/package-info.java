@@ -13,6 +13,10 @@
  * ({@link dev.graft.core.tensor.FixedShapeTensorType}) and back; {@link dev.graft.core.tensor.TensorFiles} writes
  * such columns to Arrow IPC files atomically and reads them memory-mapped (layout: {@code docs/ARROW-LAYOUT.md}).
  *
+ * <p>{@link dev.graft.core.tensor.Finite} finds NaN and infinities in one cheap pass (weights when loaded, model
+ * outputs when returned); a model output that holds one is a {@link dev.graft.core.tensor.NonFiniteOutputException}
+ * naming the input.
+ *
  * <p>Depends on Arrow's memory, vector and format modules, and Jackson (the extension type's JSON metadata).
  */
 package dev.graft.core.tensor;

@@ -296,4 +296,41 @@ class SafetensorsTest {
             return s.map(p -> p.getFileName().toString()).sorted().toList();
         }
     }
+
+    @Test
+    void finiteTensorNamesTheFileTensorAndFirstBadElement() throws IOException {
+        Path file = dir.resolve("w.safetensors");
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        tensors.put("ok", random(arena, 2, 3));
+        tensors.put("ids", arena.copyOf(new int[] {1, 2, 3}, new long[] {3}));
+        Tensor bad = random(arena, 4, 5);
+        bad.setFloat(13, Float.POSITIVE_INFINITY);
+        bad.setFloat(17, Float.NaN);
+        tensors.put("layer.norm.weight", bad);
+        Safetensors.write(file, tensors, Map.of());
+
+        SafetensorsFile st = Safetensors.open(file, arena);
+        assertThat(st.finiteTensor("ok").toFloatArray()).isEqualTo(tensors.get("ok").toFloatArray());
+        assertThat(st.finiteTensor("ids").toIntArray()).containsExactly(1, 2, 3);
+        assertThat(st.tensor("layer.norm.weight").getFloat(13)).as("tensor() still reads what is there").isInfinite();
+        assertThatThrownBy(() -> st.finiteTensor("layer.norm.weight"))
+                .isInstanceOfSatisfying(NonFiniteWeightException.class, e -> {
+                    assertThat(e.file()).isEqualTo(file);
+                    assertThat(e.tensor()).isEqualTo("layer.norm.weight");
+                    assertThat(e.index()).isEqualTo(13);
+                    assertThat(e.value()).isEqualTo(Float.POSITIVE_INFINITY);
+                })
+                .hasMessageStartingWith(file + ": tensor 'layer.norm.weight' [4, 5] holds Infinity at index 13 (element [2, 3])");
+    }
+
+    @Test
+    void finiteTensorChecksHalfPrecisionAfterConversion() throws IOException {
+        // F16 0x7c00 is +Inf, 0x3c00 is 1.0
+        byte[] data = u16(0x3c00, 0x7c00);
+        Path file = dir.resolve("half.safetensors");
+        Files.write(file, SafetensorsBytes.file("{\"h\":{\"dtype\":\"F16\",\"shape\":[2],\"data_offsets\":[0,4]}}", data));
+        SafetensorsFile st = Safetensors.open(file, arena);
+        assertThatThrownBy(() -> st.finiteTensor("h")).isInstanceOf(NonFiniteWeightException.class)
+                .hasMessageContaining("tensor 'h' [2] holds Infinity at index 1");
+    }
 }

@@ -2,6 +2,7 @@ package dev.graft.samples.cli;
 
 import dev.graft.backbones.bert.BertBackbone;
 import dev.graft.core.tensor.DType;
+import dev.graft.core.tensor.NonFiniteOutputException;
 import dev.graft.core.tensor.Tensor;
 import dev.graft.core.tensor.TensorArena;
 import dev.graft.core.tensor.TensorColumns;
@@ -82,10 +83,14 @@ final class EmbedCommand implements GraftCli.FlagCommand {
         long t0 = System.nanoTime();
         try (BertBackbone bert = bo.open();
              TensorArena arena = TensorArena.root("embed")) {
-            if (arrow) {
-                writeArrow(bert, bo, normalize, texts, output, arena);
-            } else {
-                writeJsonl(bert, bo, normalize, texts, output, arena);
+            try {
+                if (arrow) {
+                    writeArrow(bert, bo, normalize, texts, output, arena);
+                } else {
+                    writeJsonl(bert, bo, normalize, texts, output, arena);
+                }
+            } catch (NonFiniteOutputException e) { // nothing is written: name the line that made the NaN
+                throw e.at(TextInput.where(input, e.input()), e.input());
             }
             double s = (System.nanoTime() - t0) / 1e9;
             err.printf("embedded %d texts with %s (%s pooling%s) in %.1f s (%.0f texts/s) → %s%n", texts.size(), bo.model(),
@@ -102,7 +107,7 @@ final class EmbedCommand implements GraftCli.FlagCommand {
             try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
                 for (int i = 0; i < texts.size(); i += BATCH) {
                     try (TensorArena batch = arena.child("batch")) {
-                        Tensor e = bert.embed(texts.subList(i, Math.min(texts.size(), i + BATCH)), bo.pooling(), normalize, batch);
+                        Tensor e = embedBatch(bert, bo, normalize, texts, i, batch);
                         float[] v = e.toFloatArray();
                         int h = e.dim(1);
                         StringBuilder sb = new StringBuilder(h * 12);
@@ -127,13 +132,23 @@ final class EmbedCommand implements GraftCli.FlagCommand {
         }
     }
 
+    /** Embeds texts {@code [from, from + BATCH)}; a non-finite embedding is reported by its index in {@code texts}. */
+    private static Tensor embedBatch(BertBackbone bert, BackboneOptions bo, boolean normalize, List<String> texts, int from,
+                                     TensorArena batch) {
+        try {
+            return bert.embed(texts.subList(from, Math.min(texts.size(), from + BATCH)), bo.pooling(), normalize, batch);
+        } catch (NonFiniteOutputException e) {
+            throw e.atInput(from + e.input());
+        }
+    }
+
     private static void writeArrow(BertBackbone bert, BackboneOptions bo, boolean normalize, List<String> texts, Path output,
                                    TensorArena arena) throws IOException {
         Schema schema = new Schema(List.of(TensorColumns.field("embedding", DType.F32, bert.config().hiddenSize())));
         try (TensorFileWriter w = TensorFileWriter.create(output, schema, arena.allocator())) {
             for (int i = 0; i < texts.size(); i += BATCH) {
                 try (TensorArena batch = arena.child("batch")) {
-                    Tensor e = bert.embed(texts.subList(i, Math.min(texts.size(), i + BATCH)), bo.pooling(), normalize, batch);
+                    Tensor e = embedBatch(bert, bo, normalize, texts, i, batch);
                     w.write(Map.of("embedding", e));
                 }
             }

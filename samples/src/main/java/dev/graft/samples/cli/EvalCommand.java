@@ -9,6 +9,7 @@ import dev.graft.adapters.metrics.EntityScores;
 import dev.graft.adapters.metrics.TaggingMetrics;
 import dev.graft.adapters.tasks.ClassificationTask;
 import dev.graft.adapters.tasks.TaggingTask;
+import dev.graft.core.tensor.NonFiniteOutputException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
@@ -68,7 +69,12 @@ final class EvalCommand implements GraftCli.FlagCommand {
             switch (type) {
                 case "classification" -> {
                     List<LabeledText> examples = data.texts(test);
-                    ClassificationMetrics m = ClassificationTask.evaluate(saved.model(), SavedHead.NAME, examples, batch);
+                    ClassificationMetrics m;
+                    try {
+                        m = ClassificationTask.evaluate(saved.model(), SavedHead.NAME, examples, batch);
+                    } catch (NonFiniteOutputException e) { // no metric over NaN scores: name the line that made them
+                        throw PredictCommand.located(e, examples.stream().map(LabeledText::source).toList());
+                    }
                     out.printf("%s on %s: %d texts, accuracy %.4f (%d correct), macro-F1 %.4f over %d classes%n",
                             headDir, test, m.total(), m.accuracy(), m.correct(), m.macroF1(), m.presentClasses());
                     json.put("accuracy", m.accuracy());
@@ -77,7 +83,12 @@ final class EvalCommand implements GraftCli.FlagCommand {
                 }
                 case "tagging" -> {
                     List<TaggedSentence> sentences = data.sentences(test);
-                    TaggingMetrics m = TaggingTask.evaluate(saved.model(), SavedHead.NAME, sentences, batch);
+                    TaggingMetrics m;
+                    try {
+                        m = TaggingTask.evaluate(saved.model(), SavedHead.NAME, sentences, batch);
+                    } catch (NonFiniteOutputException e) {
+                        throw PredictCommand.located(e, sentences.stream().map(TaggedSentence::source).toList());
+                    }
                     out.printf("%s on %s: %d sentences, %d words, token accuracy %.4f%n", headDir, test,
                             sentences.size(), m.tokens(), m.tokenAccuracy());
                     json.put("token_accuracy", m.tokenAccuracy());

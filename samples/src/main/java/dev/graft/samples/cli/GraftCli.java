@@ -27,7 +27,11 @@ public final class GraftCli {
         System.exit(standard().run(args, System.out, System.err));
     }
 
-    /** Runs one command line; returns the exit code (0 ok, 1 failure, 2 usage error). */
+    /**
+     * Runs one command line; returns the exit code (0 ok, 1 failure, 2 usage error). Every failure of the command —
+     * an exception, or an {@link Error} such as {@link OutOfMemoryError} — becomes one message on {@code err} naming
+     * the command; {@code -Dgraft.debug=true} adds the stack trace.
+     */
     public int run(String[] args, PrintStream out, PrintStream err) {
         if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h") || args[0].equals("help")) {
             if (args.length > 1 && commands.containsKey(args[1])) {
@@ -54,10 +58,26 @@ public final class GraftCli {
             return 2;
         } catch (Exception e) {
             err.println("graft " + c.name() + ": " + describe(e));
-            if (Boolean.getBoolean("graft.debug")) {
-                e.printStackTrace(err);
-            }
+            debug(e, err);
             return 1;
+        } catch (OutOfMemoryError e) {
+            err.println("graft " + c.name() + ": out of memory (" + describe(e) + ") with a heap of at most "
+                    + (Runtime.getRuntime().maxMemory() >> 20) + " MB; give the JVM more (GRAFT_JAVA_OPTS=-Xmx8g for"
+                    + " samples/graft) or the command less work");
+            debug(e, err);
+            return 1;
+        } catch (Error e) {
+            // a JVM-level failure of this command; reported like the others, not as a raw stack dump
+            err.println("graft " + c.name() + ": internal error, " + e.getClass().getSimpleName() + ": " + describe(e)
+                    + " (run with -Dgraft.debug=true for the stack trace)");
+            debug(e, err);
+            return 1;
+        }
+    }
+
+    private static void debug(Throwable e, PrintStream err) {
+        if (Boolean.getBoolean("graft.debug")) {
+            e.printStackTrace(err);
         }
     }
 

@@ -7,12 +7,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.adapters.compose.WordSplitter;
 import dev.graft.adapters.data.ConlluDataset;
 import dev.graft.adapters.data.LabeledText;
+import dev.graft.adapters.data.SourceLine;
 import dev.graft.adapters.data.TaggedSentence;
 import dev.graft.adapters.data.TextLines;
 import dev.graft.adapters.head.HeadOutput;
 import dev.graft.adapters.head.Json;
 import dev.graft.adapters.tasks.ClassificationTask;
 import dev.graft.adapters.tasks.TaggingTask;
+import dev.graft.core.tensor.NonFiniteOutputException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -72,8 +74,14 @@ final class PredictCommand implements GraftCli.FlagCommand {
             err.println("predicting with " + saved.describe());
             switch (saved.head().type()) {
                 case "classification" -> {
-                    List<String> texts = texts(input);
-                    HeadOutput.Classification c = ClassificationTask.predict(saved.model(), SavedHead.NAME, texts, batch);
+                    List<SourceLine> sources = new ArrayList<>();
+                    List<String> texts = texts(input, sources);
+                    HeadOutput.Classification c;
+                    try {
+                        c = ClassificationTask.predict(saved.model(), SavedHead.NAME, texts, batch);
+                    } catch (NonFiniteOutputException e) { // nothing is printed: name the line that made the NaN
+                        throw located(e, sources);
+                    }
                     for (int i = 0; i < texts.size(); i++) {
                         ObjectNode n = Json.mapper().createObjectNode();
                         n.put("text", texts.get(i));
@@ -87,8 +95,14 @@ final class PredictCommand implements GraftCli.FlagCommand {
                     count = texts.size();
                 }
                 case "tagging" -> {
-                    List<List<String>> sentences = sentences(input);
-                    HeadOutput.Tagging t = TaggingTask.predict(saved.model(), SavedHead.NAME, sentences, batch);
+                    List<SourceLine> sources = new ArrayList<>();
+                    List<List<String>> sentences = sentences(input, sources);
+                    HeadOutput.Tagging t;
+                    try {
+                        t = TaggingTask.predict(saved.model(), SavedHead.NAME, sentences, batch);
+                    } catch (NonFiniteOutputException e) {
+                        throw located(e, sources);
+                    }
                     for (int i = 0; i < sentences.size(); i++) {
                         ObjectNode n = Json.mapper().createObjectNode();
                         n.set("words", Json.mapper().valueToTree(t.words().get(i)));
@@ -106,22 +120,33 @@ final class PredictCommand implements GraftCli.FlagCommand {
         return 0;
     }
 
-    private static List<String> texts(String input) throws java.io.IOException {
+    /** The texts of {@code input}; where each was read is added to {@code sources}. */
+    private static List<String> texts(String input, List<SourceLine> sources) throws java.io.IOException {
         List<LabeledText> lines = TextLines.read(input);
         if (lines.isEmpty()) {
             throw new IllegalArgumentException(input + ": no inputs");
         }
+        lines.forEach(l -> sources.add(l.source()));
         return lines.stream().map(LabeledText::text).toList();
     }
 
-    private static List<List<String>> sentences(String input) throws java.io.IOException {
+    /** The sentences of {@code input} as words; where each was read is added to {@code sources}. */
+    private static List<List<String>> sentences(String input, List<SourceLine> sources) throws java.io.IOException {
         if (!input.equals("-") && input.endsWith(".conllu")) {
-            return ConlluDataset.readUnlabeled(Path.of(input)).stream().map(TaggedSentence::words).toList();
+            List<TaggedSentence> read = ConlluDataset.readUnlabeled(Path.of(input));
+            read.forEach(s -> sources.add(s.source()));
+            return read.stream().map(TaggedSentence::words).toList();
         }
         List<List<String>> out = new ArrayList<>();
-        for (String text : texts(input)) {
+        for (String text : texts(input, sources)) {
             out.add(WordSplitter.split(text));
         }
         return out;
+    }
+
+    /** {@code e} re-targeted at the file and line its input was read from (when known). */
+    static NonFiniteOutputException located(NonFiniteOutputException e, List<SourceLine> sources) {
+        SourceLine at = e.input() >= 0 && e.input() < sources.size() ? sources.get(e.input()) : null;
+        return at == null ? e : e.at(at.toString(), e.input());
     }
 }

@@ -18,6 +18,11 @@ final class TextInput {
     private TextInput() {
     }
 
+    /** {@code file:line} of the input at {@code index} (0-based) of {@link #lines}: one input per line. */
+    static String where(String input, int index) {
+        return (input.equals("-") ? "standard input" : input) + ":" + (index + 1);
+    }
+
     static List<String> lines(String input, InputStream stdin) throws IOException {
         if (input.equals("-")) {
             return read(stdin, "standard input");
