@@ -1,14 +1,18 @@
 package dev.graft.adapters.train;
 
 import java.io.Console;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Objects;
 
 /**
  * A {@link TrainingListener} that prints progress. On a terminal it keeps one line up to date with {@code \r}
- * (epoch, a bar, running loss, last validation metric, examples per second); elsewhere (CI logs, files) it
- * prints one plain line per epoch. Either way it ends with a line naming the best epoch.
+ * (epoch, a bar, running loss, last validation metric, batches per second); elsewhere (CI logs, files, pipes) it
+ * prints one plain line per epoch. Either way it ends with a line naming the best epoch. Without validation
+ * examples it says so when training starts: every epoch runs, nothing is stopped early, no metric is recorded.
  */
 public final class ProgressBar implements TrainingListener {
     private static final int WIDTH = 30;
@@ -21,10 +25,11 @@ public final class ProgressBar implements TrainingListener {
     private long epochStart;
     private int lastCells = -1;
     private int lastLength;
+    private boolean validating = true;
 
-    /** Interactive exactly when the JVM runs on a terminal. */
+    /** Interactive exactly when {@code out} is the terminal ({@link #isTerminal(PrintStream)}). */
     public ProgressBar(PrintStream out) {
-        this(out, isTerminal());
+        this(out, isTerminal(out));
     }
 
     public ProgressBar(PrintStream out, boolean interactive) {
@@ -32,9 +37,27 @@ public final class ProgressBar implements TrainingListener {
         this.interactive = interactive;
     }
 
-    private static boolean isTerminal() {
+    /**
+     * Whether {@code out} writes to a terminal, where {@code \r} redraws a line: it must be {@link System#out} or
+     * {@link System#err}, the JVM must have a terminal console ({@link Console#isTerminal()}), and where Linux tells
+     * ({@code /proc/self/fd/1} or {@code 2}), that very stream must be a tty, not a file or pipe.
+     */
+    public static boolean isTerminal(PrintStream out) {
+        int fd = out == System.out ? 1 : out == System.err ? 2 : -1;
+        if (fd < 0) {
+            return false;
+        }
         Console console = System.console();
-        return console != null && console.isTerminal();
+        if (console == null || !console.isTerminal()) {
+            return false;
+        }
+        Path link = Path.of("/proc/self/fd/" + fd);
+        try {
+            String target = Files.readSymbolicLink(link).toString();
+            return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console");
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return true; // no /proc: trust the console
+        }
     }
 
     public boolean interactive() {
@@ -46,8 +69,13 @@ public final class ProgressBar implements TrainingListener {
         this.epochs = epochs;
         this.metricName = metricName;
         this.epochStart = System.nanoTime();
-        out.println(String.format(Locale.ROOT, "training on %,d examples (%,d batches per epoch), validating on %,d",
-                trainExamples, batchesPerEpoch, validationExamples));
+        this.validating = validationExamples > 0;
+        out.println(String.format(Locale.ROOT, "training on %s (%s per epoch), %s",
+                ProgressText.count(trainExamples, "example", "examples"),
+                ProgressText.count(batchesPerEpoch, "batch", "batches"),
+                validating ? "validating on " + ProgressText.count(validationExamples, "example", "examples")
+                        : "without validation examples: all " + ProgressText.count(epochs, "epoch", "epochs")
+                        + " run, no early stopping, no validation metric"));
     }
 
     @Override
@@ -65,17 +93,21 @@ public final class ProgressBar implements TrainingListener {
         }
         lastCells = cells;
         double seconds = (System.nanoTime() - epochStart) / 1e9;
-        double rate = seconds > 0 ? batch / seconds : 0;
-        draw(String.format(Locale.ROOT, "epoch %d/%d [%s%s] loss %.4f %s %s %,.0f batches/s", epoch, epochs,
-                "#".repeat(cells), ".".repeat(WIDTH - cells), runningLoss, metricName, format(lastMetric), rate));
+        draw(String.format(Locale.ROOT, "epoch %d/%d [%s%s] loss %.4f %s %s %s", epoch, epochs,
+                "#".repeat(cells), ".".repeat(WIDTH - cells), runningLoss, metricName, format(lastMetric),
+                ProgressText.rate(batch, seconds, "batches")));
     }
 
     @Override
     public void onEpoch(EpochStats stats, boolean improved) {
         lastMetric = stats.validationMetric();
-        String line = String.format(Locale.ROOT, "epoch %d/%d train loss %.4f val loss %s val %s %s %,.0f ex/s %.1f s%s",
-                stats.epoch(), epochs, stats.trainLoss(), format(stats.validationLoss()), metricName,
-                format(stats.validationMetric()), stats.examplesPerSecond(), stats.seconds(), improved ? " *" : "");
+        String validation = validating
+                ? String.format(Locale.ROOT, " val loss %s val %s %s", format(stats.validationLoss()), metricName,
+                format(stats.validationMetric()))
+                : "";
+        String line = String.format(Locale.ROOT, "epoch %d/%d train loss %.4f%s %s %.1f s%s",
+                stats.epoch(), epochs, stats.trainLoss(), validation,
+                ProgressText.rate(stats.examplesPerSecond(), 1, "ex"), stats.seconds(), validating && improved ? " *" : "");
         if (interactive) {
             draw(line);
         } else {
@@ -88,8 +120,13 @@ public final class ProgressBar implements TrainingListener {
         if (interactive) {
             out.println();
         }
-        out.println(String.format(Locale.ROOT, "best epoch %d of %d: val %s %s%s", result.bestEpoch(), result.epochsRun(),
-                metricName, format(result.bestMetric()), result.stoppedEarly() ? " (stopped early)" : ""));
+        if (validating) {
+            out.println(String.format(Locale.ROOT, "best epoch %d of %d: val %s %s%s", result.bestEpoch(),
+                    result.epochsRun(), metricName, format(result.bestMetric()), result.stoppedEarly() ? " (stopped early)" : ""));
+        } else {
+            out.println(String.format(Locale.ROOT, "trained %s without validation; keeping the last epoch",
+                    ProgressText.count(result.epochsRun(), "epoch", "epochs")));
+        }
         out.flush();
     }
 

@@ -36,4 +36,17 @@ class ProgressBarTest {
         assertThat(log.split("\n")).hasSize(3);
         assertThat(log).contains("best epoch");
     }
+
+    @Test
+    void withoutValidationExamplesItSaysSoAndPrintsNoMetric() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        Synthetic.Blobs blobs = Synthetic.Blobs.create(3, 4, 1.0, 1);
+        new Trainer().train(new Linear("h", 4, 3, new Random(1)), blobs.sample(30, 2), null,
+                TrainerConfig.defaults().withEpochs(3).withValidationFraction(0), new ProgressBar(out, false));
+        String log = bytes.toString(StandardCharsets.UTF_8);
+        assertThat(log).contains("without validation examples: all 3 epochs run, no early stopping, no validation metric")
+                .contains("trained 3 epochs without validation; keeping the last epoch")
+                .doesNotContain("val ").doesNotContain("NaN").doesNotContain("best epoch");
+    }
 }
