@@ -12,7 +12,12 @@ import java.io.IOException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 
-/** The options every command that runs a backbone shares: --model, --threads, --max-length, --pooling, --attention. */
+/**
+ * The options every command that runs a backbone shares: --model, --threads, --max-length, --pooling, --attention.
+ *
+ * @param model     an embedded model's name, or a model directory's absolute, normalised path
+ * @param maxLength the --max-length, or 0 for the model's limit
+ */
 record BackboneOptions(String model, int threads, int maxLength, Pooling pooling, AttentionSpec attention) {
     /** The shortest sequence a BERT template needs ([CLS], a token, [SEP]). */
     static final int MIN_LENGTH = 3;
@@ -31,7 +36,8 @@ record BackboneOptions(String model, int threads, int maxLength, Pooling pooling
     static BackboneOptions read(Options o) {
         String model = resolveModel(o.get("model", EmbeddedModels.defaultName()));
         int threads = o.getInt("threads", Runtime.getRuntime().availableProcessors(), 1, 1024);
-        int maxLength = o.getInt("max-length", -1, MIN_LENGTH, Integer.MAX_VALUE);
+        // checked against the model's limit in open(); absent: 0, the limit itself
+        int maxLength = o.has("max-length") ? o.getInt("max-length", 0, Integer.MIN_VALUE, Integer.MAX_VALUE) : 0;
         String p = o.get("pooling", null);
         Pooling pooling;
         try {
@@ -77,9 +83,9 @@ record BackboneOptions(String model, int threads, int maxLength, Pooling pooling
         BertCheckpoint checkpoint = Backbones.load(model);
         try {
             BertBackbone.Builder b = BertBackbone.builder().setCheckpoint(checkpoint).optThreads(threads).optAttention(attention);
-            if (maxLength > 0) {
+            if (maxLength != 0) {
                 int limit = checkpoint.config().maxPositions();
-                if (maxLength > limit) {
+                if (maxLength < MIN_LENGTH || maxLength > limit) {
                     throw new UsageException("--max-length must be between " + MIN_LENGTH + " and the model's limit "
                             + limit + " (" + model + "), got " + maxLength);
                 }

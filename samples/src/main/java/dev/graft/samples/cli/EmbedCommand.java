@@ -126,9 +126,10 @@ final class EmbedCommand implements GraftCli.FlagCommand {
         if (!lines.isEmpty()) {
             String shown = lines.stream().limit(10).map(String::valueOf).collect(java.util.stream.Collectors.joining(", "))
                     + (lines.size() > 10 ? ", …" : "");
-            err.printf("warning: %s of %d reach the %d-token limit and are truncated: text past the limit is not embedded"
-                    + " (%s %s %s)%n", ProgressText.count(lines.size(), "input", "inputs"), texts.size(), limit,
-                    input.equals("-") ? "standard input" : input, lines.size() == 1 ? "line" : "lines", shown);
+            boolean one = lines.size() == 1;
+            err.printf("warning: %s of %d %s the %d-token limit; text past it is cut off, not embedded (%s %s %s)%n",
+                    ProgressText.count(lines.size(), "input", "inputs"), texts.size(), one ? "reaches" : "reach", limit,
+                    input.equals("-") ? "standard input" : input, one ? "line" : "lines", shown);
         }
     }
 

@@ -31,19 +31,19 @@ record SavedHead(Path dir, Head head, Adapter adapter, BertBackbone backbone, Co
     }
 
     /**
-     * The head in {@code dir} on {@code model} (an embedded model's name or a model directory), or on the backbone
-     * the head records when {@code model} is null. Either way the weights must hash to what the head was trained on.
+     * The head in {@code dir} on {@code backboneModel} (an embedded model's name or a model directory), or on the
+     * backbone the head records when it is null. Either way the weights must hash to what the head was trained on.
      */
-    static SavedHead open(Path dir, int threads, String model) throws IOException {
+    static SavedHead open(Path dir, int threads, String backboneModel) throws IOException {
         HeadIO.Loaded loaded = HeadIO.load(dir, HeadTypes.registry());
         Head head = loaded.head();
-        String name = model != null ? model : head.backbone().name();
+        String name = backboneModel != null ? backboneModel : head.backbone().name();
         BertBackbone.Builder b;
         try {
             b = Backbones.builder(name).optThreads(threads);
         } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(name, null, (model != null ? "--model: " : "the backbone head " + dir
-                    + " was trained on: ") + e.getReason() + (model != null ? "" : "; pass --model NAME|DIR to say where it is"));
+            throw new NoSuchFileException(name, null, (backboneModel != null ? "--model: " : "the backbone head " + dir
+                    + " was trained on: ") + e.getReason() + (backboneModel != null ? "" : "; pass --model NAME|DIR to say where it is"));
         }
         int maxLength = loaded.training().path("max_length").asInt(0);
         if (maxLength > 0) {
