@@ -7,11 +7,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Objects;
+import java.util.function.LongSupplier;
 
 /**
  * A {@link TrainingListener} that prints progress. On a terminal it keeps one line up to date with {@code \r}
  * (epoch, a bar, running loss, last validation metric, batches per second); elsewhere (CI logs, files, pipes) it
- * prints one plain line per epoch. Either way it ends with a line naming the best epoch. Without validation
+ * prints one plain line per epoch, and within a slow epoch one every {@link StepProgress#LOG_INTERVAL_SECONDS}. Either way it ends with a line naming the best epoch. Without validation
  * examples it says so when training starts: every epoch runs, nothing is stopped early, no metric is recorded.
  */
 public final class ProgressBar implements TrainingListener {
@@ -22,7 +23,9 @@ public final class ProgressBar implements TrainingListener {
     private int epochs;
     private String metricName = "metric";
     private double lastMetric = Double.NaN;
+    private final LongSupplier nanoTime;
     private long epochStart;
+    private long lastLine;
     private int lastCells = -1;
     private int lastLength;
     private boolean validating = true;
@@ -33,8 +36,17 @@ public final class ProgressBar implements TrainingListener {
     }
 
     public ProgressBar(PrintStream out, boolean interactive) {
+        this(out, interactive, System::nanoTime);
+    }
+
+    /**
+     * @param interactive redraw one line, or print plain lines
+     * @param nanoTime    the clock, for rates and for the plain lines' interval
+     */
+    public ProgressBar(PrintStream out, boolean interactive, LongSupplier nanoTime) {
         this.out = Objects.requireNonNull(out, "out");
         this.interactive = interactive;
+        this.nanoTime = Objects.requireNonNull(nanoTime, "nanoTime");
     }
 
     /**
@@ -68,7 +80,8 @@ public final class ProgressBar implements TrainingListener {
     public void onStart(int epochs, int batchesPerEpoch, int trainExamples, int validationExamples, String metricName) {
         this.epochs = epochs;
         this.metricName = metricName;
-        this.epochStart = System.nanoTime();
+        this.epochStart = nanoTime.getAsLong();
+        this.lastLine = epochStart;
         this.validating = validationExamples > 0;
         out.println(String.format(Locale.ROOT, "training on %s (%s per epoch), %s",
                 ProgressText.count(trainExamples, "example", "examples"),
@@ -80,19 +93,27 @@ public final class ProgressBar implements TrainingListener {
 
     @Override
     public void onBatch(int epoch, int batch, int batches, double runningLoss) {
-        if (!interactive) {
-            return;
-        }
         if (batch == 1) {
-            epochStart = System.nanoTime();
+            epochStart = nanoTime.getAsLong();
             lastCells = -1;
+        }
+        if (!interactive) {
+            // a slow epoch (adapters: minutes) still shows it is moving, every LOG_INTERVAL_SECONDS
+            long now = nanoTime.getAsLong();
+            if (batch < batches && now - lastLine >= StepProgress.LOG_INTERVAL_SECONDS * 1_000_000_000L) {
+                lastLine = now;
+                out.println(String.format(Locale.ROOT, "epoch %d/%d batch %,d/%,d (%d %%) loss %.4f %s", epoch, epochs,
+                        batch, batches, 100L * batch / batches, runningLoss,
+                        ProgressText.rate(batch, (now - epochStart) / 1e9, "batches")));
+            }
+            return;
         }
         int cells = (int) ((long) batch * WIDTH / batches);
         if (cells == lastCells && batch != batches) {
             return;
         }
         lastCells = cells;
-        double seconds = (System.nanoTime() - epochStart) / 1e9;
+        double seconds = (nanoTime.getAsLong() - epochStart) / 1e9;
         draw(String.format(Locale.ROOT, "epoch %d/%d [%s%s] loss %.4f %s %s %s", epoch, epochs,
                 "#".repeat(cells), ".".repeat(WIDTH - cells), runningLoss, metricName, format(lastMetric),
                 ProgressText.rate(batch, seconds, "batches")));
@@ -112,6 +133,7 @@ public final class ProgressBar implements TrainingListener {
             draw(line);
         } else {
             out.println(line);
+            lastLine = nanoTime.getAsLong();
         }
     }
 

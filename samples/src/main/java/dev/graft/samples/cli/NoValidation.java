@@ -35,9 +35,12 @@ final class NoValidation {
                             : String.format(Locale.ROOT, "the --validation-fraction %s share of the training data is empty "
                                     + "(a label lends validation rows only when it has at least 2, and the share is rounded)",
                             fraction);
+                    String fix = validationFile != null ? "pass a --validation file with examples"
+                            : fraction == 0 ? "pass --validation FILE or a --validation-fraction above 0"
+                            : "pass --validation FILE, or give every label more rows";
                     err.printf("warning: no validation examples (%s): training runs all %d epochs (--epochs) without "
-                            + "early stopping and records no validation metric. To measure the head and stop early, pass "
-                            + "--validation FILE, or give every label more rows.%n", why, epochs);
+                            + "early stopping and records no validation metric. To measure the head and stop early, %s.%n",
+                            why, epochs, fix);
                 }
                 progress.onStart(epochs, batchesPerEpoch, trainExamples, validationExamples, metricName);
             }
