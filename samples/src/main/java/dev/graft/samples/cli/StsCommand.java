@@ -5,6 +5,8 @@ import dev.graft.backbones.eval.StsBenchmark;
 import dev.graft.backbones.eval.StsEvaluator;
 import dev.graft.backbones.eval.StsResult;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
 
@@ -35,7 +37,8 @@ final class StsCommand implements Command {
 
                   --prefix TEXT       put before every sentence (e5-small-v2 expects "query: ")
                   --split NAME        test (default), dev or train
-                  --datasets DIR      the shared datasets folder (default: ../shared/datasets beside the project)""";
+                  --datasets DIR      the folder holding stsbenchmark/sts-{train,dev,test}.csv
+                                      (default: ../shared/datasets beside the project)""";
     }
 
     @Override
@@ -48,9 +51,18 @@ final class StsCommand implements Command {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--split must be test, dev or train");
         }
-        Path shared = Path.of(o.get("datasets", System.getProperty("graft.shared.dir", "../shared") + "/datasets")).getParent();
+        String datasets = o.get("datasets", System.getProperty("graft.shared.dir", "../shared") + "/datasets");
+        if (datasets.isBlank()) {
+            throw new UsageException("--datasets needs a directory, got ''");
+        }
         o.rejectUnknown();
-        StsEvaluator evaluator = new StsEvaluator(StsBenchmark.read(shared, split));
+        // DIR/stsbenchmark/sts-<split>.csv, whatever DIR is called
+        Path file = Path.of(datasets).resolve("stsbenchmark").resolve(split.fileName());
+        if (!Files.isRegularFile(file)) {
+            throw new NoSuchFileException(file.toString(), null, "the STS Benchmark " + split.name().toLowerCase(Locale.ROOT)
+                    + " split is not there; --datasets names the folder holding stsbenchmark/ (see ../shared/datasets/README.md)");
+        }
+        StsEvaluator evaluator = new StsEvaluator(StsBenchmark.read(file));
         try (BertBackbone bert = bo.open()) {
             long t0 = System.nanoTime();
             StsResult r = evaluator.evaluate(texts -> bert.embed(texts.stream().map(s -> prefix + s).toList(), bo.pooling(), false), 64);

@@ -232,4 +232,18 @@ class GraftCliTest {
         all.addAll(List.of(more));
         return all;
     }
+
+    @Test
+    void stsReadsTheBenchmarkFromAnyFolderNamedWithDatasets() throws IOException {
+        Path mine = Files.createDirectories(tmp.resolve("my-data/stsbenchmark"));
+        List<String> rows = Files.readAllLines(dev.graft.backbones.testing.ModelResources.shared("datasets/stsbenchmark/sts-test.csv"));
+        Files.write(mine.resolve("sts-test.csv"), rows.subList(0, 20));
+        Run r = run("sts", "--datasets", tmp.resolve("my-data").toString(), "--threads", "2", "--max-length", "128");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("over 20 pairs");
+        Run missing = run("sts", "--datasets", tmp.resolve("nowhere").toString());
+        assertThat(missing.code()).isEqualTo(1);
+        assertThat(missing.err()).contains(tmp.resolve("nowhere/stsbenchmark/sts-test.csv").toString())
+                .contains("--datasets names the folder holding stsbenchmark/");
+    }
 }
