@@ -43,7 +43,7 @@ record BackboneOptions(String model, int threads, int maxLength, Pooling pooling
         try {
             pooling = p != null ? Pooling.parse(p) : defaultPooling(model);
         } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
+            throw new UsageException("--pooling: " + e.getMessage());
         }
         String a = o.get("attention", null);
         AttentionSpec attention;

@@ -35,8 +35,9 @@ public final class Options {
             } else if (flagNames.contains(name)) {
                 value = "true";
             } else {
-                if (i + 1 >= args.size()) {
-                    throw new UsageException("option --" + name + " needs a value");
+                if (i + 1 >= args.size() || args.get(i + 1).startsWith("--") && args.get(i + 1).length() > 2) {
+                    throw new UsageException("option --" + name + " needs a value"
+                            + (i + 1 < args.size() ? " (got the option " + args.get(i + 1) + " next)" : ""));
                 }
                 value = args.get(++i);
             }

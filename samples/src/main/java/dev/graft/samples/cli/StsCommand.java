@@ -49,7 +49,7 @@ final class StsCommand implements Command {
         try {
             split = StsBenchmark.Split.valueOf(o.get("split", "test").toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new UsageException("--split must be test, dev or train");
+            throw new UsageException("--split must be test, dev or train, got '" + o.get("split", "") + "'");
         }
         String datasets = o.get("datasets", System.getProperty("graft.shared.dir", "../shared") + "/datasets");
         if (datasets.isBlank()) {

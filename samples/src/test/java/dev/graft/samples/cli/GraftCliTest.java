@@ -177,6 +177,11 @@ class GraftCliTest {
         cases.put(concat(train, "--adapter", "houlsby", "--lora-rank", "4"), "--lora-rank applies to --adapter lora, not houlsby");
         cases.put(List.of("predict", "--head", tmp.toString(), "--input", in.toString(), "--top", "0"),
                 "--top must be between 1 and 65536, got 0");
+        cases.put(List.of("embed", "--pooling", "max", "--input", in.toString(), "--output", out),
+                "--pooling: unknown pooling 'max' (expected mean or cls)");
+        cases.put(List.of("embed", "--model", "--normalize", "--input", in.toString(), "--output", out),
+                "option --model needs a value (got the option --normalize next)");
+        cases.put(List.of("sts", "--split", "validation"), "--split must be test, dev or train, got 'validation'");
         cases.forEach((args, message) -> {
             Run r = run(args.toArray(String[]::new));
             assertThat(r.code()).as(String.join(" ", args) + "\n" + r.err()).isEqualTo(2);
