@@ -1,5 +1,6 @@
 package dev.graft.samples.cli;
 
+import dev.graft.adapters.train.ProgressText;
 import dev.graft.backbones.bert.BertBackbone;
 import dev.graft.backbones.eval.StsBenchmark;
 import dev.graft.backbones.eval.StsEvaluator;
@@ -68,10 +69,10 @@ final class StsCommand implements Command {
             StsResult r = evaluator.evaluate(texts -> bert.embed(texts.stream().map(s -> prefix + s).toList(), bo.pooling(), false), 64);
             double s = (System.nanoTime() - t0) / 1e9;
             out.printf(Locale.ROOT, "%s, %s pooling%s, max %d tokens, attention %s: STS-B %s Spearman %.4f (Pearson %.4f) over %d pairs; "
-                            + "%d sentences in %.1f s (%.0f sentences/s)%n",
+                            + "%d sentences in %.1f s (%s)%n",
                     bo.model(), bo.pooling().name().toLowerCase(Locale.ROOT), prefix.isEmpty() ? "" : ", prefix '" + prefix + "'",
                     bert.maxLength(), bo.attention(), split.name().toLowerCase(Locale.ROOT), r.spearman(), r.pearson(), r.pairs(),
-                    r.sentences(), s, r.sentences() / s);
+                    r.sentences(), s, ProgressText.rate(r.sentences(), s, "sentences"));
             out.printf(Locale.ROOT, "{\"model\":\"%s\",\"attention\":\"%s\",\"split\":\"%s\",\"spearman\":%.5f,\"pearson\":%.5f,\"pairs\":%d,\"sentences_per_second\":%.1f}%n",
                     bo.model().replace("\"", "\\\""), bo.attention(), split.name().toLowerCase(Locale.ROOT), r.spearman(), r.pearson(), r.pairs(),
                     r.sentences() / s);
