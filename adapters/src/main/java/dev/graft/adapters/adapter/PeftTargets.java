@@ -37,6 +37,16 @@ public final class PeftTargets {
                                          Path file) {
         JsonNode targets = config.get("target_modules");
         Set<Integer> layers = layers(config.get("layers_to_transform"), file);
+        if (layers != null && !candidates.isEmpty()) {
+            int first = candidates.stream().mapToInt(Site::layer).min().orElseThrow();
+            int last = candidates.stream().mapToInt(Site::layer).max().orElseThrow();
+            for (int layer : layers) {
+                if (layer < first || layer > last) {
+                    throw new AdapterFormatException(file, "field 'layers_to_transform' holds layer " + layer
+                            + ", outside this backbone's layers " + first + " to " + last + " (found " + config.get("layers_to_transform") + ")");
+                }
+            }
+        }
         SortedSet<Site> selected = new TreeSet<>();
         if (targets != null && targets.isTextual()) {
             Pattern p;

@@ -6,6 +6,8 @@ import dev.graft.adapters.features.FeatureFile;
 import dev.graft.adapters.head.Head;
 import dev.graft.adapters.head.Json;
 import dev.graft.adapters.train.EpochStats;
+import dev.graft.adapters.train.ProgressText;
+import dev.graft.adapters.train.StepProgress;
 import dev.graft.adapters.train.Trainer;
 import dev.graft.adapters.train.TrainingResult;
 import dev.graft.adapters.train.TrainingSet;
@@ -19,16 +21,13 @@ final class HeadFitting {
         if (o.log() == null) {
             return FeatureCache.Progress.NONE;
         }
-        long t0 = System.nanoTime();
-        return (done, total) -> {
-            double s = (System.nanoTime() - t0) / 1e9;
-            o.log().printf("\rextracting %s features: %d/%d (%.0f/s)%s", what, done, total, done / Math.max(s, 1e-9),
-                    done == total ? System.lineSeparator() : "");
-        };
+        StepProgress progress = new StepProgress(o.log(), "extracting " + what + " features", "input", "inputs");
+        return progress::update;
     }
 
     static void logFeatures(TrainingOptions o, String what, FeatureFile f, long t0) {
-        o.log("%s features: %d rows of [%d, %d], %s in %.1f s (%s)", what, f.rows(), f.stages(), f.hidden(),
+        o.log("%s features: %s of [%d, %d], %s in %.1f s (%s)", what, ProgressText.count(f.rows(), "row", "rows"),
+                f.stages(), f.hidden(),
                 f.fromCache() ? "read from the cache" : "extracted", (System.nanoTime() - t0) / 1e9, f.path());
     }
 

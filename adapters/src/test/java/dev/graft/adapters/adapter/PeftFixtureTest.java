@@ -334,4 +334,18 @@ class PeftFixtureTest {
             }
         }
     }
+
+    @Test
+    void anOutOfRangeLayerToTransformIsNamedWithTheValidRange() throws IOException {
+        try (TinyModel m = new TinyModel()) {
+            Path far = loraFixture("far-layer", "4", "LORA", 2, 2, t -> { });
+            Files.writeString(far.resolve("adapter_config.json"), LORA_CONFIG.formatted("4", "LORA", 2)
+                    .replace("\"layers_to_transform\": null", "\"layers_to_transform\": [0, 7]"));
+            assertThatThrownBy(() -> PeftIO.load(far, AdapterTypes.registry(), m.encoder.sites(), null))
+                    .isInstanceOf(AdapterFormatException.class)
+                    .hasMessageContaining(far.resolve("adapter_config.json").toString())
+                    .hasMessageContaining("'layers_to_transform' holds layer 7").hasMessageContaining("layers 0 to 1")
+                    .hasMessageNotContaining("target_modules");
+        }
+    }
 }

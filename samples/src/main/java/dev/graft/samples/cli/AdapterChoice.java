@@ -14,6 +14,7 @@ import dev.graft.core.kernels.Activation;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /** {@code train-head --adapter …}: which adapter to train, its structure and the joint training schedule. */
@@ -33,6 +34,24 @@ record AdapterChoice(String type, LoraConfig lora, BottleneckConfig bottleneck, 
             return null;
         }
         type = type.toLowerCase(Locale.ROOT);
+        for (String name : List.of("plateau", "balanced", "cache-dir")) {
+            if (o.has(name)) {
+                throw new UsageException("--" + name + " applies to head-only training, not with --adapter (whose "
+                        + "learning rate warms up and decays linearly, over unweighted classes, on features computed anew)");
+            }
+        }
+        Map<String, List<String>> only = Map.of(
+                "lora", List.of("lora-rank", "lora-alpha", "lora-dropout", "lora-targets"),
+                "houlsby", List.of("reduction-factor", "adapter-activation"),
+                "pfeiffer", List.of("reduction-factor", "adapter-activation"));
+        for (var e : only.entrySet()) {
+            for (String name : e.getValue()) {
+                if (o.has(name) && !only.getOrDefault(type, List.of()).contains(name)) {
+                    throw new UsageException("--" + name + " applies to --adapter " + (name.startsWith("lora") ? "lora"
+                            : "houlsby or pfeiffer") + ", not " + type);
+                }
+            }
+        }
         LoraConfig lora = null;
         BottleneckConfig bottleneck = null;
         switch (type) {

@@ -92,7 +92,8 @@ final class BenchCommand implements GraftCli.FlagCommand {
                 separate.add(ComposedModel.builder().backbone(backbone).head("h" + h, all.get(h)).build());
             }
             try (ComposedModel single = one.build(); ComposedModel shared = many.build()) {
-                out.printf("%s, %d threads, batch %d, %d s per case after %d s warm-up%n", info.describe(), bo.threads(),
+                out.printf("%s, %s, batch %d, %d s per case after %d s warm-up%n", info.describe(),
+                        dev.graft.adapters.train.ProgressText.count(bo.threads(), "thread", "threads"),
                         batch, seconds, seconds);
                 out.println(shared.plan());
                 double s1 = measure(() -> single.predict(texts), batch, seconds);

@@ -1,5 +1,6 @@
 package dev.graft.samples.cli;
 
+import dev.graft.adapters.train.ProgressText;
 import dev.graft.backbones.bert.BertBackbone;
 import dev.graft.core.tensor.DType;
 import dev.graft.core.tensor.NonFiniteOutputException;
@@ -15,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -42,20 +44,24 @@ final class EmbedCommand implements GraftCli.FlagCommand {
     @Override
     public String usage() {
         return """
-                usage: samples/graft embed [--model NAME|DIR] [--pooling mean|cls] [--normalize] [--max-length N]
-                                           [--threads N] [--attention SPEC] --input FILE|- --output FILE.jsonl|FILE.arrow
+                usage: samples/graft embed [--model NAME|DIR] [--pooling mean|cls] [--normalize] [--prefix TEXT]
+                                           [--max-length N] [--threads N] [--attention SPEC]
+                                           --input FILE|- --output FILE.jsonl|FILE.arrow
 
                 Embeds each line of the input (UTF-8, one text per line, in order) and writes
                   .jsonl   one {"embedding":[…]} object per input line
                   .arrow   an Arrow IPC file with one column "embedding" of type arrow.fixed_shape_tensor
                            (float32, shape [hidden]), one row per input line (see docs/ARROW-LAYOUT.md)
                 The output appears only when complete (written to a temporary file, then renamed).
-                e5-small-v2 expects "query: " or "passage: " before each text.
+                e5-small-v2 expects "query: " or "passage: " before each text: --prefix 'query: '.
+                Inputs longer than the token limit (512 for the embedded models) are truncated; standard error says
+                how many and which lines.
 
                 options:
                 """ + BackboneOptions.USAGE + """
 
                   --normalize         scale every embedding to unit length
+                  --prefix TEXT       put before every input line (e5-small-v2: 'query: ' or 'passage: ')
                   --input FILE|-      the texts ("-" reads standard input)
                   --output FILE       where to write; the extension picks the format""";
     }
@@ -64,6 +70,7 @@ final class EmbedCommand implements GraftCli.FlagCommand {
     public int run(Options o, PrintStream out, PrintStream err) throws Exception {
         BackboneOptions bo = BackboneOptions.read(o);
         boolean normalize = o.flag("normalize");
+        String prefix = o.get("prefix", "");
         String input = o.require("input");
         Path output = Path.of(o.require("output"));
         o.rejectUnknown();
@@ -76,13 +83,15 @@ final class EmbedCommand implements GraftCli.FlagCommand {
         if (!Files.isDirectory(dir)) {
             throw new NoSuchFileException(dir.toString(), null, "output directory does not exist");
         }
-        List<String> texts = TextInput.lines(input, System.in);
-        if (texts.isEmpty()) {
+        List<String> lines = TextInput.lines(input, System.in);
+        if (lines.isEmpty()) {
             throw new IllegalArgumentException(input + ": no lines to embed");
         }
+        List<String> texts = prefix.isEmpty() ? lines : lines.stream().map(t -> prefix + t).toList();
         long t0 = System.nanoTime();
         try (BertBackbone bert = bo.open();
              TensorArena arena = TensorArena.root("embed")) {
+            warnTruncated(bert, texts, input, arena, err);
             try {
                 if (arrow) {
                     writeArrow(bert, bo, normalize, texts, output, arena);
@@ -93,11 +102,40 @@ final class EmbedCommand implements GraftCli.FlagCommand {
                 throw e.at(TextInput.where(input, e.input()), e.input());
             }
             double s = (System.nanoTime() - t0) / 1e9;
-            err.printf("embedded %d texts with %s (%s pooling%s) in %.1f s (%.0f texts/s) → %s%n", texts.size(), bo.model(),
-                    bo.pooling().name().toLowerCase(java.util.Locale.ROOT), normalize ? ", normalized" : "", s,
-                    texts.size() / s, output);
+            err.printf("embedded %s with %s (%s pooling%s%s) in %.1f s (%s) → %s%n",
+                    ProgressText.count(texts.size(), "text", "texts"), bo.model(),
+                    bo.pooling().name().toLowerCase(java.util.Locale.ROOT), normalize ? ", normalized" : "",
+                    prefix.isEmpty() ? "" : ", prefix '" + prefix + "'", s, ProgressText.rate(texts.size(), s, "texts"),
+                    output);
         }
         return 0;
+    }
+
+    /**
+     * Says on {@code err} how many inputs reach the backbone's token limit (and so lose any text past it), with their
+     * line numbers; silent when none do.
+     */
+    static void warnTruncated(BertBackbone bert, List<String> texts, String input, TensorArena arena, PrintStream err) {
+        int limit = bert.maxLength();
+        List<Integer> lines = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i += BATCH) {
+            try (TensorArena batch = arena.child("tokens")) {
+                int[] lengths = bert.tokenize(texts.subList(i, Math.min(texts.size(), i + BATCH)), batch).lengths();
+                for (int r = 0; r < lengths.length; r++) {
+                    if (lengths[r] >= limit) {
+                        lines.add(i + r + 1);
+                    }
+                }
+            }
+        }
+        if (!lines.isEmpty()) {
+            String shown = lines.stream().limit(10).map(String::valueOf).collect(java.util.stream.Collectors.joining(", "))
+                    + (lines.size() > 10 ? ", …" : "");
+            boolean one = lines.size() == 1;
+            err.printf("warning: %s of %d %s the %d-token limit; text past it is cut off, not embedded (%s %s %s)%n",
+                    ProgressText.count(lines.size(), "input", "inputs"), texts.size(), one ? "reaches" : "reach", limit,
+                    input.equals("-") ? "standard input" : input, one ? "line" : "lines", shown);
+        }
     }
 
     private static void writeJsonl(BertBackbone bert, BackboneOptions bo, boolean normalize, List<String> texts, Path output,

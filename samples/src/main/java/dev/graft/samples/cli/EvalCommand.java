@@ -1,5 +1,7 @@
 package dev.graft.samples.cli;
 
+import static dev.graft.adapters.train.ProgressText.count;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.graft.adapters.data.LabeledText;
 import dev.graft.adapters.data.TaggedSentence;
@@ -37,7 +39,7 @@ final class EvalCommand implements GraftCli.FlagCommand {
     public String usage() {
         return """
                 usage: samples/graft eval --head DIR --test FILE [--format csv|conllu] [--text-column NAME]
-                                          [--label-column NAME] [--batch-size N] [--threads N]
+                                          [--label-column NAME] [--batch-size N] [--threads N] [--model NAME|DIR]
 
                 Runs the head on its own backbone (recorded in the head; no --model needed), through the adapter
                 saved beside it if there is one (adapter_config.json + adapter_model.safetensors), over the test file and
@@ -50,7 +52,9 @@ final class EvalCommand implements GraftCli.FlagCommand {
                 """ + DataOptions.USAGE + """
 
                   --batch-size N       inputs per backbone pass (default 32)
-                  --threads N          compute threads (default: all processors)""";
+                  --threads N          compute threads (default: all processors)
+                  --model NAME|DIR     the backbone, when the one the head records is elsewhere (an embedded model
+                                       or a model directory; its weights must be the ones the head was trained on)""";
     }
 
     @Override
@@ -60,9 +64,10 @@ final class EvalCommand implements GraftCli.FlagCommand {
         DataOptions data = DataOptions.read(o);
         int batch = o.getInt("batch-size", 32, 1, 1 << 16);
         int threads = o.getInt("threads", Runtime.getRuntime().availableProcessors(), 1, 1024);
+        String model = o.has("model") ? BackboneOptions.resolveModel(o.get("model", null)) : null;
         o.rejectUnknown();
         long t0 = System.nanoTime();
-        try (SavedHead saved = SavedHead.open(headDir, threads)) {
+        try (SavedHead saved = SavedHead.open(headDir, threads, model)) {
             err.println("evaluating " + saved.describe() + " on " + test);
             ObjectNode json = Json.mapper().createObjectNode();
             String type = saved.head().type();
@@ -75,8 +80,9 @@ final class EvalCommand implements GraftCli.FlagCommand {
                     } catch (NonFiniteOutputException e) { // no metric over NaN scores: name the line that made them
                         throw PredictCommand.located(e, examples.stream().map(LabeledText::source).toList());
                     }
-                    out.printf("%s on %s: %d texts, accuracy %.4f (%d correct), macro-F1 %.4f over %d classes%n",
-                            headDir, test, m.total(), m.accuracy(), m.correct(), m.macroF1(), m.presentClasses());
+                    out.printf("%s on %s: %s, accuracy %.4f (%d correct), macro-F1 %.4f over %s%n",
+                            headDir, test, count(m.total(), "text", "texts"), m.accuracy(), m.correct(), m.macroF1(),
+                            count(m.presentClasses(), "class", "classes"));
                     json.put("accuracy", m.accuracy());
                     json.put("macro_f1", m.macroF1());
                     json.put("examples", m.total());
@@ -89,8 +95,8 @@ final class EvalCommand implements GraftCli.FlagCommand {
                     } catch (NonFiniteOutputException e) {
                         throw PredictCommand.located(e, sentences.stream().map(TaggedSentence::source).toList());
                     }
-                    out.printf("%s on %s: %d sentences, %d words, token accuracy %.4f%n", headDir, test,
-                            sentences.size(), m.tokens(), m.tokenAccuracy());
+                    out.printf("%s on %s: %s, %s, token accuracy %.4f%n", headDir, test,
+                            count(sentences.size(), "sentence", "sentences"), count(m.tokens(), "word", "words"), m.tokenAccuracy());
                     json.put("token_accuracy", m.tokenAccuracy());
                     json.put("words", m.tokens());
                     if (m.entities().isPresent()) {

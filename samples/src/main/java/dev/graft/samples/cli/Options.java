@@ -35,8 +35,9 @@ public final class Options {
             } else if (flagNames.contains(name)) {
                 value = "true";
             } else {
-                if (i + 1 >= args.size()) {
-                    throw new UsageException("option --" + name + " needs a value");
+                if (i + 1 >= args.size() || args.get(i + 1).startsWith("--") && args.get(i + 1).length() > 2) {
+                    throw new UsageException("option --" + name + " needs a value"
+                            + (i + 1 < args.size() ? " (got the option " + args.get(i + 1) + " next)" : ""));
                 }
                 value = args.get(++i);
             }
@@ -65,44 +66,85 @@ public final class Options {
         return v;
     }
 
+    /**
+     * A flag: absent is false, {@code --name} or {@code --name=true} is true, {@code --name=false} is false;
+     * any other value is a usage error naming the option.
+     */
     public boolean flag(String name) {
         read.add(name);
         if (!flagNames.contains(name)) {
             throw new IllegalStateException("--" + name + " is not declared as a flag");
         }
-        return Boolean.parseBoolean(values.getOrDefault(name, "false"));
+        String v = values.get(name);
+        if (v == null) {
+            return false;
+        }
+        return switch (v.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new UsageException("--" + name + " takes no value, or =true or =false; got '" + v + "'");
+        };
     }
 
+    /** A whole number in {@code [min, max]}, or {@code defaultValue} when the option is absent. */
     public int getInt(String name, int defaultValue, int min, int max) {
+        return (int) getLong(name, defaultValue, min, max);
+    }
+
+    /** A whole number in {@code [min, max]}, or {@code defaultValue} when the option is absent. */
+    public long getLong(String name, long defaultValue, long min, long max) {
         String v = get(name, null);
         if (v == null) {
             return defaultValue;
         }
+        long x;
         try {
-            int x = Integer.parseInt(v.trim());
-            if (x < min || x > max) {
-                throw new UsageException("--" + name + " must be in [" + min + ", " + max + "], was " + x);
-            }
-            return x;
+            x = Long.parseLong(v.trim());
         } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " needs a whole number, was '" + v + "'");
+            throw new UsageException("--" + name + " must be an integer, got '" + v + "'");
         }
+        if (x < min || x > max) {
+            throw new UsageException("--" + name + " must be " + range(min, max) + ", got " + x);
+        }
+        return x;
     }
 
+    /** A finite number in {@code [min, max]}, or {@code defaultValue} when the option is absent. */
     public double getDouble(String name, double defaultValue, double min, double max) {
         String v = get(name, null);
         if (v == null) {
             return defaultValue;
         }
+        double x;
         try {
-            double x = Double.parseDouble(v.trim());
-            if (!(x >= min && x <= max)) {
-                throw new UsageException("--" + name + " must be in [" + min + ", " + max + "], was " + v);
-            }
-            return x;
+            x = Double.parseDouble(v.trim());
         } catch (NumberFormatException e) {
-            throw new UsageException("--" + name + " needs a number, was '" + v + "'");
+            throw new UsageException("--" + name + " must be a number, got '" + v + "'");
         }
+        if (!(x >= min && x <= max)) {
+            throw new UsageException("--" + name + " must be between " + number(min) + " and " + number(max) + ", got " + v);
+        }
+        return x;
+    }
+
+    /** A path that is not empty. */
+    public String requirePath(String name) {
+        String v = require(name);
+        if (v.isBlank()) {
+            throw new UsageException("--" + name + " needs a file or directory name, got ''");
+        }
+        return v;
+    }
+
+    private static String range(long min, long max) {
+        if (max == Long.MAX_VALUE || max == Integer.MAX_VALUE) {
+            return "at least " + min;
+        }
+        return "between " + min + " and " + max;
+    }
+
+    private static String number(double x) {
+        return x == Math.rint(x) && Math.abs(x) < 1e15 ? Long.toString((long) x) : Double.toString(x);
     }
 
     /** Fails on any option that the command never read. */

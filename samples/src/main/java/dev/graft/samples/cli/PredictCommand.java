@@ -14,6 +14,7 @@ import dev.graft.adapters.head.HeadOutput;
 import dev.graft.adapters.head.Json;
 import dev.graft.adapters.tasks.ClassificationTask;
 import dev.graft.adapters.tasks.TaggingTask;
+import dev.graft.adapters.train.ProgressText;
 import dev.graft.core.tensor.NonFiniteOutputException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -43,6 +44,7 @@ final class PredictCommand implements GraftCli.FlagCommand {
     public String usage() {
         return """
                 usage: samples/graft predict --head DIR --input FILE|- [--top K] [--batch-size N] [--threads N]
+                                             [--model NAME|DIR]
 
                 Runs the head (through the adapter saved beside it, if any) and writes one JSON object per input to
                 standard output, in input order:
@@ -56,7 +58,9 @@ final class PredictCommand implements GraftCli.FlagCommand {
                   --input FILE|-       the inputs
                   --top K              labels listed per text (classification; default 3)
                   --batch-size N       inputs per backbone pass (default 32)
-                  --threads N          compute threads (default: all processors)""";
+                  --threads N          compute threads (default: all processors)
+                  --model NAME|DIR     the backbone, when the one the head records is elsewhere (an embedded model
+                                       or a model directory; its weights must be the ones the head was trained on)""";
     }
 
     @Override
@@ -66,11 +70,12 @@ final class PredictCommand implements GraftCli.FlagCommand {
         int top = o.getInt("top", 3, 1, 1 << 16);
         int batch = o.getInt("batch-size", 32, 1, 1 << 16);
         int threads = o.getInt("threads", Runtime.getRuntime().availableProcessors(), 1, 1024);
+        String model = o.has("model") ? BackboneOptions.resolveModel(o.get("model", null)) : null;
         o.rejectUnknown();
         ObjectWriter line = Json.mapper().writer().without(SerializationFeature.INDENT_OUTPUT);
         long t0 = System.nanoTime();
         int count;
-        try (SavedHead saved = SavedHead.open(headDir, threads)) {
+        try (SavedHead saved = SavedHead.open(headDir, threads, model)) {
             err.println("predicting with " + saved.describe());
             switch (saved.head().type()) {
                 case "classification" -> {
@@ -116,7 +121,7 @@ final class PredictCommand implements GraftCli.FlagCommand {
                 default -> throw new UsageException("predict supports classification and tagging heads, not " + saved.head().type());
             }
         }
-        err.printf("%d inputs in %.1f s%n", count, (System.nanoTime() - t0) / 1e9);
+        err.printf("%s in %.1f s%n", ProgressText.count(count, "input", "inputs"), (System.nanoTime() - t0) / 1e9);
         return 0;
     }
 

@@ -11,22 +11,40 @@ import dev.graft.adapters.head.HeadIO;
 import dev.graft.backbones.Backbones;
 import dev.graft.backbones.bert.BertBackbone;
 import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
  * A saved head opened for use: the backbone it records (same name, same token limit, checked by weights hash),
  * the adapter saved beside it if there is one ({@link AdaptedHead}), and a one-head composed model.
- * {@code eval} and {@code predict} need no {@code --model} because of this.
+ * {@code eval} and {@code predict} need no {@code --model} because of this; with one (a model moved or a head
+ * recorded elsewhere) the weights hash still has to match.
  *
  * @param adapter the adapter the head reads the backbone through, or null
  */
 record SavedHead(Path dir, Head head, Adapter adapter, BertBackbone backbone, ComposedModel model) implements AutoCloseable {
     static final String NAME = "head";
 
+    /** The head in {@code dir} on the backbone it records. */
     static SavedHead open(Path dir, int threads) throws IOException {
+        return open(dir, threads, null);
+    }
+
+    /**
+     * The head in {@code dir} on {@code backboneModel} (an embedded model's name or a model directory), or on the
+     * backbone the head records when it is null. Either way the weights must hash to what the head was trained on.
+     */
+    static SavedHead open(Path dir, int threads, String backboneModel) throws IOException {
         HeadIO.Loaded loaded = HeadIO.load(dir, HeadTypes.registry());
         Head head = loaded.head();
-        BertBackbone.Builder b = Backbones.builder(head.backbone().name()).optThreads(threads);
+        String name = backboneModel != null ? backboneModel : head.backbone().name();
+        BertBackbone.Builder b;
+        try {
+            b = Backbones.builder(name).optThreads(threads);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(name, null, (backboneModel != null ? "--model: " : "the backbone head " + dir
+                    + " was trained on: ") + e.getReason() + (backboneModel != null ? "" : "; pass --model NAME|DIR to say where it is"));
+        }
         int maxLength = loaded.training().path("max_length").asInt(0);
         if (maxLength > 0) {
             b.optMaxLength(maxLength);

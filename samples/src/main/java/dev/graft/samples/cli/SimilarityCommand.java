@@ -1,5 +1,6 @@
 package dev.graft.samples.cli;
 
+import dev.graft.adapters.train.ProgressText;
 import dev.graft.backbones.bert.BertBackbone;
 import java.io.PrintStream;
 import java.util.List;
@@ -50,10 +51,11 @@ final class SimilarityCommand implements Command {
             long t0 = System.nanoTime();
             float[][] e = bert.embed(sentences, bo.pooling(), true);
             double ms = (System.nanoTime() - t0) / 1e6;
-            out.printf("%s — %d layers, hidden %d, %s pooling, kernels %s × %d threads; %d sentences embedded in %.0f ms%n%n",
+            out.printf("%s — %d layers, hidden %d, %s pooling, kernels %s × %s; %s embedded in %.0f ms%n%n",
                     bo.model(), bert.config().numLayers(), bert.config().hiddenSize(),
-                    bo.pooling().name().toLowerCase(java.util.Locale.ROOT), bert.kernels().name(), bert.kernels().threads(),
-                    sentences.size(), ms);
+                    bo.pooling().name().toLowerCase(java.util.Locale.ROOT), bert.kernels().name(),
+                    ProgressText.count(bert.kernels().threads(), "thread", "threads"),
+                    ProgressText.count(sentences.size(), "sentence", "sentences"), ms);
             for (int i = 0; i < sentences.size(); i++) {
                 out.printf("  [%d] %s%n", i, sentences.get(i));
             }

@@ -1,5 +1,7 @@
 package dev.graft.samples.cli;
 
+import static dev.graft.adapters.train.ProgressText.count;
+
 import dev.graft.adapters.HeadTypes;
 import dev.graft.adapters.adapter.Adapter;
 import dev.graft.adapters.head.BackboneInfo;
@@ -123,7 +125,7 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
                 .withLearningRate(o.getDouble("lr", defaults.learningRate(), 1e-9, 10))
                 .withWeightDecay(o.getDouble("weight-decay", defaults.weightDecay(), 0, 10))
                 .withValidationFraction(o.getDouble("validation-fraction", defaults.validationFraction(), 0, 0.9))
-                .withSeed(Long.parseLong(o.get("seed", Long.toString(defaults.seed()))))
+                .withSeed(o.getLong("seed", defaults.seed(), Long.MIN_VALUE, Long.MAX_VALUE))
                 .withClassWeighting(o.flag("balanced") ? TrainerConfig.ClassWeighting.BALANCED : TrainerConfig.ClassWeighting.NONE);
         String cacheDir = o.get("cache-dir", null);
         Path output = Path.of(o.require("output"));
@@ -137,7 +139,8 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
         FeatureCache cache = cacheDir != null ? new FeatureCache(Path.of(cacheDir)) : FeatureCache.defaultCache();
         TrainingOptions options = TrainingOptions.defaults()
                 .withLayers(layers).withPooling(bo.pooling()).withHidden(hidden, "gelu").withDropout((float) dropout)
-                .withTrainer(tc).withCache(cache).withLog(err).withListener(new ProgressBar(err));
+                .withTrainer(tc).withCache(cache).withLog(err)
+                .withListener(NoValidation.warning(new ProgressBar(err), err, validationArg, tc.validationFraction()));
         long t0 = System.nanoTime();
         if (adapter != null) {
             return trainWithAdapter(bo, data, task, trainFile, validationArg, options, adapter, initHead, output, err,
@@ -148,12 +151,12 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
             if (task.equals("classification")) {
                 List<LabeledText> train = data.texts(trainFile);
                 List<LabeledText> validation = validationArg == null ? null : data.texts(Path.of(validationArg));
-                err.printf("training a classification head on %d texts (%s) with %s%n", train.size(), trainFile, bo.model());
+                err.printf("training a classification head on %s (%s) with %s%n", count(train.size(), "text", "texts"), trainFile, bo.model());
                 trained = ClassificationTask.train(backbone, train, validation, options);
             } else {
                 List<TaggedSentence> train = data.sentences(trainFile);
                 List<TaggedSentence> validation = validationArg == null ? null : data.sentences(Path.of(validationArg));
-                err.printf("training a tagging head on %d sentences (%s) with %s%n", train.size(), trainFile, bo.model());
+                err.printf("training a tagging head on %s (%s) with %s%n", count(train.size(), "sentence", "sentences"), trainFile, bo.model());
                 trained = TaggingTask.train(backbone, train, validation, options);
             }
         }
@@ -161,10 +164,10 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
         if (validationArg != null) {
             trained.record().put("validation_file", validationArg);
         }
+        NoValidation.record(trained);
         trained.save(output);
-        err.printf("saved %s head (%d parameters, best epoch %d, validation %s %.4f) to %s in %.1f s%n",
-                trained.head().type(), trained.head().parameterCount(), trained.result().bestEpoch(),
-                trained.result().metricName(), trained.result().bestMetric(), output, (System.nanoTime() - t0) / 1e9);
+        err.printf("saved %s head (%,d parameters, %s) to %s in %.1f s%n", trained.head().type(),
+                trained.head().parameterCount(), NoValidation.describe(trained.result()), output, (System.nanoTime() - t0) / 1e9);
         return 0;
     }
 
@@ -180,7 +183,7 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
             if (task.equals("classification")) {
                 List<LabeledText> train = data.texts(trainFile);
                 List<LabeledText> validation = validationArg == null ? null : data.texts(Path.of(validationArg));
-                err.printf("training %s and a classification head on %d texts (%s) through %s%n", what, train.size(),
+                err.printf("training %s and a classification head on %s (%s) through %s%n", what, count(train.size(), "text", "texts"),
                         trainFile, bo.model());
                 Head start = null;
                 if (initHead != null) {
@@ -192,7 +195,7 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
             } else {
                 List<TaggedSentence> train = data.sentences(trainFile);
                 List<TaggedSentence> validation = validationArg == null ? null : data.sentences(Path.of(validationArg));
-                err.printf("training %s and a tagging head on %d sentences (%s) through %s%n", what, train.size(),
+                err.printf("training %s and a tagging head on %s (%s) through %s%n", what, count(train.size(), "sentence", "sentences"),
                         trainFile, bo.model());
                 trained = TaggingTask.trainWithAdapter(backbone, adapter, train, validation, options, choice.trainer());
             }
@@ -201,12 +204,12 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
         if (validationArg != null) {
             trained.trained().record().put("validation_file", validationArg);
         }
+        NoValidation.record(trained.trained());
         trained.save(output);
         TrainedHead h = trained.trained();
-        err.printf("saved %s with a %s head (%d + %d parameters, best epoch %d, validation %s %.4f) to %s in %.1f s%n",
+        err.printf("saved %s with a %s head (%,d + %,d parameters, %s) to %s in %.1f s%n",
                 trained.adapter().describe(), h.head().type(), trained.adapter().parameterCount(),
-                h.head().parameterCount(), h.result().bestEpoch(), h.result().metricName(), h.result().bestMetric(),
-                output, (System.nanoTime() - t0) / 1e9);
+                h.head().parameterCount(), NoValidation.describe(h.result()), output, (System.nanoTime() - t0) / 1e9);
         return 0;
     }
 }

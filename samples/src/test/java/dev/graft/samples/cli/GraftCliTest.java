@@ -58,7 +58,7 @@ class GraftCliTest {
         assertThat(t.err()).contains("--output must end in .jsonl or .arrow");
         Run n = run("embed", "--threads", "zero", "--input", "-", "--output", "x.jsonl");
         assertThat(n.code()).isEqualTo(2);
-        assertThat(n.err()).contains("--threads needs a whole number");
+        assertThat(n.err()).contains("--threads must be an integer, got 'zero'");
     }
 
     @Test
@@ -146,5 +146,109 @@ class GraftCliTest {
             v[i] = Float.parseFloat(parts[i]);
         }
         return v;
+    }
+
+    @Test
+    void optionValuesAreCheckedAndEveryMessageNamesTheOption() throws IOException {
+        Path in = Files.writeString(tmp.resolve("in.txt"), "hello\n");
+        String out = tmp.resolve("x.jsonl").toString();
+        Path csv = Files.writeString(tmp.resolve("train.csv"), "text,label\nhi,greeting\n");
+        String[] train = {"train-head", "--task", "classification", "--train", csv.toString(), "--output",
+                tmp.resolve("head").toString()};
+        Map<List<String>, String> cases = new java.util.LinkedHashMap<>();
+        cases.put(List.of("embed", "--normalize=yes", "--input", in.toString(), "--output", out),
+                "--normalize takes no value, or =true or =false; got 'yes'");
+        cases.put(concat(train, "--seed", "abc"), "--seed must be an integer, got 'abc'");
+        cases.put(concat(train, "--epochs", "1.5"), "--epochs must be an integer, got '1.5'");
+        cases.put(concat(train, "--lr", "fast"), "--lr must be a number, got 'fast'");
+        cases.put(concat(train, "--dropout", "NaN"), "--dropout must be between 0 and 0.99, got NaN");
+        cases.put(concat(train, "--balanced=maybe"), "--balanced takes no value, or =true or =false; got 'maybe'");
+        cases.put(List.of("embed", "--max-length", "2", "--input", in.toString(), "--output", out),
+                "--max-length must be between 3 and the model's limit 512 (all-minilm-l6-v2), got 2");
+        cases.put(List.of("embed", "--max-length", "513", "--input", in.toString(), "--output", out),
+                "--max-length must be between 3 and the model's limit 512 (all-minilm-l6-v2), got 513");
+        cases.put(List.of("embed", "--model", "", "--input", in.toString(), "--output", out),
+                "--model needs an embedded model name");
+        cases.put(concat(train, "--format", "conllu"),
+                "--format conllu does not fit classification, which reads csv");
+        cases.put(List.of("train-head", "--task", "tagging", "--train", csv.toString(), "--text-column", "sentence",
+                "--output", tmp.resolve("head").toString()), "--text-column is for CSV data (classification)");
+        cases.put(concat(train, "--adapter", "lora", "--plateau", "3"), "--plateau applies to head-only training");
+        cases.put(concat(train, "--adapter", "houlsby", "--lora-rank", "4"), "--lora-rank applies to --adapter lora, not houlsby");
+        cases.put(List.of("predict", "--head", tmp.toString(), "--input", in.toString(), "--top", "0"),
+                "--top must be between 1 and 65536, got 0");
+        cases.put(List.of("embed", "--pooling", "max", "--input", in.toString(), "--output", out),
+                "--pooling: unknown pooling 'max' (expected mean or cls)");
+        cases.put(List.of("embed", "--model", "--normalize", "--input", in.toString(), "--output", out),
+                "option --model needs a value (got the option --normalize next)");
+        cases.put(List.of("sts", "--split", "validation"), "--split must be test, dev or train, got 'validation'");
+        cases.forEach((args, message) -> {
+            Run r = run(args.toArray(String[]::new));
+            assertThat(r.code()).as(String.join(" ", args) + "\n" + r.err()).isEqualTo(2);
+            assertThat(r.err()).as(String.join(" ", args)).contains(message);
+        });
+        assertThat(tmp.resolve("head")).doesNotExist();
+        assertThat(tmp.resolve("x.jsonl")).doesNotExist();
+    }
+
+    @Test
+    void embedPutsThePrefixBeforeEveryLineAndSaysWhichInputsAreTruncated() throws IOException {
+        String longText = "the quick brown fox jumps over the lazy dog. ".repeat(80); // about 800 tokens
+        Path plain = Files.writeString(tmp.resolve("plain.txt"), "how do I reset my pin\n" + longText + "\n");
+        Path prefixed = Files.writeString(tmp.resolve("prefixed.txt"), "query: how do I reset my pin\nquery: " + longText + "\n");
+        Path a = tmp.resolve("a.jsonl");
+        Run ra = run("embed", "--input", plain.toString(), "--prefix", "query: ", "--output", a.toString(), "--threads", "2");
+        assertThat(ra.code()).as(ra.err()).isZero();
+        assertThat(ra.err()).contains("warning: 1 input of 2 reaches the 512-token limit; text past it is cut off, not embedded ("
+                + plain + " line 2)").contains("prefix 'query: '").contains("embedded 2 texts");
+        Path b = tmp.resolve("b.jsonl");
+        Run rb = run("embed", "--input", prefixed.toString(), "--output", b.toString(), "--threads", "2");
+        assertThat(rb.code()).as(rb.err()).isZero();
+        List<String> la = Files.readAllLines(a);
+        List<String> lb = Files.readAllLines(b);
+        for (int i = 0; i < 2; i++) {
+            float[] x = parse(la.get(i));
+            float[] y = parse(lb.get(i));
+            for (int c = 0; c < x.length; c++) {
+                assertThat(x[c]).as("--prefix gives what typing the prefix gives").isCloseTo(y[c], org.assertj.core.api.Assertions.within(1e-6f));
+            }
+        }
+
+        Run shortLimit = run("embed", "--input", plain.toString(), "--max-length", "8", "--normalize=false", "--output",
+                tmp.resolve("c.jsonl").toString(), "--threads", "2");
+        assertThat(shortLimit.code()).as(shortLimit.err()).isZero();
+        assertThat(shortLimit.err()).contains("warning: 2 inputs of 2 reach the 8-token limit").contains(plain + " lines 1, 2)")
+                .doesNotContain("normalized");
+        double norm = 0;
+        for (float v : parse(Files.readAllLines(tmp.resolve("c.jsonl")).getFirst())) {
+            norm += v * v;
+        }
+        assertThat(Math.sqrt(norm)).as("--normalize=false leaves the length").isNotCloseTo(1.0, org.assertj.core.api.Assertions.within(1e-3));
+        Run one = run("embed", "--input", in(tmp, "just one line\n"), "--output", tmp.resolve("d.jsonl").toString(), "--threads", "2");
+        assertThat(one.err()).contains("embedded 1 text with").doesNotContain("warning").doesNotContain(" 0 texts/s");
+    }
+
+    private static String in(Path dir, String text) throws IOException {
+        return Files.writeString(dir.resolve("one.txt"), text).toString();
+    }
+
+    private static List<String> concat(String[] base, String... more) {
+        List<String> all = new java.util.ArrayList<>(List.of(base));
+        all.addAll(List.of(more));
+        return all;
+    }
+
+    @Test
+    void stsReadsTheBenchmarkFromAnyFolderNamedWithDatasets() throws IOException {
+        Path mine = Files.createDirectories(tmp.resolve("my-data/stsbenchmark"));
+        List<String> rows = Files.readAllLines(dev.graft.backbones.testing.ModelResources.shared("datasets/stsbenchmark/sts-test.csv"));
+        Files.write(mine.resolve("sts-test.csv"), rows.subList(0, 20));
+        Run r = run("sts", "--datasets", tmp.resolve("my-data").toString(), "--threads", "2", "--max-length", "128");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("over 20 pairs");
+        Run missing = run("sts", "--datasets", tmp.resolve("nowhere").toString());
+        assertThat(missing.code()).isEqualTo(1);
+        assertThat(missing.err()).contains(tmp.resolve("nowhere/stsbenchmark/sts-test.csv").toString())
+                .contains("--datasets names the folder holding stsbenchmark/");
     }
 }

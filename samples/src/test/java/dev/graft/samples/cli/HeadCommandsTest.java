@@ -20,6 +20,9 @@ import dev.graft.adapters.metrics.ClassificationMetrics;
 import dev.graft.adapters.tasks.ClassificationTask;
 import dev.graft.backbones.Backbones;
 import dev.graft.backbones.bert.BertBackbone;
+import dev.graft.backbones.bert.BertCheckpoint;
+import dev.graft.backbones.huggingface.HfBertDirectory;
+import dev.graft.backbones.models.EmbeddedModels;
 import dev.graft.backbones.sites.SiteKind;
 import dev.graft.backbones.testing.ModelResources;
 import java.io.ByteArrayOutputStream;
@@ -292,5 +295,88 @@ class HeadCommandsTest {
         Run broken = run("eval", "--head", head.toString(), "--test", testCsv.toString(), "--threads", "2");
         assertThat(broken.code()).isEqualTo(1);
         assertThat(broken.err()).contains("adapter_config.json").contains("missing").contains(lora.describe());
+    }
+
+    /** Runs the CLI in a child JVM whose working directory is {@code cwd}, as a user in another directory does. */
+    static Run runIn(Path cwd, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> a.startsWith("--") || a.startsWith("-D") || a.startsWith("-X")).toList());
+        command.addAll(List.of("-cp", System.getProperty("surefire.test.class.path", System.getProperty("java.class.path")),
+                GraftCli.class.getName()));
+        command.addAll(List.of(args));
+        Path out = Files.createTempFile(dir, "child", ".out");
+        Path err = Files.createTempFile(dir, "child", ".err");
+        Process p = new ProcessBuilder(command).directory(cwd.toFile()).redirectOutput(out.toFile())
+                .redirectError(err.toFile()).start();
+        int code = p.waitFor();
+        return new Run(code, Files.readString(out), Files.readString(err));
+    }
+
+    @Test
+    void aHeadTrainedWithARelativeModelPathWorksFromAnotherDirectoryAndTheModelCanBeNamedAgain() throws Exception {
+        Path model = dir.resolve("models/minilm");
+        try (BertCheckpoint ck = EmbeddedModels.open("all-minilm-l6-v2")) {
+            HfBertDirectory.write(ck, model);
+        }
+        String relative = Path.of("").toAbsolutePath().relativize(model.toAbsolutePath()).toString();
+        assertThat(Path.of(relative)).isRelative();
+        Path small = dir.resolve("rel-train.csv");
+        writeCsv(ModelResources.shared("datasets/banking77/train.csv"), small, 15);
+        Path head = dir.resolve("rel-head");
+        Run t = run("train-head", "--model", relative, "--task", "classification", "--train", small.toString(),
+                "--epochs", "10", "--threads", "2", "--cache-dir", cache.toString(), "--output", head.toString());
+        assertThat(t.code()).as(t.err()).isZero();
+        String recorded = model.toAbsolutePath().normalize().toString();
+        assertThat(JSON.readTree(head.resolve("head_config.json").toFile()).path("backbone").path("name").asText())
+                .as("the model directory is recorded as an absolute path").isEqualTo(recorded);
+
+        Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
+        Files.copy(testCsv, elsewhere.resolve("test.csv"));
+        Run child = runIn(elsewhere, "eval", "--head", "../rel-head", "--test", "test.csv", "--threads", "2");
+        assertThat(child.code()).as(child.err()).isZero();
+        double accuracy = lastJson(child.out()).get("accuracy").asDouble();
+        assertThat(accuracy).isBetween(0.0, 1.0);
+
+        Path moved = dir.resolve("models/minilm-moved");
+        Files.move(model, moved);
+        Run lost = run("eval", "--head", head.toString(), "--test", testCsv.toString(), "--threads", "2");
+        assertThat(lost.code()).isEqualTo(1);
+        assertThat(lost.err()).contains(recorded).contains("pass --model NAME|DIR");
+        Run found = run("eval", "--head", head.toString(), "--test", testCsv.toString(), "--threads", "2",
+                "--model", moved.toString());
+        assertThat(found.code()).as(found.err()).isZero();
+        assertThat(lastJson(found.out()).get("accuracy").asDouble()).as("the same head on the same weights").isEqualTo(accuracy);
+        Path input = Files.writeString(dir.resolve("rel-questions.txt"), "I still haven't received my card\n");
+        Run p = run("predict", "--head", head.toString(), "--input", input.toString(), "--threads", "2", "--model", moved.toString());
+        assertThat(p.code()).as(p.err()).isZero();
+        assertThat(p.err()).contains("1 input in");
+        Run wrong = run("eval", "--head", head.toString(), "--test", testCsv.toString(), "--threads", "2",
+                "--model", "all-minilm-l6-v2");
+        assertThat(wrong.code()).as("the ONNX weights hash differently: the backbone check still guards").isEqualTo(1);
+        assertThat(wrong.err()).contains("was trained on backbone");
+    }
+
+    @Test
+    void oneRowPerLabelTrainsWithoutValidationAndSaysSoInsteadOfRecordingNaN() throws IOException {
+        Path tiny = dir.resolve("one-per-label.csv");
+        writeCsv(ModelResources.shared("datasets/banking77/train.csv"), tiny, 1);
+        Path head = dir.resolve("no-validation");
+        Run t = run("train-head", "--task", "classification", "--train", tiny.toString(), "--epochs", "3",
+                "--threads", "2", "--cache-dir", cache.toString(), "--output", head.toString());
+        assertThat(t.code()).as(t.err()).isZero();
+        assertThat(t.err()).contains("warning: no validation examples").contains("training runs all 3 epochs")
+                .contains("--validation FILE").contains("3 epochs, no validation")
+                .contains("extracting training features: 4/4 inputs (100 %")
+                .as("written to a file or pipe: plain lines").doesNotContain("\r").doesNotContain("NaN");
+        String config = Files.readString(head.resolve("head_config.json"));
+        assertThat(config).doesNotContain("NaN");
+        JsonNode training = JSON.readTree(config).path("training");
+        assertThat(training.path("validation").asText()).isEqualTo("none");
+        assertThat(training.path("validation_examples").asInt()).isZero();
+        assertThat(training.path("best_validation_metric").isNull()).isTrue();
+        Run e = run("eval", "--head", head.toString(), "--test", testCsv.toString(), "--threads", "2");
+        assertThat(e.code()).as(e.err()).isZero();
     }
 }
