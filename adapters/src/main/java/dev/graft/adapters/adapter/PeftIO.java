@@ -45,7 +45,7 @@ public final class PeftIO {
      */
     public static void save(Adapter adapter, String baseModel, Path dir) throws IOException {
         byte[] json = configJson(adapter, baseModel);
-        SavedDirectory.write(dir, CONFIG_FILE, tmp -> {
+        SavedDirectory.write(dir, SavedDirectory.ADAPTER, tmp -> {
             HeadIO.writeWeights(adapter.parameters(), tmp.resolve(WEIGHTS_FILE), Map.of("format", "pt"));
             Files.write(tmp.resolve(CONFIG_FILE), json);
         });
