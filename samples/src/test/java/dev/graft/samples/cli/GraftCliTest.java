@@ -64,12 +64,20 @@ class GraftCliTest {
     }
 
     @Test
-    void theFoundationDemoWritesAndMapsBackAnArrowFile() {
+    void theFoundationDemoWritesAndMapsBackAnArrowFile() throws IOException {
         Path out = tmp.resolve("demo.arrow");
         Run r = run("tensors", "--output", out.toString(), "--threads", "2");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("values identical: true").contains("arrow.fixed_shape_tensor");
         assertThat(out).exists();
+
+        Path mine = Files.writeString(tmp.resolve("mine.arrow"), "not Graft's");
+        Run refused = run("tensors", "--output", mine.toString(), "--threads", "2");
+        assertThat(refused.code()).isEqualTo(1);
+        assertThat(refused.err()).contains(mine.toString()).contains("--overwrite");
+        assertThat(Files.readString(mine)).isEqualTo("not Graft's");
+        assertThat(run("tensors", "--output", mine.toString(), "--threads", "2", "--overwrite").code()).isZero();
+        assertThat(Files.size(mine)).isGreaterThan(8 * 96 * 4);
     }
 
     @Test
