@@ -39,7 +39,8 @@ public final class PeftIO {
     }
 
     /**
-     * Saves {@code adapter} into {@code dir} (created or replaced atomically).
+     * Saves {@code adapter} into {@code dir}, atomically: a new or empty directory, or one holding a previous adapter
+     * save, of which only Graft's files are replaced ({@link SavedDirectory}).
      *
      * @param baseModel the {@code base_model_name_or_path} to record (e.g. "sentence-transformers/all-MiniLM-L6-v2")
      */
