@@ -43,7 +43,10 @@ public record AdaptedHead(Head head, Adapter adapter) {
         Objects.requireNonNull(adapter, "adapter");
     }
 
-    /** Saves the pair into {@code dir} (created, or replaced when it holds a previous save), atomically. */
+    /**
+     * Saves the pair into {@code dir}, atomically: a new or empty directory, or one holding a previous head save, of
+     * which only Graft's files are replaced (other files in it stay; see {@link SavedDirectory}).
+     */
     public void save(Path dir) throws IOException {
         save(head, adapter, dir, null, null);
     }

@@ -41,13 +41,14 @@ public final class PeftIO {
     }
 
     /**
-     * Saves {@code adapter} into {@code dir} (created or replaced atomically).
+     * Saves {@code adapter} into {@code dir}, atomically: a new or empty directory, or one holding a previous adapter
+     * save, of which only Graft's files are replaced ({@link SavedDirectory}).
      *
      * @param baseModel the {@code base_model_name_or_path} to record (e.g. "sentence-transformers/all-MiniLM-L6-v2")
      */
     public static void save(Adapter adapter, String baseModel, Path dir) throws IOException {
         byte[] json = configJson(adapter, baseModel);
-        SavedDirectory.write(dir, CONFIG_FILE, tmp -> {
+        SavedDirectory.write(dir, SavedDirectory.ADAPTER, tmp -> {
             HeadIO.writeWeights(adapter.parameters(), tmp.resolve(WEIGHTS_FILE), Map.of("format", "pt"));
             Files.write(tmp.resolve(CONFIG_FILE), json);
         });

@@ -359,7 +359,7 @@ public final class ComposedModel implements AutoCloseable {
             });
         }
         byte[] json = Json.mapper().writeValueAsBytes(root);
-        SavedDirectory.write(dir, MODEL_FILE, tmp -> {
+        SavedDirectory.write(dir, SavedDirectory.MODEL, tmp -> {
             for (Map.Entry<String, Head> e : heads.entrySet()) {
                 Path headDir = tmp.resolve("heads").resolve(e.getKey());
                 Files.createDirectories(headDir.getParent());

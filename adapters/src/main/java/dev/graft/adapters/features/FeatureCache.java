@@ -9,6 +9,7 @@ import dev.graft.adapters.head.FeatureRows;
 import dev.graft.adapters.head.Json;
 import dev.graft.backbones.bert.BertBackbone;
 import dev.graft.core.Graft;
+import dev.graft.core.fs.AtomicFiles;
 import dev.graft.core.tensor.TensorArena;
 import dev.graft.core.tensor.TensorColumns;
 import dev.graft.core.tensor.TensorFileWriter;
@@ -25,6 +26,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 import java.util.stream.IntStream;
 import org.apache.arrow.vector.types.pojo.Schema;
 
@@ -36,7 +38,12 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * <p>A file's name is a SHA-256 over everything its content depends on: the backbone's weights hash and token
  * limit, the feature kind (pooling, layers), and every input text or word in order. A sidecar
  * {@code <key>.json} describes it and is written last, so a file without its sidecar (an interrupted extraction)
- * is never used.
+ * is never used. A file being written is a hidden temporary file ({@link dev.graft.core.fs.TempFiles}) until it
+ * is complete: deleted when the JVM ends first (Ctrl-C), or by the next run if the JVM was killed.
+ *
+ * <p>Non-finite features are never cached: when the backbone gives an input NaN or infinite features, extraction
+ * stops with a {@link NonFiniteFeaturesException} naming the input, and nothing is written. An entry written by an
+ * older version that holds them is extracted again (and then refused the same way).
  */
 public final class FeatureCache {
     private final Path dir;
@@ -68,18 +75,36 @@ public final class FeatureCache {
      * The features of {@code inputs} ({@link Inputs.Texts} or {@link Inputs.Words}) of {@code kind}: from the
      * cache when present, otherwise extracted in batches of {@code batchSize} (inputs sorted by length, so
      * batches pad little), written, and then read back mapped.
+     *
+     * @throws NonFiniteFeaturesException when the backbone gives an input NaN or infinite features (nothing is
+     *                                    cached then)
      */
     public FeatureFile features(BertBackbone backbone, Inputs inputs, FeatureKind kind, int batchSize, Progress progress)
             throws IOException {
+        return features(backbone, inputs, kind, batchSize, progress, i -> null);
+    }
+
+    /**
+     * Like {@link #features(BertBackbone, Inputs, FeatureKind, int, Progress)}, with where each input comes from
+     * ({@code file:line}, or null when unknown) for the message of a {@link NonFiniteFeaturesException}.
+     */
+    public FeatureFile features(BertBackbone backbone, Inputs inputs, FeatureKind kind, int batchSize, Progress progress,
+                                IntFunction<String> source) throws IOException {
         BackboneInfo info = BackboneInfo.of(backbone);
         String key = key(info, backbone.maxLength(), inputs, kind);
         Path file = dir.resolve(key + ".arrow");
         Path sidecar = dir.resolve(key + ".json");
         if (Files.isRegularFile(file) && Files.isRegularFile(sidecar)) {
-            return FeatureFile.open(file, true);
+            FeatureFile cached = FeatureFile.open(file, true);
+            if (cached.firstNonFiniteRow() < 0) {
+                return cached;
+            }
+            cached.close(); // written before non-finite features were refused: extract again, which says which input
+            Files.deleteIfExists(sidecar);
+            Files.deleteIfExists(file);
         }
         Files.createDirectories(dir);
-        int rows = extract(backbone, info, inputs, kind, Math.max(1, batchSize), file, progress);
+        int rows = extract(backbone, info, inputs, kind, Math.max(1, batchSize), file, progress, source);
         ObjectNode meta = Json.mapper().createObjectNode();
         meta.set("backbone", Json.mapper().valueToTree(info));
         meta.put("max_length", backbone.maxLength());
@@ -87,14 +112,12 @@ public final class FeatureCache {
         meta.put("inputs", inputs.size());
         meta.put("rows", rows);
         meta.put("graft_version", Graft.version());
-        Path tmp = Files.createTempFile(dir, "." + key, ".json.tmp");
-        Files.write(tmp, Json.mapper().writeValueAsBytes(meta));
-        Files.move(tmp, sidecar, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        AtomicFiles.write(sidecar, Json.mapper().writeValueAsBytes(meta));
         return FeatureFile.open(file, false);
     }
 
     private static int extract(BertBackbone backbone, BackboneInfo info, Inputs inputs, FeatureKind kind, int batchSize,
-                               Path file, Progress progress) throws IOException {
+                               Path file, Progress progress, IntFunction<String> source) throws IOException {
         int n = inputs.size();
         int[] order = IntStream.range(0, n).boxed()
                 .sorted(Comparator.<Integer>comparingInt(i -> length(inputs, i)).thenComparingInt(i -> i))
@@ -114,6 +137,7 @@ public final class FeatureCache {
                 try (BackbonePass pass = BackbonePass.run(backbone, info, subset(inputs, idx), words, allLayers, arena);
                      TensorArena batch = arena.child("batch")) {
                     FeatureRows r = pass.rows(kind);
+                    requireFinite(r, idx, inputs, source);
                     int[] position = new int[2 * r.rows()];
                     for (int i = 0; i < idx.length; i++) {
                         for (int w = 0; w < r.rowsOf(i); w++) {
@@ -133,6 +157,32 @@ public final class FeatureCache {
             writer.commit();
         }
         return rows;
+    }
+
+    /** Refuses a batch with a NaN or infinite feature, naming the first input that has one. */
+    private static void requireFinite(FeatureRows r, int[] idx, Inputs inputs, IntFunction<String> source) {
+        float[] data = r.data();
+        int rowSize = r.rowSize();
+        for (int k = 0; k < data.length; k++) {
+            if (!Float.isFinite(data[k])) {
+                int row = k / rowSize;
+                int i = 0;
+                while (r.starts()[i + 1] <= row) {
+                    i++;
+                }
+                throw new NonFiniteFeaturesException(idx[i], source.apply(idx[i]), preview(inputs, idx[i]), data[k],
+                        row - r.starts()[i], k % rowSize);
+            }
+        }
+    }
+
+    private static String preview(Inputs inputs, int i) {
+        String s = switch (inputs) {
+            case Inputs.Texts t -> t.texts().get(i);
+            case Inputs.Words w -> String.join(" ", w.sentences().get(i));
+            case Inputs.Pairs p -> p.first().get(i) + " / " + p.second().get(i);
+        };
+        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
     }
 
     private static int length(Inputs inputs, int i) {

@@ -160,6 +160,20 @@ public final class FeatureFile implements AutoCloseable {
                 dst, offset, rowSize);
     }
 
+    /** The first row holding a NaN or infinite feature, or -1 when every feature is finite (one pass over the file). */
+    public int firstNonFiniteRow() {
+        for (int b = 0; b < batches.size(); b++) {
+            MemorySegment seg = batches.get(b);
+            long n = (long) (batchStart[b + 1] - batchStart[b]) * rowSize;
+            for (long k = 0; k < n; k++) {
+                if (!Float.isFinite(seg.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, k))) {
+                    return batchStart[b] + (int) (k / rowSize);
+                }
+            }
+        }
+        return -1;
+    }
+
     /**
      * The rows whose input is selected, labelled by {@code label.applyAsInt(input, word)}, as a training set. Rows
      * whose label is negative are left out (words without a gold tag).

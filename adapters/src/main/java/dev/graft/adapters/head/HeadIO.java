@@ -89,7 +89,7 @@ public final class HeadIO {
             throw new IllegalArgumentException("the adapter record of head " + head.type() + " must be a JSON object, got " + adapter);
         }
         byte[] config = configJson(head, training, adapter);
-        SavedDirectory.write(dir, CONFIG_FILE, tmp -> {
+        SavedDirectory.write(dir, SavedDirectory.HEAD, tmp -> {
             writeWeights(head.parameters(), tmp.resolve(WEIGHTS_FILE), Map.of("format", "pt", "graft_head_type", head.type()));
             Files.write(tmp.resolve(CONFIG_FILE), config);
             if (extras != null) {

@@ -1,108 +1,52 @@
 package dev.graft.adapters.head;
 
+import dev.graft.core.fs.SavedDirectory.Existing;
+import dev.graft.core.fs.SavedDirectory.Kind;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.DirectoryNotEmptyException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
-import java.util.stream.Stream;
+import java.util.Set;
 
 /**
- * Writes a directory all at once: the content goes into a hidden sibling, which is renamed into place only when
- * everything in it was written. A failure or an interrupted JVM leaves at most a hidden {@code .name.tmp-*}
- * sibling, never a half-written directory under the real name. An existing directory is replaced only when it
- * is empty or holds what {@code marker} says a previous save wrote.
+ * The kinds of directories the adapters module saves (heads, adapters, composed models), written through
+ * {@link dev.graft.core.fs.SavedDirectory}: the content goes into a hidden sibling first, a new directory appears
+ * complete or not at all, and a previous save of the same kind is replaced file by file — only Graft's own files
+ * are replaced or removed, every other file in the directory stays. A non-empty directory that is not such a save
+ * is refused before anything is written.
  */
 public final class SavedDirectory {
+    /** A head, alone or with the adapter it was trained with ({@code head_config.json}). */
+    public static final Kind HEAD = new Kind("head", HeadIO.CONFIG_FILE, Set.of(HeadIO.WEIGHTS_FILE,
+            "learning-curve.png", "adapter_config.json", "adapter_model.safetensors"));
+    /** An adapter in PEFT's layout ({@code adapter_config.json}). */
+    public static final Kind ADAPTER = new Kind("adapter", "adapter_config.json", Set.of("adapter_model.safetensors"));
+    /** A composed model ({@code model.json} and a {@code heads/} directory). */
+    public static final Kind MODEL = new Kind("composed model", "model.json", Set.of("heads/"));
 
     /** Writes the content of a directory. */
     @FunctionalInterface
-    public interface Content {
-        void writeInto(Path dir) throws IOException;
+    public interface Content extends dev.graft.core.fs.SavedDirectory.Content {
     }
 
     private SavedDirectory() {
     }
 
     /**
-     * @param target where the directory ends up
-     * @param marker a file name that identifies a directory this kind of save wrote (e.g. {@code head_config.json})
-     * @throws IOException when writing fails (nothing is left under {@code target}'s name) or {@code target}
-     *                     exists and is neither empty nor a previous save
+     * Saves at {@code target}: a new or empty directory, or one holding a previous save of {@code kind} (whose own
+     * files are replaced; the directory's other files stay).
+     *
+     * @throws java.nio.file.FileAlreadyExistsException when {@code target} is a file or a non-empty directory that
+     *                                                  is not a save of {@code kind} (nothing is changed)
      */
-    public static void write(Path target, String marker, Content content) throws IOException {
-        Path abs = target.toAbsolutePath().normalize();
-        Path parent = abs.getParent();
-        if (parent == null) {
-            throw new IOException("cannot save into the file-system root " + abs);
-        }
-        if (Files.exists(abs)) {
-            if (!Files.isDirectory(abs)) {
-                throw new IOException(abs + " exists and is not a directory; not overwriting it");
-            }
-            try (Stream<Path> entries = Files.list(abs)) {
-                if (entries.findAny().isPresent() && !Files.exists(abs.resolve(marker))) {
-                    throw new IOException(abs + " exists, is not empty and holds no " + marker
-                            + "; refusing to overwrite it (choose an empty or new directory)");
-                }
-            }
-        }
-        Files.createDirectories(parent);
-        Path tmp = Files.createTempDirectory(parent, "." + abs.getFileName() + ".tmp-");
-        boolean done = false;
-        try {
-            openUp(tmp);
-            content.writeInto(tmp);
-            if (Thread.currentThread().isInterrupted()) {
-                throw new IOException("interrupted while saving " + abs);
-            }
-            Path old = null;
-            if (Files.exists(abs)) {
-                old = Files.createTempDirectory(parent, "." + abs.getFileName() + ".old-");
-                Files.delete(old);
-                move(abs, old);
-            }
-            move(tmp, abs);
-            done = true;
-            if (old != null) {
-                deleteTree(old);
-            }
-        } finally {
-            if (!done) {
-                deleteTree(tmp);
-            }
-        }
+    public static void write(Path target, Kind kind, Content content) throws IOException {
+        dev.graft.core.fs.SavedDirectory.write(target, kind, Existing.REPLACE, content);
     }
 
-    /** Temporary directories are created owner-only; a saved head is as readable as any other directory. */
-    private static void openUp(Path dir) throws IOException {
-        if (Files.getFileStore(dir).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
-            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-        }
-    }
-
-    private static void move(Path from, Path to) throws IOException {
-        try {
-            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException | DirectoryNotEmptyException e) {
-            Files.move(from, to);
-        }
-    }
-
-    /** Deletes a directory tree; quietly does nothing when it is gone already. */
-    public static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + dir, e);
-        }
+    /**
+     * Checks before a long run that a save of {@code kind} could be written at {@code target}.
+     *
+     * @param replace whether a previous save of {@code kind} may be replaced (false: only a new or empty directory)
+     */
+    public static void checkWritable(Path target, Kind kind, boolean replace) throws IOException {
+        dev.graft.core.fs.SavedDirectory.checkWritable(target, kind, replace ? Existing.REPLACE : Existing.REFUSE);
     }
 }

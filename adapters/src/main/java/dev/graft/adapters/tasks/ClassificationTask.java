@@ -55,7 +55,8 @@ public final class ClassificationTask {
         int[] trainLabels = labels.indices(train);
         long t0 = System.nanoTime();
         try (FeatureFile trainFeatures = o.cache().features(backbone, texts(train), kind, o.extractionBatch(),
-                HeadFitting.progress(o, "training"))) {
+                HeadFitting.progress(o, "training"),
+                i -> java.util.Objects.toString(train.get(i).source(), null))) {
             HeadFitting.logFeatures(o, "training", trainFeatures, t0);
             TrainingSet trainSet = trainFeatures.trainingSet(null, (input, word) -> trainLabels[input]);
             boolean cached = trainFeatures.fromCache();
@@ -65,7 +66,8 @@ public final class ClassificationTask {
                 int[] validationLabels = labels.indices(validation);
                 long t1 = System.nanoTime();
                 try (FeatureFile vf = o.cache().features(backbone, texts(validation), kind, o.extractionBatch(),
-                        HeadFitting.progress(o, "validation"))) {
+                        HeadFitting.progress(o, "validation"),
+                        i -> java.util.Objects.toString(validation.get(i).source(), null))) {
                     HeadFitting.logFeatures(o, "validation", vf, t1);
                     cached &= vf.fromCache();
                     result = HeadFitting.fit(head, trainSet, vf.trainingSet(null, (input, word) -> validationLabels[input]), o);

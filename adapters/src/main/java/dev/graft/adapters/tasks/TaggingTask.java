@@ -53,7 +53,8 @@ public final class TaggingTask {
         int[][] trainTags = tags.tagIndices(train);
         long t0 = System.nanoTime();
         try (FeatureFile trainFeatures = o.cache().features(backbone, words(train), kind, o.extractionBatch(),
-                HeadFitting.progress(o, "training"))) {
+                HeadFitting.progress(o, "training"),
+                i -> java.util.Objects.toString(train.get(i).source(), null))) {
             HeadFitting.logFeatures(o, "training", trainFeatures, t0);
             boolean cached = trainFeatures.fromCache();
             TrainingResult result;
@@ -62,7 +63,8 @@ public final class TaggingTask {
                 int[][] validationTags = tags.tagIndices(validation);
                 long t1 = System.nanoTime();
                 try (FeatureFile vf = o.cache().features(backbone, words(validation), kind, o.extractionBatch(),
-                        HeadFitting.progress(o, "validation"))) {
+                        HeadFitting.progress(o, "validation"),
+                        i -> java.util.Objects.toString(validation.get(i).source(), null))) {
                     HeadFitting.logFeatures(o, "validation", vf, t1);
                     cached &= vf.fromCache();
                     result = HeadFitting.fit(head, trainFeatures.trainingSet(null, (s, w) -> trainTags[s][w]),

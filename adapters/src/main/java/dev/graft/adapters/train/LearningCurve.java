@@ -1,5 +1,6 @@
 package dev.graft.adapters.train;
 
+import dev.graft.core.fs.AtomicFiles;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -7,10 +8,8 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.ToDoubleFunction;
@@ -39,25 +38,17 @@ public final class LearningCurve {
     private LearningCurve() {
     }
 
-    /** Writes the curve to {@code png} atomically (a temporary file in the same directory, then a move). */
+    /** Writes the curve to {@code png} atomically ({@link AtomicFiles}: a temporary file beside it, then a rename). */
     public static void writePng(TrainingResult result, Path png) throws IOException {
         BufferedImage image = render(result);
-        Path target = png.toAbsolutePath();
-        Path dir = target.getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
-        try {
-            if (!ImageIO.write(image, "png", tmp.toFile())) {
-                throw new IOException("no PNG writer available to write " + png);
+        Files.createDirectories(png.toAbsolutePath().getParent());
+        AtomicFiles.write(png, true, tmp -> {
+            try (java.io.OutputStream out = Files.newOutputStream(tmp)) {
+                if (!ImageIO.write(image, "png", out)) {
+                    throw new IOException("no PNG writer available to write " + png);
+                }
             }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 
     static BufferedImage render(TrainingResult result) {

@@ -47,6 +47,7 @@ import dev.graft.core.backbone.Pooling;
 import dev.graft.core.backbone.TokenBatch;
 import dev.graft.core.kernels.Kernels;
 import dev.graft.core.tensor.TensorArena;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -58,6 +59,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -290,6 +292,50 @@ class ComposedModelAdaptersTest {
         try (ComposedModel a = ComposedModel.builder().backbone(tiny).head("intent", intent).build();
              ComposedModel b = ComposedModel.builder().backbone(tiny).head("intent", alone.head(), alone.adapter()).build()) {
             assertThat(b.predict(TEXTS).outputs()).isEqualTo(a.predict(TEXTS).outputs());
+        }
+    }
+
+    @Test
+    void savingAgainKeepsEveryFileTheUserPutBesideAndRefusesADirectoryThatIsNoSave(@TempDir Path dir) throws Exception {
+        Path pair = dir.resolve("intent");
+        new AdaptedHead(intent, lora).save(pair);
+        Files.writeString(pair.resolve("NOTES.md"), "why this head");
+        Files.createDirectories(pair.resolve("results"));
+        Files.writeString(pair.resolve("results/run1.csv"), "epoch,acc\n1,0.5\n");
+        HeadIO.save(intent, pair);
+        assertThat(pair.resolve(PeftIO.CONFIG_FILE)).as("the old save's adapter is Graft's: removed").doesNotExist();
+        assertThat(Files.readString(pair.resolve("NOTES.md"))).isEqualTo("why this head");
+        assertThat(Files.readString(pair.resolve("results/run1.csv"))).isEqualTo("epoch,acc\n1,0.5\n");
+        assertThat(AdaptedHead.load(pair, HeadTypes.registry(), AdapterTypes.registry(), tiny).hasAdapter()).isFalse();
+
+        Path model = dir.resolve("model");
+        try (ComposedModel m = ComposedModel.builder().backbone(tiny).head("intent", new AdaptedHead(intent, lora))
+                .head("topic", topic).build()) {
+            m.save(model);
+            Files.writeString(model.resolve("README.md"), "deployment notes");
+            Files.writeString(model.resolve("heads/intent/NOTES.md"), "kept too");
+            m.save(model);
+            assertThat(Files.readString(model.resolve("README.md"))).isEqualTo("deployment notes");
+            assertThat(Files.readString(model.resolve("heads/intent/NOTES.md"))).isEqualTo("kept too");
+            try (ComposedModel back = ComposedModel.load(model, tiny, HeadTypes.registry())) {
+                assertThat(back.predict(TEXTS).outputs()).isEqualTo(m.predict(TEXTS).outputs());
+            }
+
+            Path project = Files.createDirectories(dir.resolve("project"));
+            Files.writeString(project.resolve("pom.xml"), "<project/>");
+            assertThatThrownBy(() -> m.save(project)).isInstanceOf(FileAlreadyExistsException.class)
+                    .hasMessageContaining(project.toString()).hasMessageContaining("holds no saved composed model");
+            assertThatThrownBy(() -> HeadIO.save(intent, project)).isInstanceOf(FileAlreadyExistsException.class);
+            assertThatThrownBy(() -> PeftIO.save(lora, info.name(), project)).isInstanceOf(FileAlreadyExistsException.class);
+            assertThatThrownBy(() -> HeadIO.save(intent, model)).as("a composed model is not a head")
+                    .isInstanceOf(FileAlreadyExistsException.class);
+            try (Stream<Path> files = Files.list(project)) {
+                assertThat(files.map(p -> p.getFileName().toString())).containsExactly("pom.xml");
+            }
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            assertThat(files.map(p -> p.getFileName().toString())).as("no temporary sibling is left")
+                    .containsExactlyInAnyOrder("intent", "model", "project");
         }
     }
 

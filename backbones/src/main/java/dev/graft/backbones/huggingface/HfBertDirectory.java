@@ -6,6 +6,7 @@ import dev.graft.backbones.bert.BertLayerWeights;
 import dev.graft.backbones.bert.BertWeights;
 import dev.graft.backbones.bert.LayerNormWeights;
 import dev.graft.backbones.bert.Linear;
+import dev.graft.core.fs.SavedDirectory;
 import dev.graft.core.io.NonFiniteWeightException;
 import dev.graft.core.io.Safetensors;
 import dev.graft.core.io.Safetensors.TensorSource;
@@ -17,22 +18,15 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -56,8 +50,9 @@ import java.util.regex.Pattern;
  * encoder: tensor names without the {@code bert.} prefix, Linear weights {@code [out, in]} (an {@code [in, out]}
  * ONNX weight is transposed while it is written, one tensor at a time), f32, {@code __metadata__} {@code format=pt}
  * (which transformers requires). No pooler is written (Graft's checkpoints have none; transformers initialises
- * it and says so). The directory appears atomically: everything is written into a hidden sibling directory that
- * is renamed to the target at the end; on failure it is deleted and the target is untouched.
+ * it and says so). The directory appears atomically ({@link SavedDirectory}): everything is written into a hidden
+ * sibling directory that is renamed to the target at the end; on failure, or when the JVM ends first, it is deleted
+ * and the target is untouched. An existing target must be an empty directory.
  */
 public final class HfBertDirectory {
     /** The weights file name. */
@@ -67,6 +62,8 @@ public final class HfBertDirectory {
     /** The tokenizer file name. */
     public static final String TOKENIZER_FILE = "tokenizer.json";
 
+    /** What {@link #write} saves: a new directory only, never over an existing one. */
+    static final SavedDirectory.Kind SAVED_KIND = new SavedDirectory.Kind("Hugging Face model", null, java.util.Set.of());
     private static final String PREFIX = "bert.";
     private static final Pattern LAYER = Pattern.compile("encoder\\.layer\\.(\\d+)\\.");
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -268,32 +265,15 @@ public final class HfBertDirectory {
             throw new NoSuchFileException(tokenizer.toString(), null,
                     "the tokenizer file of checkpoint '" + source.name() + "' is missing; nothing was written");
         }
-        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !isEmptyDirectory(target)) {
-            throw new FileAlreadyExistsException(target.toString(), null,
-                    "exists and is not an empty directory; refusing to overwrite it");
-        }
         Map<String, TensorSource> tensors = tensors(source.weights());
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", "pt");
         metadata.put("graft.source", source.name());
-
-        Files.createDirectories(parent);
-        Path tmp = parent.resolve("." + target.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-        Files.createDirectory(tmp);
-        try {
+        SavedDirectory.write(target, SAVED_KIND, SavedDirectory.Existing.REFUSE, tmp -> {
             HfBertConfigJson.write(source.config(), tmp.resolve(CONFIG_FILE));
             Safetensors.writeLazily(tmp.resolve(WEIGHTS_FILE), tensors, metadata);
             Files.copy(tokenizer, tmp.resolve(TOKENIZER_FILE));
-            // rename(2): atomic, and replaces the target only when it is an empty directory
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException | RuntimeException | Error e) {
-            try {
-                deleteRecursively(tmp);
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
-            }
-            throw e;
-        }
+        });
     }
 
     /** The tensors of a {@code BertModel} state dict, in its order, with HF names and {@code [out, in]} weights. */
@@ -353,36 +333,5 @@ public final class HfBertDirectory {
             }
         }
         return t;
-    }
-
-    private static boolean isEmptyDirectory(Path p) throws IOException {
-        if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-            return false;
-        }
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(p)) {
-            return !s.iterator().hasNext();
-        }
-    }
-
-    private static void deleteRecursively(Path root) throws IOException {
-        if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        Files.walkFileTree(root, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.delete(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                if (exc != null) {
-                    throw exc;
-                }
-                Files.delete(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
     }
 }

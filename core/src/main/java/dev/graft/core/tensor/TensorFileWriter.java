@@ -1,11 +1,9 @@
 package dev.graft.core.tensor;
 
+import dev.graft.core.fs.TempFiles;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +19,8 @@ import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * Writes an Arrow IPC <em>file</em> batch by batch, atomically: everything goes to a temporary file in the
- * target's directory, and only {@link #commit()} moves it onto the target (an atomic rename where the file
+ * target's directory ({@link TempFiles}: deleted if the JVM ends before the commit), and only {@link #commit()}
+ * moves it onto the target (an atomic rename where the file
  * system has one). Until then the target is untouched; {@link #close()} without a commit — after a failure,
  * say — deletes the temporary file, so a reader never sees a half-written file and a mapped reader of the
  * previous version keeps its (unlinked) file intact.
@@ -72,8 +71,7 @@ public final class TensorFileWriter implements AutoCloseable {
         FixedShapeTensorType.ensureRegistered();
         Objects.requireNonNull(schema, "schema");
         Path absolute = target.toAbsolutePath();
-        Path dir = absolute.getParent();
-        Path temp = Files.createTempFile(dir, "." + absolute.getFileName() + ".", ".tmp");
+        Path temp = TempFiles.createFile(absolute);
         BufferAllocator child = null;
         FileChannel channel = null;
         VectorSchemaRoot root = null;
@@ -92,7 +90,7 @@ public final class TensorFileWriter implements AutoCloseable {
             if (child != null) {
                 child.close();
             }
-            Files.deleteIfExists(temp);
+            TempFiles.delete(temp);
             throw e;
         }
     }
@@ -202,11 +200,7 @@ public final class TensorFileWriter implements AutoCloseable {
             writer.end();
             channel.force(true);
             channel.close();
-            try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
+            TempFiles.moveIntoPlace(temp, target, true);
             committed = true;
         } catch (IOException | RuntimeException e) {
             failed = true;
@@ -225,7 +219,7 @@ public final class TensorFileWriter implements AutoCloseable {
         try {
             closeQuietly(channel);
             if (!committed) {
-                Files.deleteIfExists(temp);
+                TempFiles.delete(temp);
             }
         } finally {
             root.close();

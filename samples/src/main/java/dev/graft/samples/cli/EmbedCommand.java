@@ -2,6 +2,7 @@ package dev.graft.samples.cli;
 
 import dev.graft.adapters.train.ProgressText;
 import dev.graft.backbones.bert.BertBackbone;
+import dev.graft.core.fs.AtomicFiles;
 import dev.graft.core.tensor.DType;
 import dev.graft.core.tensor.NonFiniteOutputException;
 import dev.graft.core.tensor.Tensor;
@@ -13,9 +14,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +37,7 @@ final class EmbedCommand implements GraftCli.FlagCommand {
 
     @Override
     public Set<String> flags() {
-        return Set.of("normalize");
+        return Set.of("normalize", OutputTargets.OVERWRITE);
     }
 
     @Override
@@ -46,13 +45,14 @@ final class EmbedCommand implements GraftCli.FlagCommand {
         return """
                 usage: samples/graft embed [--model NAME|DIR] [--pooling mean|cls] [--normalize] [--prefix TEXT]
                                            [--max-length N] [--threads N] [--attention SPEC]
-                                           --input FILE|- --output FILE.jsonl|FILE.arrow
+                                           --input FILE|- --output FILE.jsonl|FILE.arrow [--overwrite]
 
                 Embeds each line of the input (UTF-8, one text per line, in order) and writes
                   .jsonl   one {"embedding":[…]} object per input line
                   .arrow   an Arrow IPC file with one column "embedding" of type arrow.fixed_shape_tensor
                            (float32, shape [hidden]), one row per input line (see docs/ARROW-LAYOUT.md)
-                The output appears only when complete (written to a temporary file, then renamed).
+                The output appears only when complete (written to a hidden temporary file beside it, then renamed;
+                an interrupted run leaves neither). An existing output file is replaced only with --overwrite.
                 e5-small-v2 expects "query: " or "passage: " before each text: --prefix 'query: '.
                 Inputs longer than the token limit (512 for the embedded models) are truncated; standard error says
                 how many and which lines.
@@ -63,7 +63,8 @@ final class EmbedCommand implements GraftCli.FlagCommand {
                   --normalize         scale every embedding to unit length
                   --prefix TEXT       put before every input line (e5-small-v2: 'query: ' or 'passage: ')
                   --input FILE|-      the texts ("-" reads standard input)
-                  --output FILE       where to write; the extension picks the format""";
+                  --output FILE       where to write; the extension picks the format
+                """ + OutputTargets.USAGE;
     }
 
     @Override
@@ -73,16 +74,14 @@ final class EmbedCommand implements GraftCli.FlagCommand {
         String prefix = o.get("prefix", "");
         String input = o.require("input");
         Path output = Path.of(o.require("output"));
+        boolean overwrite = o.flag(OutputTargets.OVERWRITE);
         o.rejectUnknown();
         String file = output.getFileName().toString();
         boolean arrow = file.endsWith(".arrow");
         if (!arrow && !file.endsWith(".jsonl")) {
             throw new UsageException("--output must end in .jsonl or .arrow, was " + output);
         }
-        Path dir = output.toAbsolutePath().getParent();
-        if (!Files.isDirectory(dir)) {
-            throw new NoSuchFileException(dir.toString(), null, "output directory does not exist");
-        }
+        OutputTargets.checkFile(output, overwrite);
         List<String> lines = TextInput.lines(input, System.in);
         if (lines.isEmpty()) {
             throw new IllegalArgumentException(input + ": no lines to embed");
@@ -96,7 +95,7 @@ final class EmbedCommand implements GraftCli.FlagCommand {
                 if (arrow) {
                     writeArrow(bert, bo, normalize, texts, output, arena);
                 } else {
-                    writeJsonl(bert, bo, normalize, texts, output, arena);
+                    writeJsonl(bert, bo, normalize, texts, output, overwrite, arena);
                 }
             } catch (NonFiniteOutputException e) { // nothing is written: name the line that made the NaN
                 throw e.at(TextInput.where(input, e.input()), e.input());
@@ -139,9 +138,8 @@ final class EmbedCommand implements GraftCli.FlagCommand {
     }
 
     private static void writeJsonl(BertBackbone bert, BackboneOptions bo, boolean normalize, List<String> texts, Path output,
-                                   TensorArena arena) throws IOException {
-        Path tmp = Files.createTempFile(output.toAbsolutePath().getParent(), "." + output.getFileName(), ".tmp");
-        try {
+                                   boolean overwrite, TensorArena arena) throws IOException {
+        AtomicFiles.write(output, overwrite, tmp -> {
             try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
                 for (int i = 0; i < texts.size(); i += BATCH) {
                     try (TensorArena batch = arena.child("batch")) {
@@ -164,10 +162,7 @@ final class EmbedCommand implements GraftCli.FlagCommand {
                     }
                 }
             }
-            Files.move(tmp, output, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 
     /** Embeds texts {@code [from, from + BATCH)}; a non-finite embedding is reported by its index in {@code texts}. */

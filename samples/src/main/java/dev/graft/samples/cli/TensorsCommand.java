@@ -16,7 +16,12 @@ import java.util.SplittableRandom;
  * {@code tensors}: a tour of Graft's foundation — tensors in an arena over Arrow memory, a fused GEMM and a layer
  * norm on the Vector API kernels, an Arrow IPC file written and read back memory-mapped.
  */
-final class TensorsCommand implements Command {
+final class TensorsCommand implements GraftCli.FlagCommand {
+
+    @Override
+    public java.util.Set<String> flags() {
+        return java.util.Set.of(OutputTargets.OVERWRITE);
+    }
 
     @Override
     public String name() {
@@ -31,7 +36,7 @@ final class TensorsCommand implements Command {
     @Override
     public String usage() {
         return """
-                usage: samples/graft tensors [--output FILE.arrow] [--threads N]
+                usage: samples/graft tensors [--output FILE.arrow [--overwrite]] [--threads N]
 
                 Makes a batch of random features in an arena over Arrow memory, runs a linear layer with fused
                 bias + GELU and a layer norm on the selected kernels, writes the result to an Arrow IPC file
@@ -39,14 +44,19 @@ final class TensorsCommand implements Command {
 
                 options:
                   --output FILE.arrow  where to write (default: a temporary file, deleted afterwards)
-                  --threads N          kernel threads (default: all processors)""";
+                  --threads N          kernel threads (default: all processors)
+                """ + OutputTargets.USAGE;
     }
 
     @Override
     public int run(Options o, PrintStream out, PrintStream err) throws Exception {
         String output = o.get("output", null);
         int threads = o.getInt("threads", Runtime.getRuntime().availableProcessors(), 1, 1024);
+        boolean overwrite = o.flag(OutputTargets.OVERWRITE);
         o.rejectUnknown();
+        if (output != null) {
+            OutputTargets.checkFile(Path.of(output), overwrite);
+        }
         Path file = output != null ? Path.of(output) : Files.createTempFile("graft-demo", ".arrow");
         int batch = 8;
         int in = 384;

@@ -41,7 +41,7 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
 
     @Override
     public Set<String> flags() {
-        return Set.of("balanced");
+        return Set.of("balanced", OutputTargets.OVERWRITE);
     }
 
     @Override
@@ -50,12 +50,14 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
                 usage: samples/graft train-head [--model NAME|DIR] --task classification|tagging --train FILE
                                                 [--validation FILE] [--format csv|conllu] [--text-column NAME]
                                                 [--label-column NAME] [--layers last|mix|N] [--epochs N] [--seed S]
-                                                --output DIR
+                                                --output DIR [--overwrite]
 
                 Extracts the backbone's features for the data once (cached under --cache-dir; a second run on the
                 same data and model reads them back), trains the head with AdamW and early stopping on a validation
                 set (--validation, or a seeded share of --train), and saves head_config.json, head.safetensors and
-                learning-curve.png into DIR. DIR appears only when complete.
+                learning-curve.png into DIR. DIR must be new or empty, or hold a head saved earlier and --overwrite be
+                given: then only the files Graft saved there are replaced, every other file in DIR stays. This is
+                checked before training starts; a new DIR appears only when complete.
 
                 options:
                 """ + BackboneOptions.USAGE + "\n" + DataOptions.USAGE + """
@@ -75,6 +77,7 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
                   --seed S             seed for initialisation, shuffling and splits (default 42)
                   --cache-dir DIR      feature cache (default ~/.cache/graft/features)
                   --output DIR         where the head is saved
+                  --overwrite          replace the head saved in DIR (only Graft's files; the rest of DIR stays)
 
                 adapters (trained jointly with the head through the frozen backbone; saved beside the head in
                 Hugging Face PEFT's layout, adapter_config.json + adapter_model.safetensors):
@@ -129,12 +132,14 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
                 .withClassWeighting(o.flag("balanced") ? TrainerConfig.ClassWeighting.BALANCED : TrainerConfig.ClassWeighting.NONE);
         String cacheDir = o.get("cache-dir", null);
         Path output = Path.of(o.require("output"));
+        boolean overwrite = o.flag(OutputTargets.OVERWRITE);
         AdapterChoice adapter = AdapterChoice.read(o, tc.seed());
         String initHead = o.get("init-head", null);
         if (initHead != null && (adapter == null || !task.equals("classification"))) {
             throw new UsageException("--init-head needs --adapter and --task classification");
         }
         o.rejectUnknown();
+        OutputTargets.checkHeadDirectory(output, overwrite); // before the long run, not after it
 
         FeatureCache cache = cacheDir != null ? new FeatureCache(Path.of(cacheDir)) : FeatureCache.defaultCache();
         TrainingOptions options = TrainingOptions.defaults()

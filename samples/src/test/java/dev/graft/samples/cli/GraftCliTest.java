@@ -1,6 +1,7 @@
 package dev.graft.samples.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.graft.core.tensor.Tensor;
 import dev.graft.core.tensor.TensorArena;
@@ -11,6 +12,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -62,12 +64,20 @@ class GraftCliTest {
     }
 
     @Test
-    void theFoundationDemoWritesAndMapsBackAnArrowFile() {
+    void theFoundationDemoWritesAndMapsBackAnArrowFile() throws IOException {
         Path out = tmp.resolve("demo.arrow");
         Run r = run("tensors", "--output", out.toString(), "--threads", "2");
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("values identical: true").contains("arrow.fixed_shape_tensor");
         assertThat(out).exists();
+
+        Path mine = Files.writeString(tmp.resolve("mine.arrow"), "not Graft's");
+        Run refused = run("tensors", "--output", mine.toString(), "--threads", "2");
+        assertThat(refused.code()).isEqualTo(1);
+        assertThat(refused.err()).contains(mine.toString()).contains("--overwrite");
+        assertThat(Files.readString(mine)).isEqualTo("not Graft's");
+        assertThat(run("tensors", "--output", mine.toString(), "--threads", "2", "--overwrite").code()).isZero();
+        assertThat(Files.size(mine)).isGreaterThan(8 * 96 * 4);
     }
 
     @Test
@@ -115,6 +125,35 @@ class GraftCliTest {
                     assertThat(all[i * 384 + c]).isCloseTo(row[c], org.assertj.core.api.Assertions.within(1e-6f));
                 }
             }
+        }
+    }
+
+    @Test
+    void embedReplacesAnExistingFileOnlyWithOverwriteAndWritesItWithTheUsersMode() throws IOException {
+        Path in = Files.writeString(tmp.resolve("in.txt"), "A cat sits on the mat.\nThe weather is nice today.\n");
+        for (String name : List.of("results.jsonl", "results.arrow")) {
+            Path out = Files.writeString(tmp.resolve(name), "the user's results, not Graft's");
+            Run refused = run("embed", "--input", in.toString(), "--output", out.toString(), "--threads", "2");
+            assertThat(refused.code()).isEqualTo(1);
+            assertThat(refused.err()).contains(out.toString()).contains("exists").contains("--overwrite")
+                    .doesNotContain("embedded");
+            assertThat(Files.readString(out)).isEqualTo("the user's results, not Graft's");
+
+            Run replaced = run("embed", "--input", in.toString(), "--output", out.toString(), "--threads", "2", "--overwrite");
+            assertThat(replaced.code()).as(replaced.err()).isZero();
+            assertThat(Files.size(out)).isGreaterThan(2 * 384);
+            String umaskMode = PosixFilePermissions.toString(Files.getPosixFilePermissions(Files.writeString(tmp.resolve("ref"), "")));
+            assumeTrue(umaskMode.startsWith("rw-r"), "needs a umask that lets the group read (0022), to tell it from 0600");
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(out))).as(name).isEqualTo(umaskMode);
+        }
+        Run dirOut = run("embed", "--input", in.toString(), "--output", Files.createDirectory(tmp.resolve("d.jsonl")).toString(),
+                "--overwrite");
+        assertThat(dirOut.code()).isEqualTo(1);
+        assertThat(dirOut.err()).contains("is a directory");
+        assertThat(run("embed", "--help").out()).contains("--overwrite");
+        try (var files = Files.list(tmp)) {
+            assertThat(files.map(p -> p.getFileName().toString()).toList())
+                    .containsExactlyInAnyOrder("in.txt", "results.jsonl", "results.arrow", "ref", "d.jsonl");
         }
     }
 

@@ -154,6 +154,72 @@ class HeadCommandsTest {
     }
 
     @Test
+    void retrainingNeverDeletesTheUsersFilesAndRefusesBeforeTraining() throws IOException {
+        Path head = dir.resolve("heads/intent");
+        String[] train = {"train-head", "--task", "classification", "--train", trainCsv.toString(), "--epochs", "2",
+                "--threads", "2", "--cache-dir", cache.toString(), "--output", head.toString()};
+        Run first = run(train);
+        assertThat(first.code()).as(first.err()).isZero();
+        Files.writeString(head.resolve("NOTES.md"), "why this head");
+        Files.createDirectories(head.resolve("results"));
+        Files.writeString(head.resolve("results/run1.csv"), "epoch,accuracy\n1,0.9\n");
+        byte[] weights = Files.readAllBytes(head.resolve("head.safetensors"));
+
+        Run refused = run(train);
+        assertThat(refused.code()).isEqualTo(1);
+        assertThat(refused.err()).contains(head.toString()).contains("holds a saved head").contains("--overwrite")
+                .as("refused before training").doesNotContain("training a classification head");
+        assertThat(Files.readAllBytes(head.resolve("head.safetensors"))).isEqualTo(weights);
+
+        String[] overwrite = java.util.Arrays.copyOf(train, train.length + 3);
+        overwrite[train.length] = "--overwrite";
+        overwrite[train.length + 1] = "--seed";
+        overwrite[train.length + 2] = "7";
+        Run again = run(overwrite);
+        assertThat(again.code()).as(again.err()).isZero();
+        assertThat(Files.readAllBytes(head.resolve("head.safetensors"))).as("the head was replaced").isNotEqualTo(weights);
+        assertThat(Files.readString(head.resolve("NOTES.md"))).isEqualTo("why this head");
+        assertThat(Files.readString(head.resolve("results/run1.csv"))).isEqualTo("epoch,accuracy\n1,0.9\n");
+        try (Stream<Path> files = Files.list(head)) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder(".graft-files.json",
+                    "NOTES.md", "results", "head_config.json", "head.safetensors", "learning-curve.png");
+        }
+        try (Stream<Path> files = Files.list(head.getParent())) {
+            assertThat(files.map(p -> p.getFileName().toString())).as("no temporary sibling").containsExactly("intent");
+        }
+        String umaskMode = java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(Files.writeString(dir.resolve("ref"), "")));
+        org.junit.jupiter.api.Assumptions.assumeTrue(umaskMode.startsWith("rw-r"),
+                "needs a umask that lets the group read (0022), to tell it from 0600");
+        for (String f : List.of("head_config.json", "head.safetensors", "learning-curve.png")) {
+            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(head.resolve(f))))
+                    .as(f).isEqualTo(umaskMode);
+        }
+    }
+
+    @Test
+    void aProjectDirectoryOrAnUnwritablePlaceIsRefusedBeforeTraining() throws IOException {
+        Path project = Files.createDirectories(dir.resolve("project/src"));
+        Files.writeString(project.resolve("Main.java"), "class Main {}");
+        Files.writeString(project.getParent().resolve("pom.xml"), "<project/>");
+        Run r = run("train-head", "--task", "classification", "--train", trainCsv.toString(), "--epochs", "2",
+                "--threads", "2", "--cache-dir", cache.toString(), "--output", project.getParent().toString(), "--overwrite");
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains(project.getParent().toString()).contains("holds no saved head")
+                .doesNotContain("training a classification head");
+        assertThat(Files.readString(project.resolve("Main.java"))).isEqualTo("class Main {}");
+        try (Stream<Path> files = Files.list(project.getParent())) {
+            assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("pom.xml", "src");
+        }
+        Path notADir = Files.writeString(dir.resolve("a-file"), "x");
+        Run u = run("train-head", "--task", "classification", "--train", trainCsv.toString(), "--epochs", "2",
+                "--threads", "2", "--cache-dir", cache.toString(), "--output", notADir.resolve("head").toString());
+        assertThat(u.code()).isEqualTo(1);
+        assertThat(u.err()).contains(notADir.toString()).contains("not a directory")
+                .doesNotContain("training a classification head");
+    }
+
+    @Test
     void badInputGivesClearErrorsAndLeavesNoHalfWrittenHead() throws IOException {
         Path broken = dir.resolve("broken.csv");
         Files.writeString(broken, "text,category\nfine,card_arrival\n\"never closed,card_arrival\n");
