@@ -12,8 +12,10 @@ import java.util.function.LongSupplier;
 /**
  * A {@link TrainingListener} that prints progress. On a terminal it keeps one line up to date with {@code \r}
  * (epoch, a bar, running loss, last validation metric, batches per second); elsewhere (CI logs, files, pipes) it
- * prints one plain line per epoch, and within a slow epoch one every {@link StepProgress#LOG_INTERVAL_SECONDS}. Either way it ends with a line naming the best epoch. Without validation
- * examples it says so when training starts: every epoch runs, nothing is stopped early, no metric is recorded.
+ * prints one plain line per epoch, and within a slow epoch one every {@link StepProgress#LOG_INTERVAL_SECONDS}
+ * seconds. Either way it ends with a line naming the best epoch. Without validation examples it says so when
+ * training starts (every epoch runs, nothing is stopped early, no metric is recorded) and ends saying that the last
+ * epoch is kept.
  */
 public final class ProgressBar implements TrainingListener {
     private static final int WIDTH = 30;
