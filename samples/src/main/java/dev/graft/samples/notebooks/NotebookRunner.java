@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import jdk.jshell.spi.ExecutionControl.ResolutionException;
 import jdk.jshell.tool.JavaShellToolBuilder;
 
@@ -35,9 +36,11 @@ public final class NotebookRunner {
         ProblemWatch watch = new ProblemWatch(err, err.charset());
         int status;
         try (PrintStream toolErr = new PrintStream(watch, true, err.charset())) {
-            // The tool shows nothing for such a call while it runs a file: say it here, where ProblemWatch reads it.
-            WatchedExecution.listener(e -> toolErr.printf("Error:%n%s cannot run until what it references is declared%n",
-                    callee(e)));
+            // A call of code with an unresolved reference: running a file, the tool says nothing; say it here.
+            WatchedExecution.listener(e -> {
+                toolErr.flush();
+                watch.report(callee(e) + " cannot run until what it references is declared");
+            });
             status = JavaShellToolBuilder.builder()
                     .locale(Locale.ROOT) // English messages: ProblemWatch reads their headers
                     .err(toolErr, System.err)
@@ -49,8 +52,8 @@ public final class NotebookRunner {
         if (problems.isEmpty()) {
             return status;
         }
-        err.printf("notebook: %d problem%s reported by jshell, the first: %s%n",
-                problems.size(), problems.size() == 1 ? "" : "s", problems.getFirst());
+        err.printf("notebook: %d problem%s reported by jshell running %s, the first: %s%n",
+                problems.size(), problems.size() == 1 ? "" : "s", String.join(" ", files(args)), problems.getFirst());
         return status != 0 ? status : 1;
     }
 
@@ -64,6 +67,21 @@ public final class NotebookRunner {
         String method = stack[0].getMethodName();
         boolean wrapper = type.chars().allMatch(Character::isDigit); // REPL.$JShell$12: a top-level snippet
         return method.equals("<init>") ? "new " + type + "()" : (wrapper ? "" : type + ".") + method + "()";
+    }
+
+    /** The files in jshell arguments: what is not an option or the value of one. */
+    static List<String> files(String[] args) {
+        Set<String> takeValue = Set.of("--class-path", "--module-path", "--add-modules", "--add-exports", "--startup",
+                "--feedback", "--execution");
+        List<String> files = new ArrayList<>();
+        for (int i = 0; i < args.length; i++) {
+            if (takeValue.contains(args[i])) {
+                i++;
+            } else if (!args[i].startsWith("-") || args[i].equals("-")) {
+                files.add(args[i]);
+            }
+        }
+        return files;
     }
 
     /** {@code args} with {@code --execution graftnotebook} first, unless they choose an engine themselves. */

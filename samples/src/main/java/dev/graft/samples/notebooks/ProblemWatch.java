@@ -3,9 +3,11 @@ package dev.graft.samples.notebooks;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.Charset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * The jshell tool's error stream, passed through unchanged, read line by line for the problems it reports.
@@ -16,7 +18,10 @@ import java.util.List;
  * problems. The headers are the tool's English ones; {@link NotebookRunner} starts the tool with {@code Locale.ROOT}.
  */
 final class ProblemWatch extends OutputStream {
-    private enum Block { NONE, WARNING, PROBLEM }
+    private enum Block { NONE, WARNING, ERROR, EXCEPTION, OTHER }
+
+    /** The last line of a diagnostic: {@code ^} or {@code ^---^} (or {@code ^----...}) under the source. */
+    private static final Pattern CARET = Pattern.compile("\\^(-*(\\^|-\\.\\.\\.))?");
 
     private final OutputStream out;
     private final Charset charset;
@@ -33,6 +38,18 @@ final class ProblemWatch extends OutputStream {
     /** One entry per problem, in order: its first line, e.g. {@code Error: illegal start of expression}. */
     synchronized List<String> problems() {
         return List.copyOf(problems);
+    }
+
+    /** Shows and notes a problem the tool does not report itself, as an {@code Error:} block. */
+    synchronized void report(String reason) {
+        try {
+            out.write(("Error:%n%s%n".formatted(reason)).getBytes(charset));
+            out.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        problems.add("Error: " + reason);
+        block = Block.NONE;
     }
 
     @Override
@@ -77,23 +94,48 @@ final class ProblemWatch extends OutputStream {
         if (t.isEmpty()) {
             return;
         }
+        switch (block) {
+            case WARNING, ERROR -> { // a diagnostic: message lines, the source line, then a caret line under it
+                if (isHeader(t)) {
+                    break;
+                }
+                if (awaitingReason) {
+                    problems.set(problems.size() - 1, "Error: " + t);
+                    awaitingReason = false;
+                }
+                if (CARET.matcher(t).matches()) {
+                    block = Block.NONE;
+                }
+                return;
+            }
+            case EXCEPTION -> { // "      at …" frames, "      ..." and "Caused by: …" with more frames
+                if (Character.isWhitespace(text.charAt(0)) || t.startsWith("Caused by: ")) {
+                    return;
+                }
+            }
+            case OTHER -> { // a message of several lines, e.g. "Incomplete input:" and the rest of the source
+                if (!isHeader(t)) {
+                    return;
+                }
+            }
+            case NONE -> { }
+        }
         if (t.equals("Warning:")) {
             block = Block.WARNING;
         } else if (t.equals("Error:")) {
-            block = Block.PROBLEM;
+            block = Block.ERROR;
             problems.add(t);
             awaitingReason = true; // the next line says what the error is
         } else if (t.startsWith("Exception ")) {
-            block = Block.PROBLEM;
+            block = Block.EXCEPTION;
             problems.add(t);
-        } else if (block == Block.PROBLEM) {
-            if (awaitingReason) {
-                problems.set(problems.size() - 1, "Error: " + t);
-                awaitingReason = false;
-            }
-        } else if (block == Block.NONE) { // any other message of the tool, e.g. a file that is not found
-            block = Block.PROBLEM;
+        } else { // any other message of the tool, e.g. a file that is not found
+            block = Block.OTHER;
             problems.add(t);
         }
+    }
+
+    private static boolean isHeader(String t) {
+        return t.equals("Warning:") || t.equals("Error:") || t.startsWith("Exception ");
     }
 }

@@ -70,7 +70,7 @@ class NotebooksIT {
         Run run = notebook(broken.toString(), 5);
 
         assertThat(run.output()).contains("Error:", ".map(x -> 2 * x).toList();", "the lines after an error still run",
-                "notebook: 1 problem reported by jshell");
+                "notebook: 1 problem reported by jshell running " + broken);
         assertThat(run.status()).as(run.output()).isEqualTo(1);
     }
 
@@ -86,7 +86,7 @@ class NotebooksIT {
 
         assertThat(run.output()).contains("before",
                 "Exception java.lang.NumberFormatException: For input string: \"twelve\"",
-                "notebook: 1 problem reported by jshell");
+                "notebook: 1 problem reported by jshell running " + broken);
         assertThat(run.status()).as(run.output()).isEqualTo(1);
     }
 
