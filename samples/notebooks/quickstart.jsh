@@ -1,5 +1,7 @@
 // Graft quickstart: one frozen backbone, several task heads, one backbone pass per call.
 // Run from the project root:  samples/notebook samples/notebooks/quickstart.jsh
+// jshell reads this file line by line and runs each snippet as soon as it is complete, so a method chain that goes
+// on over several lines breaks after a dot (a line starting with ".filter(" would be a snippet of its own).
 import dev.graft.adapters.classification.*;
 import dev.graft.adapters.compose.*;
 import dev.graft.adapters.data.*;
@@ -22,11 +24,12 @@ System.out.println(info.describe());
 
 // 2. An intent head, trained in a few seconds on 4 banking77 intents (features cached as Arrow files).
 Set<String> intents = Set.of("card_arrival", "lost_or_stolen_card", "exchange_rate", "pin_blocked");
-var train = CsvDataset.read(shared.resolve("datasets/banking77/train.csv"), "text", "category").stream()
-        .filter(t -> intents.contains(t.label())).toList();
-var options = TrainingOptions.defaults()
-        .withCache(new FeatureCache(Files.createTempDirectory("graft-features")))
-        .withTrainer(TrainerConfig.defaults().withEpochs(15));
+var train = CsvDataset.read(shared.resolve("datasets/banking77/train.csv"), "text", "category").stream().
+        filter(t -> intents.contains(t.label())).
+        toList();
+var options = TrainingOptions.defaults().
+        withCache(new FeatureCache(Files.createTempDirectory("graft-features"))).
+        withTrainer(TrainerConfig.defaults().withEpochs(15));
 var intent = ClassificationTask.train(backbone, train, null, options).head();
 
 // 3. More heads on the same backbone: sentence embeddings (no training needed) and a part-of-speech tagger
@@ -36,11 +39,11 @@ var ewt = ConlluDataset.read(shared.resolve("datasets/ud_english_ewt/en_ewt-ud-d
 var pos = TaggingTask.train(backbone, ewt, null, options.withLayers(new LayerSelection.Layer(3))).head();
 
 // 4. Compose: the model is immutable and thread-safe; each call runs the backbone once for all heads.
-var model = ComposedModel.builder().backbone(backbone)
-        .head("intent", intent)
-        .head("embed", embed)
-        .head("pos", pos)
-        .build();
+var model = ComposedModel.builder().backbone(backbone).
+        head("intent", intent).
+        head("embed", embed).
+        head("pos", pos).
+        build();
 System.out.println(model.plan());
 
 var texts = List.of("I lost my card on the train", "What exchange rate do you use?", "My card has not arrived yet");

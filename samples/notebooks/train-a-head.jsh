@@ -1,5 +1,6 @@
 // Train a head on frozen features, evaluate it, save it, load it back.
 // Run from the project root:  samples/notebook samples/notebooks/train-a-head.jsh
+// jshell runs each snippet as soon as it is complete: multi-line method chains break after the dot.
 import dev.graft.adapters.HeadTypes;
 import dev.graft.adapters.compose.*;
 import dev.graft.adapters.data.*;
@@ -19,18 +20,21 @@ var backbone = Backbones.builder("all-minilm-l6-v2").optThreads(2).optMaxLength(
 var all = CsvDataset.read(shared.resolve("datasets/banking77/train.csv"), "text", "category");
 var labels = new TreeSet<>(all.stream().map(LabeledText::label).toList()).stream().limit(10).toList();
 var train = all.stream().filter(t -> labels.contains(t.label())).toList();
-var test = CsvDataset.read(shared.resolve("datasets/banking77/test.csv"), "text", "category").stream()
-        .filter(t -> labels.contains(t.label())).toList();
+var test = CsvDataset.read(shared.resolve("datasets/banking77/test.csv"), "text", "category").stream().
+        filter(t -> labels.contains(t.label())).
+        toList();
 System.out.printf("%d training texts, %d test texts, %d intents%n", train.size(), test.size(), labels.size());
 
 // AdamW with weight decay, seeded shuffles, a 10 % validation split and early stopping; a progress line per epoch.
-var options = TrainingOptions.defaults()
-        .withCache(new FeatureCache(Files.createTempDirectory("graft-features")))
-        .withTrainer(TrainerConfig.defaults().withEpochs(30).withSeed(7))
-        .withListener(new ProgressBar(System.out, false));
+var options = TrainingOptions.defaults().
+        withCache(new FeatureCache(Files.createTempDirectory("graft-features"))).
+        withTrainer(TrainerConfig.defaults().withEpochs(30).withSeed(7)).
+        withListener(new ProgressBar(System.out, false));
+System.out.println(options.trainer());           // what the training below uses: epochs=30, seed=7, ...
 var trained = ClassificationTask.train(backbone, train, null, options);
-System.out.printf("best epoch %d, validation accuracy %.3f, %d parameters%n",
-        trained.result().bestEpoch(), trained.result().bestMetric(), trained.head().parameterCount());
+System.out.printf("%d of %d epochs run, best epoch %d, validation accuracy %.3f, %d parameters%n",
+        trained.result().epochsRun(), options.trainer().epochs(), trained.result().bestEpoch(),
+        trained.result().bestMetric(), trained.head().parameterCount());
 
 // Save: head_config.json + head.safetensors + learning-curve.png, written atomically.
 Path dir = Files.createTempDirectory("graft-heads").resolve("intent");
