@@ -212,7 +212,14 @@ public final class BackbonePass implements AutoCloseable {
         }
         float[] data = new float[starts[n] * rowSize];
         int tokens = encoded.tokens().tokens();
+        java.util.BitSet withoutToken = new java.util.BitSet();
         for (int i = 0; i < n; i++) {
+            int[] own = encoded.ownFirstTokens(i, words.get(i).size());
+            for (int w = 0; w < own.length; w++) {
+                if (own[w] < 0) {
+                    withoutToken.set(starts[i] + w);
+                }
+            }
             int[] first = encoded.firstTokens(i, words.get(i).size());
             for (int s = 0; s < stages.length; s++) {
                 MemorySegment seg = stage(stages[s]).segment();
@@ -222,7 +229,7 @@ public final class BackbonePass implements AutoCloseable {
                 }
             }
         }
-        return new FeatureRows(data, starts[n], rowSize, starts);
+        return new FeatureRows(data, starts[n], rowSize, starts, withoutToken);
     }
 
     @Override
