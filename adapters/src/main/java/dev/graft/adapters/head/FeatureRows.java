@@ -6,7 +6,8 @@ import java.util.BitSet;
  * Rows of features for one {@link FeatureKind} over one call's inputs, on the heap.
  *
  * @param data      {@code rows × rowSize} floats, row-major
- * @param rows      number of rows (texts for pooled features, words for word features)
+ * @param rows      number of rows (texts for pooled features, words for word features: the words of each input up
+ *                  to the last one the backbone saw — words past the token limit have no row)
  * @param rowSize   floats per row
  * @param starts    {@code inputs + 1} offsets: the rows of input {@code i} are {@code [starts[i], starts[i + 1])}
  * @param withoutToken the word rows whose word has no token of its own in what the backbone saw — cut off by the

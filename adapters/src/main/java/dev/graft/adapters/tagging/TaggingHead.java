@@ -46,11 +46,12 @@ public final class TaggingHead extends NetworkHead {
         List<List<HeadOutput.Span>> spans = new ArrayList<>();
         float[] p = Softmax.probabilities(logits, rows.rows(), classes);
         for (int i = 0; i < rows.inputs(); i++) {
-            int n = rows.rowsOf(i);
+            int n = features.words().get(i).size();
+            int covered = rows.rowsOf(i); // words past these have no row: past the token limit
             List<String> t = new ArrayList<>(n);
             float[] s = new float[n];
             for (int w = 0; w < n; w++) {
-                if (!rows.hasToken(rows.starts()[i] + w)) { // the model never saw this word: no tag, not a made-up one
+                if (w >= covered || !rows.hasToken(rows.starts()[i] + w)) { // the model never saw it: no tag, not a made-up one
                     t.add(null);
                     s[w] = Float.NaN;
                     continue;
