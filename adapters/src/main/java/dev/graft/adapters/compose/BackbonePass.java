@@ -200,29 +200,48 @@ public final class BackbonePass implements AutoCloseable {
         };
     }
 
+    /**
+     * One row per word up to the last word the backbone saw: words after it (past the token limit) get no row at
+     * all — a multi-megabyte line split into a million words costs rows for the few hundred that fit, not a
+     * gigabyte of stand-in features. A word before it without a token of its own (only dropped characters) gets a
+     * stand-in row marked in {@link FeatureRows#withoutToken()}.
+     */
     private FeatureRows wordRows(int[] stages, int rowSize) {
         if (words == null) {
             throw new IllegalStateException("word features need a pass that kept word boundaries");
         }
         int hidden = info.hiddenSize();
         int n = words.size();
+        int[][] own = new int[n][];
         int[] starts = new int[n + 1];
         for (int i = 0; i < n; i++) {
-            starts[i + 1] = starts[i] + words.get(i).size();
+            own[i] = encoded.ownFirstTokens(i, words.get(i).size());
+            int covered = own[i].length;
+            while (covered > 0 && own[i][covered - 1] < 0) {
+                covered--;
+            }
+            starts[i + 1] = starts[i] + covered;
         }
         float[] data = new float[starts[n] * rowSize];
         int tokens = encoded.tokens().tokens();
+        java.util.BitSet withoutToken = new java.util.BitSet();
         for (int i = 0; i < n; i++) {
-            int[] first = encoded.firstTokens(i, words.get(i).size());
+            int covered = starts[i + 1] - starts[i];
+            int[] first = encoded.firstTokens(i, covered);
+            for (int w = 0; w < covered; w++) {
+                if (own[i][w] < 0) {
+                    withoutToken.set(starts[i] + w);
+                }
+            }
             for (int s = 0; s < stages.length; s++) {
                 MemorySegment seg = stage(stages[s]).segment();
-                for (int w = 0; w < first.length; w++) {
+                for (int w = 0; w < covered; w++) {
                     long src = ((long) i * tokens + first[w]) * hidden * Float.BYTES;
                     MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT, src, data, (starts[i] + w) * rowSize + s * hidden, hidden);
                 }
             }
         }
-        return new FeatureRows(data, starts[n], rowSize, starts);
+        return new FeatureRows(data, starts[n], rowSize, starts, withoutToken);
     }
 
     @Override

@@ -58,7 +58,7 @@ public final class ConlluDataset {
                 try {
                     line = reader.readLine();
                 } catch (CharacterCodingException e) {
-                    throw DataFiles.notUtf8(file, true, lineNumber + 1);
+                    throw DataFiles.notUtf8(file, e, lineNumber + 1);
                 }
                 if (line != null) {
                     lineNumber++;

@@ -157,7 +157,7 @@ final class CsvParser implements Closeable {
             try {
                 limit = in.read(buf, 0, buf.length);
             } catch (CharacterCodingException e) {
-                throw DataFiles.notUtf8(file, true, line);
+                throw DataFiles.notUtf8(file, e, line);
             }
             pos = 0;
             if (limit <= 0) {

@@ -5,13 +5,6 @@ import dev.graft.backbones.eval.DatasetFormatException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CoderResult;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -34,72 +27,20 @@ final class DataFiles {
     }
 
     static BufferedReader reader(InputStream in) {
-        return new BufferedReader(new InputStreamReader(in, strictUtf8()), 1 << 16);
+        return Utf8Input.reader(in);
     }
 
     /**
-     * The error for a file a reader found not to be UTF-8. A decoding reader fails a buffer ahead of the record it
-     * is parsing, so the file is scanned again (only on this error path) for the exact line and byte offset of the
-     * first invalid byte; {@code fallbackLine} is used for inputs that cannot be re-read (standard input).
+     * The error for an input a reader found not to be UTF-8: the exact line and byte offset, which
+     * {@link Utf8Input}'s readers count as they decode; {@code fallbackLine} only for another decoder's error.
      */
-    static DatasetFormatException notUtf8(Path file, boolean rereadable, long fallbackLine) {
-        if (rereadable) {
-            try (InputStream in = Files.newInputStream(file)) {
-                long[] at = firstInvalidUtf8(in);
-                if (at != null) {
-                    return new DatasetFormatException(file, at[0], "not valid UTF-8: invalid byte sequence at byte offset "
-                            + at[1] + " (save the file as UTF-8)");
-                }
-            } catch (IOException ignored) {
-                // fall back to the reader's approximate line
-            }
+    static DatasetFormatException notUtf8(Path file, java.nio.charset.CharacterCodingException e, long fallbackLine) {
+        if (e instanceof InvalidUtf8Exception at) {
+            return new DatasetFormatException(file, at.line(), "not valid UTF-8: invalid byte sequence at byte offset "
+                    + at.byteOffset() + " (save the file as UTF-8)");
         }
         return new DatasetFormatException(file, fallbackLine,
                 "not valid UTF-8 (at or shortly after this line; save the input as UTF-8)");
-    }
-
-    /** {@code {line, byteOffset}} of the first invalid UTF-8 sequence, or {@code null} if there is none. */
-    private static long[] firstInvalidUtf8(InputStream in) throws IOException {
-        CharsetDecoder decoder = strictUtf8();
-        ByteBuffer bytes = ByteBuffer.allocate(1 << 16);
-        CharBuffer chars = CharBuffer.allocate(1 << 16);
-        long line = 1;
-        long offset = 0;
-        int previous = -1;
-        boolean eof = false;
-        while (true) {
-            int n = eof ? -1 : in.read(bytes.array(), bytes.position(), bytes.remaining());
-            if (n < 0) {
-                eof = true;
-            } else {
-                bytes.position(bytes.position() + n);
-            }
-            bytes.flip();
-            int start = bytes.position();
-            CoderResult result = decoder.decode(bytes, chars, eof);
-            for (int i = start; i < bytes.position(); i++) { // lines end with LF, CRLF or a lone CR
-                int b = bytes.get(i);
-                if (b == '\r' || (b == '\n' && previous != '\r')) {
-                    line++;
-                }
-                previous = b;
-            }
-            offset += bytes.position() - start;
-            if (result.isError()) {
-                return new long[]{line, offset};
-            }
-            chars.clear();
-            bytes.compact();
-            if (eof && bytes.position() == 0) {
-                return null;
-            }
-        }
-    }
-
-    private static CharsetDecoder strictUtf8() {
-        return StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
     }
 
     /** Drops a leading byte-order mark from the first line of a file. */

@@ -35,7 +35,7 @@ public final class TextLines {
     /** Reads one text per line of {@code file}. */
     public static List<LabeledText> read(Path file) throws IOException {
         try (BufferedReader reader = DataFiles.open(file)) {
-            return read(reader, file, true);
+            return read(reader, file);
         }
     }
 
@@ -43,10 +43,10 @@ public final class TextLines {
      * Reads one text per line from {@code in} (not closed), reporting errors against {@code name}.
      */
     public static List<LabeledText> read(InputStream in, Path name) throws IOException {
-        return read(DataFiles.reader(in), name, false);
+        return read(DataFiles.reader(in), name);
     }
 
-    private static List<LabeledText> read(BufferedReader reader, Path name, boolean rereadable) throws IOException {
+    private static List<LabeledText> read(BufferedReader reader, Path name) throws IOException {
         List<LabeledText> texts = new ArrayList<>();
         long lineNumber = 0;
         while (true) {
@@ -54,7 +54,7 @@ public final class TextLines {
             try {
                 line = reader.readLine();
             } catch (CharacterCodingException e) {
-                throw DataFiles.notUtf8(name, rereadable, lineNumber + 1);
+                throw DataFiles.notUtf8(name, e, lineNumber + 1);
             }
             if (line == null) {
                 return texts;

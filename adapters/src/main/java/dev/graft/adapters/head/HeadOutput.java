@@ -94,18 +94,59 @@ public sealed interface HeadOutput {
     /**
      * Token classification at word level: one tag per word, read from the word's first sub-token.
      *
+     * <p>A word the model did not see — past the backbone's token limit (512 for BERT) in a long sentence, or made
+     * only of characters the tokenizer drops — is <em>not tagged</em>: its tag is {@code null} and its score
+     * {@code NaN}, never a label made up from another word's features. {@link #tagged}, {@link #untagged(int)}
+     * and {@link #untaggedWords()} tell which and how many.
+     *
      * @param words  the words of each input
-     * @param tags   the predicted tag of each word
-     * @param scores the probability of each predicted tag
-     * @param spans  for BIO tag sets, the entity spans of each input (empty lists otherwise)
+     * @param tags   the predicted tag of each word; {@code null} for a word that was not tagged
+     * @param scores the probability of each predicted tag; {@code NaN} for a word that was not tagged
+     * @param spans  for BIO tag sets, the entity spans of each input (empty lists otherwise); untagged words are
+     *               in no span
      */
     record Tagging(List<List<String>> words, List<List<String>> tags, List<float[]> scores, List<List<Span>> spans)
             implements HeadOutput {
         public Tagging {
             words = words.stream().map(List::copyOf).toList();
-            tags = tags.stream().map(List::copyOf).toList();
+            tags = tags.stream().map(t -> java.util.Collections.unmodifiableList(new ArrayList<>(t))).toList();
             scores = scores.stream().map(float[]::clone).toList();
             spans = spans.stream().map(List::copyOf).toList();
+            if (words.size() != tags.size() || words.size() != scores.size() || words.size() != spans.size()) {
+                throw new IllegalArgumentException("words, tags, scores and spans cover " + words.size() + ", "
+                        + tags.size() + ", " + scores.size() + " and " + spans.size() + " inputs");
+            }
+            for (int i = 0; i < words.size(); i++) {
+                if (tags.get(i).size() != words.get(i).size() || scores.get(i).length != words.get(i).size()) {
+                    throw new IllegalArgumentException("input " + i + " has " + words.get(i).size() + " words but "
+                            + tags.get(i).size() + " tags and " + scores.get(i).length + " scores");
+                }
+            }
+        }
+
+        /** Whether word {@code word} of input {@code input} was tagged (seen by the model). */
+        public boolean tagged(int input, int word) {
+            return tags.get(input).get(word) != null;
+        }
+
+        /** Number of words of input {@code input} that were not tagged. */
+        public int untagged(int input) {
+            int n = 0;
+            for (String t : tags.get(input)) {
+                if (t == null) {
+                    n++;
+                }
+            }
+            return n;
+        }
+
+        /** Number of words over all inputs that were not tagged. */
+        public long untaggedWords() {
+            long n = 0;
+            for (int i = 0; i < tags.size(); i++) {
+                n += untagged(i);
+            }
+            return n;
         }
 
         @Override

@@ -17,15 +17,25 @@ import java.util.TreeSet;
  * when the tag set {@link BioSpans#isBioTagSet is BIO} — entity-level precision / recall / F1 like seqeval's
  * defaults: spans decoded per sentence by {@link BioSpans#decode}, a predicted span correct only if a gold span
  * has the same start, end and type, micro-averaged over all entities (and also reported per type).
+ *
+ * <p>Words the tagger did not tag (a {@code null} predicted tag, index -1: past the backbone's token limit) are
+ * scored honestly: they count among {@link #tokens()} and as errors in {@link #tokenAccuracy()}, are in no predicted
+ * entity (so a gold entity among them is missed), are left out of the per-tag confusion (there is no predicted
+ * class), and are counted by {@link #untagged()}.
  */
 public final class TaggingMetrics {
+    /** The predicted index of a word that was not tagged. */
+    public static final int NOT_TAGGED = -1;
+
     private final List<String> tagNames;
     private final ClassificationMetrics perTag;
     private final EntityScores entities;                  // null unless BIO
     private final Map<String, EntityScores> entitiesByType; // empty unless BIO
+    private final long untagged;
 
     private TaggingMetrics(List<String> tagNames, ClassificationMetrics perTag, EntityScores entities,
-                           Map<String, EntityScores> entitiesByType) {
+                           Map<String, EntityScores> entitiesByType, long untagged) {
+        this.untagged = untagged;
         this.tagNames = tagNames;
         this.perTag = perTag;
         this.entities = entities;
@@ -34,14 +44,19 @@ public final class TaggingMetrics {
 
     /**
      * Scores string tags, one list per sentence; gold and predicted must have the same sentences with the same
-     * lengths. Whether entity scores are computed is decided by the union of tags seen in both.
+     * lengths; a {@code null} predicted tag is a word that was not tagged. Whether entity scores are computed is
+     * decided by the union of tags seen in both.
      */
     public static TaggingMetrics of(List<List<String>> gold, List<List<String>> predicted) {
         checkShape(gold.size(), predicted.size(), s -> gold.get(s).size(), s -> predicted.get(s).size());
         TreeSet<String> seen = new TreeSet<>();
         for (int s = 0; s < gold.size(); s++) {
             addAll(seen, gold.get(s), "gold", s);
-            addAll(seen, predicted.get(s), "predicted", s);
+            for (String tag : predicted.get(s)) {
+                if (tag != null) {
+                    seen.add(tag);
+                }
+            }
         }
         List<String> names = List.copyOf(seen);
         Map<String, Integer> index = new HashMap<>();
@@ -52,33 +67,50 @@ public final class TaggingMetrics {
         int[][] p = new int[gold.size()][];
         for (int s = 0; s < g.length; s++) {
             g[s] = gold.get(s).stream().mapToInt(index::get).toArray();
-            p[s] = predicted.get(s).stream().mapToInt(index::get).toArray();
+            p[s] = predicted.get(s).stream().mapToInt(tag -> tag == null ? NOT_TAGGED : index.get(tag)).toArray();
         }
         return of(g, p, names);
     }
 
     /**
-     * Scores tag indices into {@code tagNames} (the training label set), one array per sentence. Whether entity
-     * scores are computed is decided by {@code tagNames}.
+     * Scores tag indices into {@code tagNames} (the training label set), one array per sentence; a predicted
+     * {@link #NOT_TAGGED} is a word that was not tagged. Whether entity scores are computed is decided by
+     * {@code tagNames}.
      */
     public static TaggingMetrics of(int[][] gold, int[][] predicted, List<String> tagNames) {
         checkShape(gold.length, predicted.length, s -> gold[s].length, s -> predicted[s].length);
         List<String> names = List.copyOf(tagNames);
-        int tokens = 0;
-        for (int[] sentence : gold) {
-            tokens += sentence.length;
+        int tagged = 0;
+        long untagged = 0;
+        for (int s = 0; s < gold.length; s++) {
+            for (int g : gold[s]) {
+                if (g < 0 || g >= names.size()) {
+                    throw new IllegalArgumentException("gold sentence " + s + ": tag index " + g + " is outside [0, "
+                            + names.size() + ")");
+                }
+            }
+            for (int p : predicted[s]) {
+                if (p == NOT_TAGGED) {
+                    untagged++;
+                } else {
+                    tagged++;
+                }
+            }
         }
-        int[] flatGold = new int[tokens];
-        int[] flatPredicted = new int[tokens];
+        int[] flatGold = new int[tagged];
+        int[] flatPredicted = new int[tagged];
         int at = 0;
         for (int s = 0; s < gold.length; s++) {
-            System.arraycopy(gold[s], 0, flatGold, at, gold[s].length);
-            System.arraycopy(predicted[s], 0, flatPredicted, at, predicted[s].length);
-            at += gold[s].length;
+            for (int w = 0; w < gold[s].length; w++) {
+                if (predicted[s][w] != NOT_TAGGED) {
+                    flatGold[at] = gold[s][w];
+                    flatPredicted[at++] = predicted[s][w];
+                }
+            }
         }
-        ClassificationMetrics perTag = ClassificationMetrics.of(flatGold, flatPredicted, names.size());
+        ClassificationMetrics perTag = tagged == 0 ? null : ClassificationMetrics.of(flatGold, flatPredicted, names.size());
         if (!BioSpans.isBioTagSet(names)) {
-            return new TaggingMetrics(names, perTag, null, Map.of());
+            return new TaggingMetrics(names, perTag, null, Map.of(), untagged);
         }
         Map<String, long[]> byType = new TreeMap<>(); // type -> {gold, predicted, correct}
         for (int s = 0; s < gold.length; s++) {
@@ -107,22 +139,27 @@ public final class TaggingMetrics {
             p += n[1];
             c += n[2];
         }
-        return new TaggingMetrics(names, perTag, new EntityScores(g, p, c), Collections.unmodifiableMap(scores));
+        return new TaggingMetrics(names, perTag, new EntityScores(g, p, c), Collections.unmodifiableMap(scores), untagged);
     }
 
-    /** Number of words scored. */
+    /** Number of words scored, tagged or not. */
     public long tokens() {
-        return perTag.total();
+        return (perTag == null ? 0 : perTag.total()) + untagged;
+    }
+
+    /** Number of words the tagger did not tag (past the token limit): counted as errors in {@link #tokenAccuracy()}. */
+    public long untagged() {
+        return untagged;
     }
 
     /** Number of words tagged correctly. */
     public long correctTokens() {
-        return perTag.correct();
+        return perTag == null ? 0 : perTag.correct();
     }
 
-    /** Fraction of words tagged correctly. */
+    /** Fraction of all words tagged correctly (a word that was not tagged is not correct). */
     public double tokenAccuracy() {
-        return perTag.accuracy();
+        return (double) correctTokens() / tokens();
     }
 
     /** The tag names the per-tag metrics are indexed by. */
@@ -130,8 +167,15 @@ public final class TaggingMetrics {
         return tagNames;
     }
 
-    /** Per-tag precision / recall / F1 over words (indices into {@link #tagNames()}). */
+    /**
+     * Per-tag precision / recall / F1 over the words that were tagged (indices into {@link #tagNames()}).
+     *
+     * @throws IllegalStateException no word was tagged at all
+     */
     public ClassificationMetrics perTag() {
+        if (perTag == null) {
+            throw new IllegalStateException("no word was tagged: there are no per-tag scores");
+        }
         return perTag;
     }
 
@@ -152,7 +196,8 @@ public final class TaggingMetrics {
 
     @Override
     public String toString() {
-        String base = String.format(Locale.ROOT, "token accuracy %.4f (%d/%d)", tokenAccuracy(), correctTokens(), tokens());
+        String base = String.format(Locale.ROOT, "token accuracy %.4f (%d/%d)", tokenAccuracy(), correctTokens(), tokens())
+                + (untagged == 0 ? "" : String.format(Locale.ROOT, ", %d not tagged", untagged));
         return entities == null ? base : base + String.format(Locale.ROOT, ", entity P %.4f R %.4f F1 %.4f",
                 entities.precision(), entities.recall(), entities.f1());
     }
@@ -160,6 +205,10 @@ public final class TaggingMetrics {
     private static List<String> tags(int[] indices, List<String> names) {
         List<String> out = new ArrayList<>(indices.length);
         for (int i : indices) {
+            if (i == NOT_TAGGED) {
+                out.add("O"); // a word that was not tagged is in no predicted entity
+                continue;
+            }
             if (i < 0 || i >= names.size()) {
                 throw new IllegalArgumentException("tag index " + i + " is outside [0, " + names.size() + ")");
             }

@@ -14,7 +14,8 @@ import java.util.List;
 
 /**
  * A token-classification head: see {@link TaggingConfig}. Returns {@link HeadOutput.Tagging}, with entity spans
- * decoded when the tag set is BIO.
+ * decoded when the tag set is BIO. A word without a token of its own in what the backbone saw (past the token
+ * limit of a long sentence) is reported as not tagged ({@code null} tag, {@code NaN} score).
  */
 public final class TaggingHead extends NetworkHead {
     private final boolean bio;
@@ -45,10 +46,16 @@ public final class TaggingHead extends NetworkHead {
         List<List<HeadOutput.Span>> spans = new ArrayList<>();
         float[] p = Softmax.probabilities(logits, rows.rows(), classes);
         for (int i = 0; i < rows.inputs(); i++) {
-            int n = rows.rowsOf(i);
+            int n = features.words().get(i).size();
+            int covered = rows.rowsOf(i); // words past these have no row: past the token limit
             List<String> t = new ArrayList<>(n);
             float[] s = new float[n];
             for (int w = 0; w < n; w++) {
+                if (w >= covered || !rows.hasToken(rows.starts()[i] + w)) { // the model never saw it: no tag, not a made-up one
+                    t.add(null);
+                    s[w] = Float.NaN;
+                    continue;
+                }
                 int row = (rows.starts()[i] + w) * classes;
                 int best = Softmax.argmax(p, row, classes);
                 t.add(labels.get(best));
@@ -56,7 +63,7 @@ public final class TaggingHead extends NetworkHead {
             }
             tags.add(t);
             scores.add(s);
-            spans.add(bio ? BioSpans.decode(t).stream()
+            spans.add(bio ? BioSpans.decode(t.stream().map(tag -> tag == null ? "O" : tag).toList()).stream()
                     .map(sp -> new HeadOutput.Span(sp.type(), sp.start(), sp.endExclusive())).toList() : List.of());
         }
         return new HeadOutput.Tagging(features.words(), tags, scores, spans);

@@ -22,6 +22,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
@@ -350,14 +351,9 @@ public final class AdapterTrainer {
                               EncoderTape.Options dropout, long seed, TensorArena arena) {
         EncodedBatch encoded = backbone.tokenizer().encodeWords(sentences, arena);
         TokenBatch batch = encoded.tokens();
-        int[] rowTokens = wordTokens(encoded, sentences);
-        int[] y = new int[rowTokens.length];
-        int row = 0;
-        for (int[] t : tags) {
-            for (int tag : t) {
-                y[row++] = tag;
-            }
-        }
+        WordRows rows = wordRows(encoded, sentences, tags, 0);
+        int[] rowTokens = rows.tokens();
+        int[] y = rows.labels();
         TrainingHooks th = adapter.trainingHooks(arena, seed);
         boolean allStages = needsAllStages(backbone, stages);
         try (EncoderTape tape = EncoderTape.forward(backbone.encoder(), batch, SiteHooks.of(th.hooks()), dropout,
@@ -385,17 +381,31 @@ public final class AdapterTrainer {
         }
     }
 
-    /** Per word (sentence by sentence), the flat token index (sequence · T + token) it is read from. */
-    static int[] wordTokens(EncodedBatch encoded, List<List<String>> sentences) {
-        int tokens = encoded.tokens().tokens();
-        int[] rows = new int[sentences.stream().mapToInt(List::size).sum()];
+    /**
+     * The rows of a tagging batch: per word (sentence by sentence) the flat token index (sequence · T + token) it is
+     * read from, and its tag. A word without a token of its own (past the token limit) is left out: the model never
+     * saw it, so there are no features to learn its tag from.
+     */
+    record WordRows(int[] tokens, int[] labels) {
+    }
+
+    /** {@link WordRows} of {@code sentences}, whose tags are {@code tags[tagOffset + i]}. */
+    static WordRows wordRows(EncodedBatch encoded, List<List<String>> sentences, int[][] tags, int tagOffset) {
+        int width = encoded.tokens().tokens();
+        int words = sentences.stream().mapToInt(List::size).sum();
+        int[] rows = new int[words];
+        int[] labels = new int[words];
         int r = 0;
         for (int i = 0; i < sentences.size(); i++) {
-            for (int t : encoded.firstTokens(i, sentences.get(i).size())) {
-                rows[r++] = i * tokens + t;
+            int[] first = encoded.ownFirstTokens(i, sentences.get(i).size());
+            for (int w = 0; w < first.length; w++) {
+                if (first[w] >= 0) {
+                    rows[r] = i * width + first[w];
+                    labels[r++] = tags[tagOffset + i][w];
+                }
             }
         }
-        return rows;
+        return new WordRows(Arrays.copyOf(rows, r), Arrays.copyOf(labels, r));
     }
 
     /** Rows [words, stages·H]: the hidden state of each row's token at each stage, stage-major. */
@@ -430,17 +440,12 @@ public final class AdapterTrainer {
                 try (TensorArena batchArena = arena.child("batch")) {
                     EncodedBatch encoded = backbone.tokenizer().encodeWords(part, batchArena);
                     EncoderOutput out = backbone.encode(encoded.tokens(), batchArena, allStages, attached.hooks());
-                    int[] rowTokens = wordTokens(encoded, part);
+                    WordRows rows = wordRows(encoded, part, tags, from);
+                    int[] rowTokens = rows.tokens();
                     float[] features = gather(backbone, out, stages, rowTokens);
                     float[] logits = new float[rowTokens.length * classes];
                     head.apply(features, rowTokens.length, logits);
-                    int[] y = new int[rowTokens.length];
-                    int r = 0;
-                    for (int i = 0; i < part.size(); i++) {
-                        for (int tag : tags[from + i]) {
-                            y[r++] = tag;
-                        }
-                    }
+                    int[] y = rows.labels();
                     LossResult loss = lossFn.compute(logits, rowTokens.length, y);
                     lossSum += loss.loss() * loss.weight();
                     weightSum += loss.weight();

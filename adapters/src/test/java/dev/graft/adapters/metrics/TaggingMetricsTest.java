@@ -87,4 +87,28 @@ class TaggingMetricsTest {
         assertThatThrownBy(() -> TaggingMetrics.of(new int[][]{{3}}, new int[][]{{0}}, List.of("O", "B-X")))
                 .hasMessageContaining("outside [0, 2)");
     }
+
+    /**
+     * Words the tagger did not tag (null: past the token limit) count as words and as errors, are in no predicted
+     * entity (the gold entity among them is missed), and are left out of the per-tag confusion.
+     */
+    @Test
+    void untaggedWordsCountAsErrorsAndMissedEntities() {
+        var gold = List.of(List.of("B-PER", "I-PER", "O", "O", "B-LOC", "I-LOC"));
+        var predicted = java.util.Arrays.asList("B-PER", "I-PER", "O", null, null, null);
+        TaggingMetrics m = TaggingMetrics.of(gold, List.of(predicted));
+        assertThat(m.tokens()).isEqualTo(6);
+        assertThat(m.untagged()).isEqualTo(3);
+        assertThat(m.correctTokens()).isEqualTo(3);
+        assertThat(m.tokenAccuracy()).isCloseTo(0.5, within(EPS));
+        assertThat(m.perTag().total()).as("only tagged words have a predicted class").isEqualTo(3);
+        assertThat(m.entities().orElseThrow()).isEqualTo(new EntityScores(2, 1, 1)); // LOC missed, PER found
+        assertThat(m.toString()).contains("3 not tagged");
+
+        TaggingMetrics none = TaggingMetrics.of(new int[][]{{0, 1}}, new int[][]{{TaggingMetrics.NOT_TAGGED,
+                TaggingMetrics.NOT_TAGGED}}, List.of("NOUN", "VERB"));
+        assertThat(none.tokenAccuracy()).isZero();
+        assertThat(none.untagged()).isEqualTo(2);
+        assertThatThrownBy(none::perTag).isInstanceOf(IllegalStateException.class).hasMessageContaining("no word was tagged");
+    }
 }

@@ -2,7 +2,6 @@ package dev.graft.backbones.tokenizer;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import ai.djl.util.PairList;
 import dev.graft.core.backbone.TokenBatch;
 import dev.graft.core.tensor.TensorArena;
 import java.io.ByteArrayInputStream;
@@ -15,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.Lock;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -35,11 +35,25 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * caps sequences at {@link TokenizerSettings#maxLength()} ≤ the position table: truncated, or rejected with the
  * input's index when truncation is off.
  *
+ * <h2>Long texts: work bounded by the token limit</h2>
+ * With truncation on, only the first {@code maxLength} tokens are kept, so a multi-megabyte text is not handed to
+ * the native tokenizer whole: a prefix of it is, cut where {@link PrefixCuts} proves the prefix tokenises to the
+ * first tokens of the whole text, and grown (doubled) until it yields the limit or reaches the end. The result is
+ * exactly what tokenising everything and truncating gives; the work is proportional to the text the kept tokens
+ * come from. The same holds for pre-split words, and for the error when truncation is off (the count is then "more
+ * than the limit"). Sentence pairs are tokenised whole.
+ *
+ * <h2>Native failures</h2>
+ * {@link #open} rejects, naming the file and field, the settings that make the native tokenizer fail on some input
+ * (see {@code TokenizerJson}: a WordPiece model without its unknown token, another model type). Inputs are then
+ * encoded one at a time, not with DJL's native batch call: a failure inside that call panics across the JNI boundary
+ * and aborts the JVM, while a single encode comes back as a Java exception, which is rethrown here naming the input.
+ *
  * <h2>Threads and lifecycle</h2>
  * One instance may be shared by any number of threads: the native tokenizer is only read after construction (the
  * Rust {@code Tokenizer} is {@code Sync}), and a read-write lock keeps {@link #close()} from freeing it under a
  * running {@code encode} — after close, {@code encode} throws {@link IllegalStateException} rather than touching
- * freed memory. DJL batch-encodes on its own Rust (rayon) thread pool.
+ * freed memory.
  *
  * <h2>Native library, offline</h2>
  * The native library ships inside the DJL jar; DJL copies it once to {@code <cache>/tokenizers/<version>-<platform>/}
@@ -57,12 +71,16 @@ public final class BertTokenizer implements AutoCloseable {
     private final TokenizerSettings settings;
     private final int padId;
     private final HuggingFaceTokenizer tokenizer;
+    private final PrefixCuts cuts;
+    private final LongAdder nativeChars = new LongAdder();
     private final Lock readLock;
     private final Lock writeLock;
     private boolean closed; // guarded by writeLock / readLock
 
-    private BertTokenizer(String source, TokenizerSettings settings, int padId, HuggingFaceTokenizer tokenizer) {
+    private BertTokenizer(String source, TokenizerSettings settings, int padId, HuggingFaceTokenizer tokenizer,
+                          PrefixCuts cuts) {
         this.source = source;
+        this.cuts = cuts;
         this.settings = settings;
         this.padId = padId;
         this.tokenizer = tokenizer;
@@ -80,8 +98,9 @@ public final class BertTokenizer implements AutoCloseable {
      * Opens a Hugging Face {@code tokenizer.json}.
      *
      * @throws NoSuchFileException      the file does not exist or is not a regular file
-     * @throws IllegalArgumentException the file is not a tokenizer.json, or its vocabulary does not match
-     *                                  {@link TokenizerSettings#vocabSize()}; the message names the file
+     * @throws IllegalArgumentException the file is not a tokenizer.json, not a WordPiece tokenizer Graft can run
+     *                                  (no unknown token in the vocabulary, say), or its vocabulary does not match
+     *                                  {@link TokenizerSettings#vocabSize()}; the message names the file and field
      */
     public static BertTokenizer open(Path tokenizerJson, TokenizerSettings settings) throws IOException {
         Objects.requireNonNull(tokenizerJson, "tokenizerJson");
@@ -120,11 +139,11 @@ public final class BertTokenizer implements AutoCloseable {
                 "modelMaxLength", Integer.toString(settings.maxPositions()));
         HuggingFaceTokenizer tokenizer;
         try {
-            tokenizer = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json), options);
+            tokenizer = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(parsed.nativeJson()), options);
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(source + " could not be loaded by the Hugging Face tokenizer: " + e.getMessage(), e);
         }
-        return new BertTokenizer(source, settings, parsed.padId(), tokenizer);
+        return new BertTokenizer(source, settings, parsed.padId(), tokenizer, new PrefixCuts(parsed));
     }
 
     private static void optOutOfTelemetry() {
@@ -217,7 +236,7 @@ public final class BertTokenizer implements AutoCloseable {
                     }
                     array[w] = word;
                 }
-                encodings[i] = tokenizer.encode(array, true, false);
+                encodings[i] = encodeSentence(i, array);
             }
         } finally {
             readLock.unlock();
@@ -247,13 +266,117 @@ public final class BertTokenizer implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("tokenizer " + source + " is closed");
             }
-            if (second == null) {
-                return tokenizer.batchEncode(first, true, false);
+            Encoding[] encodings = new Encoding[first.length];
+            for (int i = 0; i < first.length; i++) {
+                encodings[i] = second == null ? encodeText(i, first[i]) : encodePair(i, first[i], second[i]);
             }
-            return tokenizer.batchEncode(new PairList<>(Arrays.asList(first), Arrays.asList(second)), true, false);
+            return encodings;
         } finally {
             readLock.unlock();
         }
+    }
+
+    /** The first characters tried for a long text, per token of the limit; grown (doubled) as needed. */
+    private static final int PREFIX_CHARS_PER_TOKEN = 8;
+
+    /** One text, bounded by the token limit (see the class comment). */
+    private Encoding encodeText(int index, String text) {
+        long minChars = (long) settings.maxLength() * PREFIX_CHARS_PER_TOKEN;
+        while (true) {
+            PrefixCuts.Prefix part = cuts.take(text, minChars);
+            nativeChars.add(part.text().length());
+            Encoding e;
+            try {
+                e = tokenizer.encode(part.text(), true, false);
+            } catch (RuntimeException failure) {
+                throw nativeFailure("input " + index, text, failure);
+            }
+            if (part.whole() || enough(index, e, part.text().length() + " characters")) {
+                return e;
+            }
+            minChars = 2L * part.text().length();
+        }
+    }
+
+    /** One pre-split sentence, bounded by the token limit: a prefix of the words, the last one possibly cut. */
+    private Encoding encodeSentence(int index, String[] words) {
+        long minChars = (long) settings.maxLength() * PREFIX_CHARS_PER_TOKEN;
+        while (true) {
+            List<String> part = new java.util.ArrayList<>();
+            long chars = 0;
+            boolean whole = true;
+            for (int w = 0; w < words.length; w++) {
+                if (chars >= minChars) {
+                    whole = false;
+                    break;
+                }
+                PrefixCuts.Prefix word = cuts.take(words[w], Math.max(1, minChars - chars));
+                part.add(word.text());
+                chars += word.text().length();
+                if (!word.whole()) {
+                    whole = false;
+                    break;
+                }
+            }
+            nativeChars.add(chars);
+            Encoding e;
+            try {
+                e = tokenizer.encode(part.toArray(String[]::new), true, false);
+            } catch (RuntimeException failure) {
+                throw nativeFailure("sentence " + index, String.join(" ", words.length > 64
+                        ? Arrays.asList(words).subList(0, 64) : Arrays.asList(words)), failure);
+            }
+            if (whole || enough(index, e, chars + " characters of its words")) {
+                return e;
+            }
+            minChars = 2 * chars;
+        }
+    }
+
+    private Encoding encodePair(int index, String first, String second) {
+        nativeChars.add(first.length() + (long) second.length());
+        try {
+            return tokenizer.encode(first, second, true, false);
+        } catch (RuntimeException failure) {
+            throw nativeFailure("pair " + index, first + " [SEP] " + second, failure);
+        }
+    }
+
+    /**
+     * Whether the encoding of a prefix already holds every token the whole input keeps: the limit is reached
+     * (truncation on), or passed (truncation off: then the input is too long, and this throws).
+     */
+    private boolean enough(int index, Encoding prefixEncoding, String prefixSize) {
+        int length = prefixEncoding.getIds().length;
+        if (settings.truncate()) {
+            return length >= settings.maxLength();
+        }
+        if (length > settings.maxLength()) {
+            throw tooLong(index, "more than " + settings.maxLength() + " tokens (its first " + prefixSize + " alone give "
+                    + length + ")");
+        }
+        return false;
+    }
+
+    private IllegalArgumentException tooLong(int index, String count) {
+        return new IllegalArgumentException("input " + index + " has " + count + "; the limit is "
+                + settings.maxLength() + (settings.maxLength() == settings.maxPositions()
+                ? " (the model's position table)" : " (maxLength; the position table has " + settings.maxPositions() + ")")
+                + "; shorten it or switch truncation on");
+    }
+
+    private IllegalArgumentException nativeFailure(String what, String text, RuntimeException failure) {
+        String shown = text.length() <= 80 ? text : text.substring(0, 80) + "… (" + text.length() + " characters)";
+        return new IllegalArgumentException(source + ": the tokenizer failed on " + what + " \"" + shown + "\": "
+                + failure.getMessage(), failure);
+    }
+
+    /**
+     * Characters handed to the native tokenizer since this instance was made: how much text the token limit let
+     * through (a diagnostic; a multi-megabyte text costs about {@code maxLength × 16} of them, not its length).
+     */
+    public long nativeCharacters() {
+        return nativeChars.sum();
     }
 
     private EncodedBatch pack(Encoding[] encodings, TensorArena arena) {
@@ -263,10 +386,7 @@ public final class BertTokenizer implements AutoCloseable {
         for (int i = 0; i < batch; i++) {
             lengths[i] = encodings[i].getIds().length;
             if (lengths[i] > settings.maxLength()) {
-                throw new IllegalArgumentException("input " + i + " has " + lengths[i] + " tokens, more than the limit of "
-                        + settings.maxLength() + (settings.maxLength() == settings.maxPositions()
-                        ? " (the model's position table)" : " (maxLength; the position table has " + settings.maxPositions() + ")")
-                        + "; shorten it or switch truncation on");
+                throw tooLong(i, lengths[i] + " tokens");
             }
             width = Math.max(width, lengths[i]);
         }

@@ -48,12 +48,11 @@ public record EncodedBatch(TokenBatch tokens, int[][] wordIds) {
     }
 
     /**
-     * The token each of the first {@code words} words of sequence {@code sequence} is read from: its first
-     * sub-token. A word without a token of its own (a character the tokenizer's normaliser drops, or a word cut off
-     * by truncation) is read from the last real token before {@code [SEP]} — it still gets a tag, from the nearest
-     * context the model saw.
+     * The first sub-token of each of the first {@code words} words of sequence {@code sequence}, or -1 for a word
+     * without a token of its own: cut off by truncation, or made only of characters the tokenizer's normaliser
+     * drops. The model saw nothing of such a word, so nothing can be predicted for it.
      */
-    public int[] firstTokens(int sequence, int words) {
+    public int[] ownFirstTokens(int sequence, int words) {
         int[] ids = wordIds[sequence];
         int[] first = new int[words];
         java.util.Arrays.fill(first, -1);
@@ -63,6 +62,16 @@ public record EncodedBatch(TokenBatch tokens, int[][] wordIds) {
                 first[w] = t;
             }
         }
+        return first;
+    }
+
+    /**
+     * Like {@link #ownFirstTokens}, but a word without a token of its own is read from the last real token before
+     * {@code [SEP]}, so that every word has a row of features; whoever reads them must treat those rows as stand-ins
+     * ({@link #ownFirstTokens} tells which).
+     */
+    public int[] firstTokens(int sequence, int words) {
+        int[] first = ownFirstTokens(sequence, words);
         int fallback = Math.max(0, tokens.lengths()[sequence] - 2);
         for (int w = 0; w < words; w++) {
             if (first[w] < 0) {

@@ -44,7 +44,8 @@ final class EvalCommand implements GraftCli.FlagCommand {
                 Runs the head on its own backbone (recorded in the head; no --model needed), through the adapter
                 saved beside it if there is one (adapter_config.json + adapter_model.safetensors), over the test file and
                 prints a summary, then as the last line one JSON object: accuracy and macro_f1 for classification,
-                token_accuracy for tagging (plus entity-level f1 when the tags are BIO).
+                token_accuracy for tagging (plus entity-level f1 when the tags are BIO). Words past the model's token
+                limit are not tagged: they count as errors, and untagged_words says how many.
 
                 options:
                   --head DIR           a head saved by train-head (with its adapter, if it was trained with one)
@@ -97,8 +98,15 @@ final class EvalCommand implements GraftCli.FlagCommand {
                     }
                     out.printf("%s on %s: %s, %s, token accuracy %.4f%n", headDir, test,
                             count(sentences.size(), "sentence", "sentences"), count(m.tokens(), "word", "words"), m.tokenAccuracy());
+                    if (m.untagged() > 0) {
+                        String note = String.format(java.util.Locale.ROOT, "%d of the %d words were not tagged (past the model's limit of %d"
+                                + " tokens) and count as errors", m.untagged(), m.tokens(), saved.model().backbone().maxLength());
+                        out.println(note);
+                        err.println("warning: " + note);
+                    }
                     json.put("token_accuracy", m.tokenAccuracy());
                     json.put("words", m.tokens());
+                    json.put("untagged_words", m.untagged());
                     if (m.entities().isPresent()) {
                         EntityScores e = m.entities().get();
                         out.printf("entities: precision %.4f, recall %.4f, F1 %.4f%n", e.precision(), e.recall(), e.f1());

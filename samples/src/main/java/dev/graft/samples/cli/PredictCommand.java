@@ -50,6 +50,8 @@ final class PredictCommand implements GraftCli.FlagCommand {
                 standard output, in input order:
                   classification  {"text":…, "label":…, "score":…, "top":[{"label":…, "score":…}, …]}
                   tagging         {"words":[…], "tags":[…], "scores":[…], "entities":[{"type":…, "start":…, "end":…}]}
+                                  words past the model's token limit (512) are not tagged: tag and score null,
+                                  "untagged": their count, and a warning on standard error
                 Input: one text per line ("-" reads standard input); for a tagging head a *.conllu file gives the
                 words exactly, plain lines are split into words and punctuation.
 
@@ -108,13 +110,15 @@ final class PredictCommand implements GraftCli.FlagCommand {
                     } catch (NonFiniteOutputException e) {
                         throw located(e, sources);
                     }
+                    int cut = 0;
                     for (int i = 0; i < sentences.size(); i++) {
-                        ObjectNode n = Json.mapper().createObjectNode();
-                        n.set("words", Json.mapper().valueToTree(t.words().get(i)));
-                        n.set("tags", Json.mapper().valueToTree(t.tags().get(i)));
-                        n.set("scores", Json.mapper().valueToTree(t.scores().get(i)));
-                        n.set("entities", Json.mapper().valueToTree(t.spans().get(i)));
-                        out.println(line.writeValueAsString(n));
+                        out.println(line.writeValueAsString(taggingLine(t, i)));
+                        cut += t.untagged(i) > 0 ? 1 : 0;
+                    }
+                    if (cut > 0) {
+                        err.printf("warning: %d words in %d inputs were not tagged (tag null): they are past the model's"
+                                + " limit of %d tokens; split long inputs into sentences%n", t.untaggedWords(), cut,
+                                saved.model().backbone().maxLength());
                     }
                     count = sentences.size();
                 }
@@ -123,6 +127,32 @@ final class PredictCommand implements GraftCli.FlagCommand {
         }
         err.printf("%s in %.1f s%n", ProgressText.count(count, "input", "inputs"), (System.nanoTime() - t0) / 1e9);
         return 0;
+    }
+
+    /**
+     * One tagging result line; a word the model did not see (past the token limit) has tag and score {@code null}
+     * and {@code "untagged"} counts them.
+     */
+    private static ObjectNode taggingLine(HeadOutput.Tagging t, int i) {
+        ObjectNode n = Json.mapper().createObjectNode();
+        n.set("words", Json.mapper().valueToTree(t.words().get(i)));
+        ArrayNode tags = n.putArray("tags");
+        ArrayNode scores = n.putArray("scores");
+        float[] s = t.scores().get(i);
+        for (int w = 0; w < s.length; w++) {
+            if (t.tagged(i, w)) {
+                tags.add(t.tags().get(i).get(w));
+                scores.add(s[w]);
+            } else {
+                tags.addNull();
+                scores.addNull();
+            }
+        }
+        n.set("entities", Json.mapper().valueToTree(t.spans().get(i)));
+        if (t.untagged(i) > 0) {
+            n.put("untagged", t.untagged(i));
+        }
+        return n;
     }
 
     /** The texts of {@code input}; where each was read is added to {@code sources}. */

@@ -1,19 +1,20 @@
 package dev.graft.samples.cli;
 
+import dev.graft.adapters.data.InvalidUtf8Exception;
+import dev.graft.adapters.data.Utf8Input;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Reads one text per line from a file or standard input ("-"), UTF-8, with clear errors. */
+/**
+ * Reads one text per line from a file or standard input ("-"), strict UTF-8, with clear errors: invalid bytes are
+ * reported as {@code name:line} of the line they are on.
+ */
 final class TextInput {
     private TextInput() {
     }
@@ -37,15 +38,15 @@ final class TextInput {
     }
 
     private static List<String> read(InputStream in, String name) throws IOException {
-        var decoder = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
         List<String> lines = new ArrayList<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(in, decoder))) {
+        BufferedReader r = Utf8Input.reader(in); // not closed: the caller owns the stream
+        try {
             for (String line; (line = r.readLine()) != null; ) {
                 lines.add(line);
             }
-        } catch (CharacterCodingException e) {
-            throw new IOException(name + ": not valid UTF-8 after line " + lines.size(), e);
+        } catch (InvalidUtf8Exception e) {
+            throw new IOException(name + ":" + e.line() + ": not valid UTF-8 (invalid byte sequence at byte offset "
+                    + e.byteOffset() + "; save the input as UTF-8)", e);
         }
         return lines;
     }
