@@ -209,7 +209,10 @@ public final class FeatureCache {
         return out;
     }
 
-    /** The cache key: SHA-256 of the backbone, token limit, feature kind and inputs, hex. */
+    /** The version of what a cache file holds; part of every key, so a change of layout never reuses old files. */
+    static final String FORMAT = "graft-features-v2";
+
+    /** The cache key: SHA-256 of the format, the backbone, token limit, feature kind and inputs, hex. */
     static String key(BackboneInfo info, int maxLength, Inputs inputs, FeatureKind kind) {
         MessageDigest md;
         try {
@@ -217,7 +220,9 @@ public final class FeatureCache {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-        update(md, "graft-features-v1");
+        // The layout's version: v2 keeps word rows only for the words the backbone saw (none past the token limit),
+        // so a v1 file, which has a stand-in row for every word, is never read as a v2 one.
+        update(md, FORMAT);
         update(md, info.sha256());
         update(md, Integer.toString(maxLength));
         update(md, kind.toString());
