@@ -26,6 +26,7 @@ public sealed interface HeadOutput {
      * @param probabilities {@code [texts][labels]}, each row sums to 1
      */
     record Classification(List<String> labels, float[][] probabilities) implements HeadOutput {
+        /** Copies the labels and probabilities, so that the output is immutable. */
         public Classification {
             labels = List.copyOf(labels);
             probabilities = deepCopy(probabilities);
@@ -101,6 +102,7 @@ public sealed interface HeadOutput {
      */
     record Tagging(List<List<String>> words, List<List<String>> tags, List<float[]> scores, List<List<Span>> spans)
             implements HeadOutput {
+        /** Copies words, tags, scores and spans, so that the output is immutable. */
         public Tagging {
             words = words.stream().map(List::copyOf).toList();
             tags = tags.stream().map(List::copyOf).toList();
@@ -139,6 +141,7 @@ public sealed interface HeadOutput {
 
     /** Sentence embeddings, one vector per text (unit length when the head normalises). */
     record Embedding(float[][] vectors) implements HeadOutput {
+        /** Copies the vectors, so that the output is immutable. */
         public Embedding {
             vectors = deepCopy(vectors);
         }
@@ -148,6 +151,7 @@ public sealed interface HeadOutput {
             return vectors.length;
         }
 
+        /** The vector of text {@code i} (a copy). */
         public float[] vector(int i) {
             return vectors[i].clone();
         }
@@ -190,6 +194,7 @@ public sealed interface HeadOutput {
 
     /** Regression: one score per text (or per text pair). */
     record Regression(float[] scores) implements HeadOutput {
+        /** Copies the scores, so that the output is immutable. */
         public Regression {
             scores = scores.clone();
         }
@@ -199,6 +204,7 @@ public sealed interface HeadOutput {
             return scores.length;
         }
 
+        /** The score of text (or pair) {@code i}. */
         public float score(int i) {
             return scores[i];
         }
