@@ -25,5 +25,11 @@ check(jsr310.find() && jsr310.group(1) == jacksonVersion, "jackson-datatype-jsr3
 
 def jars = new File(basedir, 'classpath.txt').text.trim().split(File.pathSeparator).collect { new File(it) }
 long bytes = jars.sum { it.length() }
-println String.format('consumer runtime class path: %d jars, %.1f MB', jars.size(), bytes / 1e6)
+def measured = String.format('%d jars, %.1f MB', jars.size(), bytes / 1e6)
+println 'consumer runtime class path: ' + measured
+
+// The README states these figures: they must be what this build measures.
+def readme = new File(basedir, '../../../../README.md').text
+def stated = (readme =~ /runtime class path is (\d+ jars, [\d.]+ MB)/)
+check(stated.find() && stated.group(1) == measured, "README.md states ${stated ? stated.group(1) : 'nothing'}, measured ${measured}")
 return true
