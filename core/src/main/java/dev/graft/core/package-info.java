@@ -12,6 +12,9 @@
  *   <li>{@link dev.graft.core.backbone} — what every backbone takes and gives (token batches, pooling).</li>
  * </ul>
  *
+ * <p>{@link dev.graft.core.JvmFlags} names the JVM flags Graft needs and checks them before the first Arrow
+ * allocation; {@link dev.graft.core.Graft} reports the build and platform (provenance).
+ *
  * <p>Depends on Arrow Java and Jackson only. Nothing in core depends on the other Graft modules.
  */
 package dev.graft.core;

@@ -162,14 +162,17 @@ public final class ComposedModel implements AutoCloseable {
         }
     }
 
+    /** A builder: one backbone, then heads (each optionally with an adapter). */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** The shared frozen backbone (not owned: closing the model leaves it open). */
     public BertBackbone backbone() {
         return backbone;
     }
 
+    /** The backbone's identity (name, weights digest, sizes) that every head was checked against. */
     public BackboneInfo backboneInfo() {
         return info;
     }
@@ -179,6 +182,7 @@ public final class ComposedModel implements AutoCloseable {
         return heads.keySet();
     }
 
+    /** The head called {@code name}; fails naming the known heads if there is none. */
     public Head head(String name) {
         Head h = heads.get(name);
         if (h == null) {
@@ -187,6 +191,7 @@ public final class ComposedModel implements AutoCloseable {
         return h;
     }
 
+    /** What this model was built from: Graft version, JDK, backbone and heads. */
     public Provenance provenance() {
         return provenance;
     }

@@ -26,6 +26,7 @@ public sealed interface HeadOutput {
      * @param probabilities {@code [texts][labels]}, each row sums to 1
      */
     record Classification(List<String> labels, float[][] probabilities) implements HeadOutput {
+        /** Copies the labels and probabilities, so that the output is immutable. */
         public Classification {
             labels = List.copyOf(labels);
             probabilities = deepCopy(probabilities);
@@ -107,6 +108,7 @@ public sealed interface HeadOutput {
      */
     record Tagging(List<List<String>> words, List<List<String>> tags, List<float[]> scores, List<List<Span>> spans)
             implements HeadOutput {
+        /** Copies words, tags, scores and spans, so that the output is immutable. */
         public Tagging {
             words = words.stream().map(List::copyOf).toList();
             tags = tags.stream().map(t -> java.util.Collections.unmodifiableList(new ArrayList<>(t))).toList();
@@ -180,6 +182,7 @@ public sealed interface HeadOutput {
 
     /** Sentence embeddings, one vector per text (unit length when the head normalises). */
     record Embedding(float[][] vectors) implements HeadOutput {
+        /** Copies the vectors, so that the output is immutable. */
         public Embedding {
             vectors = deepCopy(vectors);
         }
@@ -189,6 +192,7 @@ public sealed interface HeadOutput {
             return vectors.length;
         }
 
+        /** The vector of text {@code i} (a copy). */
         public float[] vector(int i) {
             return vectors[i].clone();
         }
@@ -231,6 +235,7 @@ public sealed interface HeadOutput {
 
     /** Regression: one score per text (or per text pair). */
     record Regression(float[] scores) implements HeadOutput {
+        /** Copies the scores, so that the output is immutable. */
         public Regression {
             scores = scores.clone();
         }
@@ -240,6 +245,7 @@ public sealed interface HeadOutput {
             return scores.length;
         }
 
+        /** The score of text (or pair) {@code i}. */
         public float score(int i) {
             return scores[i];
         }

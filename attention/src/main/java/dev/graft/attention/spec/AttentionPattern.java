@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * Which keys each query attends to — a pattern as plain data; {@link AttentionKernels#create} turns one into a
- * kernel, and {@link #toString()} is its text in the {@link AttentionSpec} syntax (what provenance records).
+ * kernel, and each record's {@code toString()} is its text in the {@link AttentionSpec} syntax (what provenance records).
  * Constructors reject impossible values with {@link IllegalArgumentException}s naming the field.
  */
 public sealed interface AttentionPattern {

@@ -63,26 +63,32 @@ public final class BertBackbone implements AutoCloseable {
         }
     }
 
+    /** A builder; {@code Backbones.builder(name)} is the usual way in, with the checkpoint already set. */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** The architecture (layers, hidden size, heads, vocabulary) read from the checkpoint. */
     public BertConfig config() {
         return checkpoint.config();
     }
 
+    /** The loaded weights and the files they came from; owned by this backbone. */
     public BertCheckpoint checkpoint() {
         return checkpoint;
     }
 
+    /** The tokenizer, configured with this backbone's maximum length and truncation. */
     public BertTokenizer tokenizer() {
         return tokenizer;
     }
 
+    /** The encoder (embeddings and transformer layers) over the frozen weights. */
     public BertEncoder encoder() {
         return encoder;
     }
 
+    /** The kernels the encoder runs on (its own, or the ones given to the builder). */
     public Kernels kernels() {
         return kernels;
     }

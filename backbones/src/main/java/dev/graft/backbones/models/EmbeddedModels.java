@@ -25,7 +25,9 @@ import java.util.Map;
  *
  * <p>{@link #open(String)} extracts the model's two files from the jar into the {@link ModelCache} (once) and
  * memory-maps the weights, read-only, into a new root {@link TensorArena} that the checkpoint owns: close the
- * checkpoint to unmap them. Nothing downloads: the jars are ordinary Maven dependencies.
+ * checkpoint to unmap them. Nothing downloads: the jars are ordinary Maven dependencies — graft-backbones brings
+ * the default model's; the others are optional dependencies a project adds for the models it uses (opening one
+ * whose jar is missing throws {@link ModelArtifactMissingException} with the dependency to add).
  */
 public final class EmbeddedModels {
     private static final String DEFAULT = "all-minilm-l6-v2";
@@ -102,8 +104,13 @@ public final class EmbeddedModels {
      *                                  valid BERT ONNX graph
      */
     public static BertCheckpoint open(String name, ModelCache cache) throws IOException {
+        return open(name, cache, EmbeddedModels.class.getClassLoader());
+    }
+
+    /** {@link #open(String, ModelCache)} with the model's jar looked up through {@code loader}. */
+    static BertCheckpoint open(String name, ModelCache cache, ClassLoader loader) throws IOException {
         EmbeddedModel model = get(name);
-        ModelFiles files = extract(model, cache);
+        ModelFiles files = extract(model, cache, loader);
         TensorArena arena = TensorArena.root("model " + name);
         try {
             return new BertCheckpoint(name, files.onnx(), files.tokenizer(),
@@ -114,9 +121,20 @@ public final class EmbeddedModels {
         }
     }
 
-    /** The file-system paths of a model's two files, extracted into {@code cache} if needed. */
+    /**
+     * The file-system paths of a model's two files, extracted into {@code cache} if needed.
+     *
+     * @throws ModelArtifactMissingException naming the Maven dependency to add when the model's jar is not on the
+     *                                       class path (only the default model comes with graft-backbones)
+     */
     public static ModelFiles extract(EmbeddedModel model, ModelCache cache) throws IOException {
-        ClassLoader loader = EmbeddedModels.class.getClassLoader();
+        return extract(model, cache, EmbeddedModels.class.getClassLoader());
+    }
+
+    static ModelFiles extract(EmbeddedModel model, ModelCache cache, ClassLoader loader) throws IOException {
+        if (loader.getResource(model.onnxResource()) == null || loader.getResource(model.tokenizerResource()) == null) {
+            throw new ModelArtifactMissingException(model);
+        }
         return new ModelFiles(cache.extract(model.onnxResource(), loader), cache.extract(model.tokenizerResource(), loader));
     }
 

@@ -1,5 +1,6 @@
 package dev.graft.core.tensor;
 
+import dev.graft.core.JvmFlags;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -54,13 +55,23 @@ public final class TensorArena implements AutoCloseable {
         this.parent = parent;
     }
 
-    /** A top-level arena with its own root allocator (no limit). */
+    /**
+     * A top-level arena with its own root allocator (no limit).
+     *
+     * @throws IllegalStateException when the JVM lacks a flag Arrow needs (the message lists them; {@link JvmFlags})
+     */
     public static TensorArena root(String name) {
+        JvmFlags.requireArrowFlags();
         return new TensorArena(name, new RootAllocator(), true, null);
     }
 
-    /** A top-level arena whose memory is accounted in a child of {@code parent}. */
+    /**
+     * A top-level arena whose memory is accounted in a child of {@code parent}.
+     *
+     * @throws IllegalStateException when the JVM lacks a flag Arrow needs (the message lists them; {@link JvmFlags})
+     */
     public static TensorArena over(BufferAllocator parent, String name) {
+        JvmFlags.requireArrowFlags();
         return new TensorArena(name, parent.newChildAllocator(name, 0, Long.MAX_VALUE), false, null);
     }
 
