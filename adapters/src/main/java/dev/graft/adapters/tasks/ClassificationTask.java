@@ -75,7 +75,7 @@ public final class ClassificationTask {
                 validationExamples = validation.size();
             } else {
                 result = HeadFitting.fit(head, trainSet, null, o);
-                validationExamples = (int) Math.round(train.size() * o.trainer().validationFraction());
+                validationExamples = Splits.stratified(trainLabels, o.trainer().validationFraction(), o.trainer().seed()).validation().length; // the trainer's own carve
             }
             return new TrainedHead(head, result, HeadFitting.record("classification", head, result, o, train.size(),
                     train.size(), validationExamples, cached, backbone.maxLength()), cached);

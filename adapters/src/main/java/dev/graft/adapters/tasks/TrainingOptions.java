@@ -79,7 +79,7 @@ public record TrainingOptions(LayerSelection layers, Pooling pooling, int hidden
 
     void log(String format, Object... args) {
         if (log != null) {
-            log.printf(format + "%n", args);
+            log.printf(java.util.Locale.ROOT, format + "%n", args);
         }
     }
 }

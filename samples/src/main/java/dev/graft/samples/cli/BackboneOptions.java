@@ -11,6 +11,7 @@ import dev.graft.backbones.bert.BertCheckpoint;
 import java.io.IOException;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * The options every command that runs a backbone shares: --model, --threads, --max-length, --pooling, --attention.
@@ -22,16 +23,16 @@ record BackboneOptions(String model, int threads, int maxLength, Pooling pooling
     /** The shortest sequence a BERT template needs ([CLS], a token, [SEP]). */
     static final int MIN_LENGTH = 3;
 
-    static final String USAGE = """
+    static final String USAGE = String.format(Locale.ROOT, """
               --model NAME|DIR    an embedded model (%s; default %s) or a Hugging Face model directory
               --threads N         compute threads (default: all %d processors)
               --max-length N      longest token sequence; longer inputs are truncated
                                   (3 to the model's limit; default: the limit, 512 for the embedded models)
               --pooling mean|cls  sentence pooling (default: what the model card says; mean for directories)
               --attention SPEC    attention pattern per layer range (default all:dense; see docs/ATTENTION.md),
-                                  e.g. '0-2:window(8,global=cls),3-5:dense', 'all:topk(8)', 'all:blocksparse(64)'"""
-            .formatted(String.join(", ", EmbeddedModels.names()), EmbeddedModels.defaultName(),
-                    Runtime.getRuntime().availableProcessors());
+                                  e.g. '0-2:window(8,global=cls),3-5:dense', 'all:topk(8)', 'all:blocksparse(64)'""",
+            String.join(", ", EmbeddedModels.names()), EmbeddedModels.defaultName(),
+            Runtime.getRuntime().availableProcessors());
 
     static BackboneOptions read(Options o) {
         String model = resolveModel(o.get("model", EmbeddedModels.defaultName()));

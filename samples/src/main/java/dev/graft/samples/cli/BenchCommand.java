@@ -11,6 +11,7 @@ import dev.graft.backbones.bert.BertBackbone;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.stream.IntStream;
 
@@ -92,16 +93,16 @@ final class BenchCommand implements GraftCli.FlagCommand {
                 separate.add(ComposedModel.builder().backbone(backbone).head("h" + h, all.get(h)).build());
             }
             try (ComposedModel single = one.build(); ComposedModel shared = many.build()) {
-                out.printf("%s, %s, batch %d, %d s per case after %d s warm-up%n", info.describe(),
+                out.printf(Locale.ROOT, "%s, %s, batch %d, %d s per case after %d s warm-up%n", info.describe(),
                         dev.graft.adapters.train.ProgressText.count(bo.threads(), "thread", "threads"),
                         batch, seconds, seconds);
                 out.println(shared.plan());
                 double s1 = measure(() -> single.predict(texts), batch, seconds);
-                out.printf("1 head:                 %8.1f texts/s%n", s1);
+                out.printf(Locale.ROOT, "1 head:                 %8.1f texts/s%n", s1);
                 double sn = measure(() -> shared.predict(texts), batch, seconds);
-                out.printf("%d heads, one pass:     %8.1f texts/s  (%.2f× of 1 head)%n", heads, sn, sn / s1);
+                out.printf(Locale.ROOT, "%d heads, one pass:     %8.1f texts/s  (%.2f× of 1 head)%n", heads, sn, sn / s1);
                 double sp = measure(() -> separate.forEach(m -> m.predict(texts)), batch, seconds);
-                out.printf("%d heads, %d passes:    %8.1f texts/s  (one pass is %.1f× faster)%n", heads, heads, sp, sn / sp);
+                out.printf(Locale.ROOT, "%d heads, %d passes:    %8.1f texts/s  (one pass is %.1f× faster)%n", heads, heads, sp, sn / sp);
             } finally {
                 separate.forEach(ComposedModel::close);
             }

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.apache.arrow.vector.types.pojo.Schema;
@@ -79,7 +80,7 @@ final class EmbedCommand implements GraftCli.FlagCommand {
         String file = output.getFileName().toString();
         boolean arrow = file.endsWith(".arrow");
         if (!arrow && !file.endsWith(".jsonl")) {
-            throw new UsageException("--output must end in .jsonl or .arrow, was " + output);
+            throw new UsageException("--output must end in .jsonl or .arrow, got '" + output + "'");
         }
         OutputTargets.checkFile(output, overwrite);
         List<String> lines = TextInput.lines(input, System.in);
@@ -101,7 +102,7 @@ final class EmbedCommand implements GraftCli.FlagCommand {
                 throw e.at(TextInput.where(input, e.input()), e.input());
             }
             double s = (System.nanoTime() - t0) / 1e9;
-            err.printf("embedded %s with %s (%s pooling%s%s) in %.1f s (%s) → %s%n",
+            err.printf(Locale.ROOT, "embedded %s with %s (%s pooling%s%s) in %.1f s (%s) → %s%n",
                     ProgressText.count(texts.size(), "text", "texts"), bo.model(),
                     bo.pooling().name().toLowerCase(java.util.Locale.ROOT), normalize ? ", normalized" : "",
                     prefix.isEmpty() ? "" : ", prefix '" + prefix + "'", s, ProgressText.rate(texts.size(), s, "texts"),
@@ -131,7 +132,7 @@ final class EmbedCommand implements GraftCli.FlagCommand {
             String shown = lines.stream().limit(10).map(String::valueOf).collect(java.util.stream.Collectors.joining(", "))
                     + (lines.size() > 10 ? ", …" : "");
             boolean one = lines.size() == 1;
-            err.printf("warning: %s of %d %s the %d-token limit; text past it is cut off, not embedded (%s %s %s)%n",
+            err.printf(Locale.ROOT, "warning: %s of %d %s the %d-token limit; text past it is cut off, not embedded (%s %s %s)%n",
                     ProgressText.count(lines.size(), "input", "inputs"), texts.size(), one ? "reaches" : "reach", limit,
                     input.equals("-") ? "standard input" : input, one ? "line" : "lines", shown);
         }

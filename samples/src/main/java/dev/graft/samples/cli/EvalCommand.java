@@ -15,6 +15,7 @@ import dev.graft.core.tensor.NonFiniteOutputException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /** {@code eval}: a saved head on a labelled test file; a human summary, then one JSON line of metrics. */
@@ -81,7 +82,7 @@ final class EvalCommand implements GraftCli.FlagCommand {
                     } catch (NonFiniteOutputException e) { // no metric over NaN scores: name the line that made them
                         throw PredictCommand.located(e, examples.stream().map(LabeledText::source).toList());
                     }
-                    out.printf("%s on %s: %s, accuracy %.4f (%d correct), macro-F1 %.4f over %s%n",
+                    out.printf(Locale.ROOT, "%s on %s: %s, accuracy %.4f (%,d correct), macro-F1 %.4f over %s%n",
                             headDir, test, count(m.total(), "text", "texts"), m.accuracy(), m.correct(), m.macroF1(),
                             count(m.presentClasses(), "class", "classes"));
                     json.put("accuracy", m.accuracy());
@@ -96,7 +97,7 @@ final class EvalCommand implements GraftCli.FlagCommand {
                     } catch (NonFiniteOutputException e) {
                         throw PredictCommand.located(e, sentences.stream().map(TaggedSentence::source).toList());
                     }
-                    out.printf("%s on %s: %s, %s, token accuracy %.4f%n", headDir, test,
+                    out.printf(Locale.ROOT, "%s on %s: %s, %s, token accuracy %.4f%n", headDir, test,
                             count(sentences.size(), "sentence", "sentences"), count(m.tokens(), "word", "words"), m.tokenAccuracy());
                     if (m.untagged() > 0) {
                         String note = String.format(java.util.Locale.ROOT, "%d of the %d words were not tagged (past the model's limit of %d"
@@ -109,7 +110,7 @@ final class EvalCommand implements GraftCli.FlagCommand {
                     json.put("untagged_words", m.untagged());
                     if (m.entities().isPresent()) {
                         EntityScores e = m.entities().get();
-                        out.printf("entities: precision %.4f, recall %.4f, F1 %.4f%n", e.precision(), e.recall(), e.f1());
+                        out.printf(Locale.ROOT, "entities: precision %.4f, recall %.4f, F1 %.4f%n", e.precision(), e.recall(), e.f1());
                         json.put("f1", e.f1());
                         json.put("precision", e.precision());
                         json.put("recall", e.recall());
@@ -117,7 +118,7 @@ final class EvalCommand implements GraftCli.FlagCommand {
                 }
                 default -> throw new UsageException("eval supports classification and tagging heads, not " + type);
             }
-            out.printf("(%.1f s)%n", (System.nanoTime() - t0) / 1e9);
+            out.printf(Locale.ROOT, "(%.1f s)%n", (System.nanoTime() - t0) / 1e9);
             out.println(Json.mapper().writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(json));
         }
         return 0;

@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /** Entry point of {@code samples/graft <command> [options]}. */
@@ -104,7 +105,7 @@ public final class GraftCli {
     String help() {
         StringBuilder sb = new StringBuilder("usage: samples/graft <command> [options]\n\ncommands:\n");
         for (Command c : commands.values()) {
-            sb.append(String.format("  %-12s %s%n", c.name(), c.summary()));
+            sb.append(String.format(Locale.ROOT, "  %-12s %s%n", c.name(), c.summary()));
         }
         sb.append("\nsamples/graft <command> --help shows a command's options.");
         return sb.toString();

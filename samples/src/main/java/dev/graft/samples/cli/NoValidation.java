@@ -22,23 +22,31 @@ final class NoValidation {
      * Forwards everything to {@code progress}; first, when training starts without validation examples, warns on
      * {@code err} why and what to pass.
      *
+     * @param task           "classification" (a stratified carve: a label lends rows only when it has 2 or more) or
+     *                       "tagging" (whole sentences at random, at least one left for training)
      * @param validationFile the --validation file, or null
      * @param fraction       --validation-fraction
      */
-    static TrainingListener warning(TrainingListener progress, PrintStream err, String validationFile, double fraction) {
+    static TrainingListener warning(TrainingListener progress, PrintStream err, String task, String validationFile,
+                                    double fraction) {
+        boolean tagging = task.equals("tagging");
         return new TrainingListener() {
             @Override
             public void onStart(int epochs, int batchesPerEpoch, int trainExamples, int validationExamples, String metricName) {
                 if (validationExamples == 0) {
                     String why = validationFile != null ? "--validation " + validationFile + " holds no examples"
                             : fraction == 0 ? "--validation-fraction is 0"
+                            : tagging ? String.format(Locale.ROOT, "the --validation-fraction %s share of the "
+                                    + "training sentences is empty (whole sentences are held out at random, the share is "
+                                    + "rounded, and at least one sentence stays for training)", fraction)
                             : String.format(Locale.ROOT, "the --validation-fraction %s share of the training data is empty "
                                     + "(a label lends validation rows only when it has at least 2, and the share is rounded)",
                             fraction);
                     String fix = validationFile != null ? "pass a --validation file with examples"
                             : fraction == 0 ? "pass --validation FILE or a --validation-fraction above 0"
+                            : tagging ? "pass --validation FILE, or give more sentences or a larger --validation-fraction"
                             : "pass --validation FILE, or give every label more rows";
-                    err.printf("warning: no validation examples (%s): training runs all %d epochs (--epochs) without "
+                    err.printf(Locale.ROOT, "warning: no validation examples (%s): training runs all %d epochs (--epochs) without "
                             + "early stopping and records no validation metric. To measure the head and stop early, %s.%n",
                             why, epochs, fix);
                 }

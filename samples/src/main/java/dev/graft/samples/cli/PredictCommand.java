@@ -20,6 +20,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 /** {@code predict}: a saved head over unlabelled inputs, one JSON line per input. */
@@ -125,7 +126,7 @@ final class PredictCommand implements GraftCli.FlagCommand {
                 default -> throw new UsageException("predict supports classification and tagging heads, not " + saved.head().type());
             }
         }
-        err.printf("%s in %.1f s%n", ProgressText.count(count, "input", "inputs"), (System.nanoTime() - t0) / 1e9);
+        err.printf(Locale.ROOT, "%s in %.1f s%n", ProgressText.count(count, "input", "inputs"), (System.nanoTime() - t0) / 1e9);
         return 0;
     }
 

@@ -4,6 +4,7 @@ import dev.graft.adapters.train.ProgressText;
 import dev.graft.backbones.bert.BertBackbone;
 import java.io.PrintStream;
 import java.util.List;
+import java.util.Locale;
 
 /** {@code similarity}: the main demo — embed a few sentences and print their pairwise cosine similarities. */
 final class SimilarityCommand implements Command {
@@ -51,28 +52,28 @@ final class SimilarityCommand implements Command {
             long t0 = System.nanoTime();
             float[][] e = bert.embed(sentences, bo.pooling(), true);
             double ms = (System.nanoTime() - t0) / 1e6;
-            out.printf("%s — %d layers, hidden %d, %s pooling, kernels %s × %s; %s embedded in %.0f ms%n%n",
+            out.printf(Locale.ROOT, "%s — %d layers, hidden %d, %s pooling, kernels %s × %s; %s embedded in %.0f ms%n%n",
                     bo.model(), bert.config().numLayers(), bert.config().hiddenSize(),
                     bo.pooling().name().toLowerCase(java.util.Locale.ROOT), bert.kernels().name(),
                     ProgressText.count(bert.kernels().threads(), "thread", "threads"),
                     ProgressText.count(sentences.size(), "sentence", "sentences"), ms);
             for (int i = 0; i < sentences.size(); i++) {
-                out.printf("  [%d] %s%n", i, sentences.get(i));
+                out.printf(Locale.ROOT, "  [%d] %s%n", i, sentences.get(i));
             }
             out.println();
             out.print("      ");
             for (int j = 0; j < sentences.size(); j++) {
-                out.printf("   [%d]", j);
+                out.printf(Locale.ROOT, "   [%d]", j);
             }
             out.println();
             for (int i = 0; i < sentences.size(); i++) {
-                out.printf("  [%d] ", i);
+                out.printf(Locale.ROOT, "  [%d] ", i);
                 for (int j = 0; j < sentences.size(); j++) {
                     double dot = 0;
                     for (int c = 0; c < e[i].length; c++) {
                         dot += e[i][c] * e[j][c];
                     }
-                    out.printf(" %6.3f", dot);
+                    out.printf(Locale.ROOT, " %6.3f", dot);
                 }
                 out.println();
             }

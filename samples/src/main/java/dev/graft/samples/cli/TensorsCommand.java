@@ -9,6 +9,7 @@ import dev.graft.core.tensor.TensorFiles;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -79,12 +80,12 @@ final class TensorsCommand implements GraftCli.FlagCommand {
             k.gemm(batch, hidden, in, x.segment(), 0, in, w.segment(), 0, hidden, false, b.segment(), 0,
                     Activation.GELU, false, y.segment(), 0, hidden);
             k.layerNorm(batch, hidden, y.segment(), 0, gamma.segment(), 0, beta.segment(), 0, 1e-12f, y.segment(), 0);
-            out.printf("kernels: %s × %d threads%n", k.name(), k.threads());
-            out.printf("x %s  ·  W %s  + b, GELU, LayerNorm  →  y %s  (arena holds %,d bytes of Arrow memory)%n",
+            out.printf(Locale.ROOT, "kernels: %s × %d threads%n", k.name(), k.threads());
+            out.printf(Locale.ROOT, "x %s  ·  W %s  + b, GELU, LayerNorm  →  y %s  (arena holds %,d bytes of Arrow memory)%n",
                     x.describe(), w.describe(), y.describe(), arena.allocatedBytes());
 
             TensorFiles.write(file, Map.of("features", y));
-            out.printf("wrote %s (%,d bytes): column \"features\", arrow.fixed_shape_tensor float32 [%d], %d rows%n",
+            out.printf(Locale.ROOT, "wrote %s (%,d bytes): column \"features\", arrow.fixed_shape_tensor float32 [%d], %d rows%n",
                     file, Files.size(file), hidden, batch);
 
             try (TensorArena readBack = arena.child("read")) {
@@ -92,7 +93,7 @@ final class TensorsCommand implements GraftCli.FlagCommand {
                 float[] a = y.toFloatArray();
                 float[] c = z.toFloatArray();
                 boolean same = java.util.Arrays.equals(a, c);
-                out.printf("read back %s memory-mapped (read-only: %s); values identical: %s%n", z.describe(), z.isReadOnly(), same);
+                out.printf(Locale.ROOT, "read back %s memory-mapped (read-only: %s); values identical: %s%n", z.describe(), z.isReadOnly(), same);
                 if (!same) {
                     return 1;
                 }

@@ -106,7 +106,7 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
         BackboneOptions bo = BackboneOptions.read(o);
         String task = o.require("task").toLowerCase(Locale.ROOT);
         if (!task.equals("classification") && !task.equals("tagging")) {
-            throw new UsageException("--task must be classification or tagging, was " + task);
+            throw new UsageException("--task must be classification or tagging, got '" + task + "'");
         }
         Path trainFile = Path.of(o.require("train"));
         String validationArg = o.get("validation", null);
@@ -145,7 +145,7 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
         TrainingOptions options = TrainingOptions.defaults()
                 .withLayers(layers).withPooling(bo.pooling()).withHidden(hidden, "gelu").withDropout((float) dropout)
                 .withTrainer(tc).withCache(cache).withLog(err)
-                .withListener(NoValidation.warning(new ProgressBar(err), err, validationArg, tc.validationFraction()));
+                .withListener(NoValidation.warning(new ProgressBar(err), err, task, validationArg, tc.validationFraction()));
         long t0 = System.nanoTime();
         if (adapter != null) {
             return trainWithAdapter(bo, data, task, trainFile, validationArg, options, adapter, initHead, output, err,
@@ -156,12 +156,12 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
             if (task.equals("classification")) {
                 List<LabeledText> train = data.texts(trainFile);
                 List<LabeledText> validation = validationArg == null ? null : data.texts(Path.of(validationArg));
-                err.printf("training a classification head on %s (%s) with %s%n", count(train.size(), "text", "texts"), trainFile, bo.model());
+                err.printf(Locale.ROOT, "training a classification head on %s (%s) with %s%n", count(train.size(), "text", "texts"), trainFile, bo.model());
                 trained = ClassificationTask.train(backbone, train, validation, options);
             } else {
                 List<TaggedSentence> train = data.sentences(trainFile);
                 List<TaggedSentence> validation = validationArg == null ? null : data.sentences(Path.of(validationArg));
-                err.printf("training a tagging head on %s (%s) with %s%n", count(train.size(), "sentence", "sentences"), trainFile, bo.model());
+                err.printf(Locale.ROOT, "training a tagging head on %s (%s) with %s%n", count(train.size(), "sentence", "sentences"), trainFile, bo.model());
                 trained = TaggingTask.train(backbone, train, validation, options);
             }
         }
@@ -171,7 +171,7 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
         }
         NoValidation.record(trained);
         trained.save(output);
-        err.printf("saved %s head (%,d parameters, %s) to %s in %.1f s%n", trained.head().type(),
+        err.printf(Locale.ROOT, "saved %s head (%,d parameters, %s) to %s in %.1f s%n", trained.head().type(),
                 trained.head().parameterCount(), NoValidation.describe(trained.result()), output, (System.nanoTime() - t0) / 1e9);
         return 0;
     }
@@ -183,24 +183,24 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
         try (BertBackbone backbone = bo.open()) {
             Adapter adapter = choice.create(backbone.encoder().sites());
             long backboneParams = backbone.encoder().weights().parameterCount();
-            String what = String.format("%s (%,d parameters, %.3f %% of the backbone's %,d)", adapter.describe(),
+            String what = String.format(Locale.ROOT, "%s (%,d parameters, %.3f %% of the backbone's %,d)", adapter.describe(),
                     adapter.parameterCount(), 100.0 * adapter.parameterCount() / backboneParams, backboneParams);
             if (task.equals("classification")) {
                 List<LabeledText> train = data.texts(trainFile);
                 List<LabeledText> validation = validationArg == null ? null : data.texts(Path.of(validationArg));
-                err.printf("training %s and a classification head on %s (%s) through %s%n", what, count(train.size(), "text", "texts"),
+                err.printf(Locale.ROOT, "training %s and a classification head on %s (%s) through %s%n", what, count(train.size(), "text", "texts"),
                         trainFile, bo.model());
                 Head start = null;
                 if (initHead != null) {
                     start = HeadIO.load(Path.of(initHead), HeadTypes.registry(), BackboneInfo.of(backbone)).head();
-                    err.printf("starting from head %s (%s)%n", initHead, start.type());
+                    err.printf(Locale.ROOT, "starting from head %s (%s)%n", initHead, start.type());
                 }
                 trained = ClassificationTask.trainWithAdapter(backbone, adapter, start, train, validation, options,
                         choice.trainer());
             } else {
                 List<TaggedSentence> train = data.sentences(trainFile);
                 List<TaggedSentence> validation = validationArg == null ? null : data.sentences(Path.of(validationArg));
-                err.printf("training %s and a tagging head on %s (%s) through %s%n", what, count(train.size(), "sentence", "sentences"),
+                err.printf(Locale.ROOT, "training %s and a tagging head on %s (%s) through %s%n", what, count(train.size(), "sentence", "sentences"),
                         trainFile, bo.model());
                 trained = TaggingTask.trainWithAdapter(backbone, adapter, train, validation, options, choice.trainer());
             }
@@ -212,7 +212,7 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
         NoValidation.record(trained.trained());
         trained.save(output);
         TrainedHead h = trained.trained();
-        err.printf("saved %s with a %s head (%,d + %,d parameters, %s) to %s in %.1f s%n",
+        err.printf(Locale.ROOT, "saved %s with a %s head (%,d + %,d parameters, %s) to %s in %.1f s%n",
                 trained.adapter().describe(), h.head().type(), trained.adapter().parameterCount(),
                 h.head().parameterCount(), NoValidation.describe(h.result()), output, (System.nanoTime() - t0) / 1e9);
         return 0;

@@ -57,7 +57,7 @@ class GraftCliTest {
         assertThat(o.err()).contains("unknown option --colour");
         Run t = run("embed", "--input", "x.txt", "--output", "out.csv");
         assertThat(t.code()).isEqualTo(2);
-        assertThat(t.err()).contains("--output must end in .jsonl or .arrow");
+        assertThat(t.err()).contains("--output must end in .jsonl or .arrow, got 'out.csv'");
         Run n = run("embed", "--threads", "zero", "--input", "-", "--output", "x.jsonl");
         assertThat(n.code()).isEqualTo(2);
         assertThat(n.err()).contains("--threads must be an integer, got 'zero'");
@@ -221,6 +221,11 @@ class GraftCliTest {
         cases.put(List.of("embed", "--model", "--normalize", "--input", in.toString(), "--output", out),
                 "option --model needs a value (got the option --normalize next)");
         cases.put(List.of("sts", "--split", "validation"), "--split must be test, dev or train, got 'validation'");
+        cases.put(List.of("train-head", "--task", "regression", "--train", csv.toString(), "--output", tmp.resolve("head").toString()),
+                "--task must be classification or tagging, got 'regression'");
+        cases.put(concat(train, "--adapter", "prefix"), "--adapter must be lora, houlsby, pfeiffer or ia3, got 'prefix'");
+        cases.put(concat(train, "--adapter", "houlsby", "--adapter-activation", "swish"),
+                "--adapter-activation must be relu, gelu or tanh, got 'swish'");
         cases.forEach((args, message) -> {
             Run r = run(args.toArray(String[]::new));
             assertThat(r.code()).as(String.join(" ", args) + "\n" + r.err()).isEqualTo(2);

@@ -65,6 +65,17 @@ class HeadCommandsTest {
         return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
+    /** {@link #run} with {@code locale} as the JVM's default (e.g. German, which writes 0,927 and 36.864). */
+    static Run runWithDefaultLocale(java.util.Locale locale, String... args) {
+        java.util.Locale before = java.util.Locale.getDefault();
+        java.util.Locale.setDefault(locale);
+        try {
+            return run(args);
+        } finally {
+            java.util.Locale.setDefault(before);
+        }
+    }
+
     @BeforeAll
     static void slices() throws IOException {
         cache = dir.resolve("cache");
@@ -269,13 +280,16 @@ class HeadCommandsTest {
     @Test
     void anAdapterAndItsHeadAreTrainedTogetherAndEvaluated() throws IOException {
         Path pair = dir.resolve("intent-lora");
-        Run t = run("train-head", "--task", "classification", "--train", trainCsv.toString(), "--adapter", "lora",
+        Run t = runWithDefaultLocale(java.util.Locale.GERMANY, "train-head", "--task", "classification", "--train",
+                trainCsv.toString(), "--adapter", "lora",
                 "--lora-rank", "4", "--lora-alpha", "8", "--lora-targets", "query,value", "--epochs", "2",
                 "--lr", "1e-3", "--head-lr", "1e-2", "--warmup", "0.1", "--clip", "1", "--seed", "3", "--threads", "2",
                 "--output", pair.toString());
         assertThat(t.code()).as(t.err()).isZero();
-        assertThat(t.err()).contains("training lora r=4 alpha=8.0 on query, value (36,864 parameters, 0.163 %")
-                .contains("best epoch");
+        assertThat(t.err()).as("the same numbers whatever the default locale")
+                .contains("training lora r=4 alpha=8.0 on query, value (36,864 parameters, 0.163 %")
+                .contains("best epoch").containsPattern("with a classification head \\(36,864 \\+ [0-9,]+ parameters, best "
+                        + "epoch \\d+, validation accuracy \\d\\.\\d{4}\\) to .* in \\d+\\.\\d s");
         for (String f : List.of("head_config.json", "head.safetensors", "adapter_config.json",
                 "adapter_model.safetensors", "learning-curve.png")) {
             assertThat(pair.resolve(f)).exists();
@@ -295,7 +309,7 @@ class HeadCommandsTest {
         assertThat(orphan.err()).contains("--lora-rank needs --adapter");
         Run unknown = run("train-head", "--task", "classification", "--train", trainCsv.toString(), "--adapter", "prefix",
                 "--output", dir.resolve("x").toString());
-        assertThat(unknown.err()).contains("--adapter must be lora, houlsby, pfeiffer or ia3, was prefix");
+        assertThat(unknown.err()).contains("--adapter must be lora, houlsby, pfeiffer or ia3, got 'prefix'");
         Run target = run("train-head", "--task", "classification", "--train", trainCsv.toString(), "--adapter", "lora",
                 "--lora-targets", "query,gate", "--output", dir.resolve("x").toString());
         assertThat(target.err()).contains("--lora-targets: unknown projection 'gate'");
@@ -444,5 +458,75 @@ class HeadCommandsTest {
         assertThat(training.path("best_validation_metric").isNull()).isTrue();
         Run e = run("eval", "--head", head.toString(), "--test", testCsv.toString(), "--threads", "2");
         assertThat(e.code()).as(e.err()).isZero();
+    }
+
+    @Test
+    void aTaggerWithOneSentenceIsWarnedAboutSentencesNotLabels() throws IOException {
+        Path one = dir.resolve("one-sentence.conllu");
+        writeConllu(ModelResources.shared("datasets/ud_english_ewt/en_ewt-ud-dev.conllu"), one, 0, 1);
+        Run t = run("train-head", "--task", "tagging", "--train", one.toString(), "--epochs", "2", "--threads", "2",
+                "--cache-dir", cache.toString(), "--output", dir.resolve("one-sentence-tagger").toString());
+        assertThat(t.code()).as(t.err()).isZero();
+        assertThat(t.err()).contains("warning: no validation examples (the --validation-fraction 0.1 share of the training "
+                        + "sentences is empty (whole sentences are held out at random")
+                .contains("give more sentences").doesNotContain("a label lends").doesNotContain("every label");
+    }
+
+    /**
+     * Without --validation the trainer carves a stratified share, and a label with one row lends none: 4 rows of one
+     * label and 1 of each of 5 others with --validation-fraction 0.5 hold out 3 rows, not round(9 × 0.5) = 5.
+     */
+    @Test
+    void theRecordedValidationSizeIsTheCarveNotTheRoundedShare() throws IOException {
+        List<String> rows = new ArrayList<>(List.of("text,category"));
+        List<String> lines = Files.readAllLines(ModelResources.shared("datasets/banking77/train.csv"));
+        Map<String, Integer> taken = new HashMap<>();
+        for (String l : lines.subList(1, lines.size())) {
+            String label = l.substring(l.lastIndexOf(',') + 1);
+            boolean wanted = label.equals("card_arrival") ? taken.getOrDefault(label, 0) < 4
+                    : !taken.containsKey(label) && taken.keySet().stream().filter(k -> !k.equals("card_arrival")).count() < 5;
+            if (!l.contains("\"") && wanted) {
+                taken.merge(label, 1, Integer::sum);
+                rows.add(l);
+            }
+        }
+        Path csv = Files.write(dir.resolve("uneven.csv"), rows);
+        assertThat(rows).hasSize(10);
+        assertThat(rows).filteredOn(r -> r.endsWith(",card_arrival")).hasSize(4);
+        Path head = dir.resolve("uneven-head");
+        Run t = run("train-head", "--task", "classification", "--train", csv.toString(), "--epochs", "2",
+                "--validation-fraction", "0.5", "--threads", "2", "--cache-dir", cache.toString(), "--output", head.toString());
+        assertThat(t.code()).as(t.err()).isZero();
+        JsonNode training = JSON.readTree(head.resolve("head_config.json").toFile()).path("training");
+        assertThat(training.path("train_examples").asInt()).isEqualTo(9);
+        assertThat(training.path("validation_examples").asInt()).isEqualTo(3);
+    }
+
+    /** Under a German default locale, train-head and eval still write 0.927 and 1,540, as a parser expects. */
+    @Test
+    void numbersInTheOutputDoNotDependOnTheDefaultLocale() throws IOException {
+        Path head = dir.resolve("german-locale-head");
+        Run t = runWithDefaultLocale(java.util.Locale.GERMANY, "train-head", "--task", "classification", "--train",
+                trainCsv.toString(), "--epochs", "2", "--threads", "2", "--cache-dir", cache.toString(), "--output", head.toString());
+        assertThat(t.code()).as(t.err()).isZero();
+        assertThat(t.err()).contains("saved classification head (1,540 parameters, best epoch ")
+                .containsPattern("validation accuracy \\d\\.\\d{4}\\) to .* in \\d+\\.\\d s")
+                .containsPattern("training features: 240 rows of \\[\\d+, 384\\], .* in \\d+\\.\\d s");
+        Path bigTest = dir.resolve("german-locale-test.csv");
+        List<String> rows = new ArrayList<>(Files.readAllLines(testCsv));
+        List<String> body = List.copyOf(rows.subList(1, rows.size()));
+        while (rows.size() <= 1000) {
+            rows.addAll(body);
+        }
+        Files.write(bigTest, rows);
+        Run e = runWithDefaultLocale(java.util.Locale.GERMANY, "eval", "--head", head.toString(), "--test", bigTest.toString(),
+                "--threads", "2");
+        assertThat(e.code()).as(e.err()).isZero();
+        long correct = Math.round(lastJson(e.out()).get("accuracy").asDouble() * (rows.size() - 1));
+        assertThat(e.out()).as("both counts grouped alike")
+                .contains(String.format(java.util.Locale.ROOT, "1,020 texts, accuracy %s (%,d correct), macro-F1 ",
+                        e.out().replaceAll("(?s).*accuracy (\\d\\.\\d{4}) .*", "$1"), correct))
+                .containsPattern("macro-F1 \\d\\.\\d{4} over 4 classes")
+                .containsPattern("\\(\\d+\\.\\d s\\)");
     }
 }
