@@ -19,13 +19,11 @@ import java.util.concurrent.TimeUnit;
  * Runs a {@code main} class of the test class path in a child JVM whose JIT mode is forced ({@link JitMode}), for
  * checks that depend on what the JIT compiled: the allocation of warm kernels ({@link ZeroAllocation}) and the bits
  * of kernels in each execution mode ({@code DeterminismTest}). The child gets the library's module flags of this JVM
- * (the Vector API module, native access), its class path, and a lower compile threshold for Graft's own methods
- * ({@code CompileThresholdScaling} on {@code dev.graft.*}) so that warm-up takes hundreds of calls, not thousands.
+ * (the Vector API module, native access), its class path, and optionally lower compile thresholds for Graft's own
+ * methods ({@code CompileThresholdScaling} on {@code dev.graft.*}) so that warm-up takes fewer calls.
  * The child's standard output comes back as lines; its standard error is kept for the failure message.
  */
 public final class ForkedJvm {
-    /** Graft methods compile after a tenth of the usual invocations and loop iterations. */
-    public static final double DEFAULT_SCALING = 0.1;
     /** A guard against a hung child only: no test result depends on how long a child takes. */
     private static final long HANG_GUARD_MINUTES = 20;
 
@@ -50,7 +48,7 @@ public final class ForkedJvm {
 
     /**
      * Runs {@code main} with {@code args} in a child JVM in {@code mode}, with Graft's compile thresholds scaled by
-     * {@code graftScaling} and {@code options} added (e.g. {@code -XX:CompileCommand=exclude,...}); fails, with the
+     * {@code graftScaling} (1: the JVM's defaults) and {@code options} added (e.g. {@code -XX:CompileCommand=exclude,...}); fails, with the
      * child's output, unless it exits with 0.
      */
     public static Output run(JitMode mode, double graftScaling, List<String> options, Class<?> main, String... args)
@@ -61,7 +59,7 @@ public final class ForkedJvm {
         command.add("-Xmx1g");
         command.addAll(mode.flags());
         command.add("-XX:CompileCommand=quiet");
-        if (mode != JitMode.INTERPRETED) {
+        if (mode != JitMode.INTERPRETED && graftScaling != 1.0) {
             command.add(String.format(Locale.ROOT, "-XX:CompileCommand=CompileThresholdScaling,dev.graft.*::*,%s", graftScaling));
         }
         command.addAll(options);
