@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.lang.management.ManagementFactory;
 import java.lang.reflect.Constructor;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -51,7 +52,7 @@ public final class ZeroAllocation {
      * that allocates does so in every measurement; a one-off event (an uncommon trap that keeps the compiled code
      * and finishes one call in the interpreter) allocates in one only.
      */
-    private static final int MAX_MEASUREMENTS = 5;
+    private static final int MAX_MEASUREMENTS = 10;
 
     private ZeroAllocation() {
     }
@@ -151,10 +152,27 @@ public final class ZeroAllocation {
      * once, with the child's output, if the child fails or reports no cases.
      */
     public static Stream<DynamicTest> inForkedJvm(Class<? extends Supplier<List<Case>>> cases) throws Exception {
-        ForkedJvm.Output out = ForkedJvm.run(JitMode.C2, 1.0,
-                List.of("-XX:CompileCommand=exclude," + ZeroAllocation.class.getName() + "::*",
-                        "-XX:CompileCommand=exclude," + RUN_RUNNABLE.getClass().getName() + "::*"),
-                ZeroAllocation.class, cases.getName());
+        return inForkedJvm(cases, 1.0);
+    }
+
+    /**
+     * As {@link #inForkedJvm(Class)}, with the compile thresholds of the test class's own methods (the cases' roots
+     * and lambdas, in the top-level class of {@code cases}; not the code under test) scaled by {@code rootScaling}:
+     * for a case whose every call is long (a round of GEMMs) and whose root only loops over the calls under test.
+     */
+    public static Stream<DynamicTest> inForkedJvm(Class<? extends Supplier<List<Case>>> cases, double rootScaling)
+            throws Exception {
+        List<String> options = new ArrayList<>(List.of(
+                "-XX:CompileCommand=exclude," + ZeroAllocation.class.getName() + "::*",
+                "-XX:CompileCommand=exclude," + RUN_RUNNABLE.getClass().getName() + "::*"));
+        if (rootScaling != 1.0) {
+            Class<?> top = cases;
+            while (top.getEnclosingClass() != null) {
+                top = top.getEnclosingClass();
+            }
+            options.add(String.format(Locale.ROOT, "-XX:CompileCommand=CompileThresholdScaling,%s*::*,%s", top.getName(), rootScaling));
+        }
+        ForkedJvm.Output out = ForkedJvm.run(JitMode.C2, 1.0, options, ZeroAllocation.class, cases.getName());
         List<Result> results = out.lines().stream().filter(l -> l.startsWith(RESULT + "\t")).map(Result::parse).toList();
         assertThat(out.lines()).as("the child's report on %s: %s", cases.getName(), out.describe())
                 .contains(DONE + "\t" + results.size());
@@ -169,7 +187,7 @@ public final class ZeroAllocation {
         constructor.setAccessible(true);
         @SuppressWarnings("unchecked")
         List<Case> cases = ((Supplier<List<Case>>) constructor.newInstance()).get();
-        Set<String> names = new java.util.HashSet<>();
+        Set<String> names = new HashSet<>();
         for (Case c : cases) {
             if (!names.add(c.name())) {
                 throw new IllegalArgumentException("two cases named " + c.name());
@@ -203,6 +221,7 @@ public final class ZeroAllocation {
         }
         Result steady = null;
         List<String> changes = List.of();
+        List<String> windows = new ArrayList<>(); // what each measurement saw, for the report
         for (int m = 1; m <= MAX_MEASUREMENTS; m++) {
             CompiledCode before = CompiledCode.now();
             long others0 = sum(mx.getThreadAllocatedBytes(c.otherThreads()));
@@ -212,12 +231,15 @@ public final class ZeroAllocation {
             long overhead = mx.getCurrentThreadAllocatedBytes() - caller1; // what one reading costs, normally 0
             long others1 = sum(mx.getThreadAllocatedBytes(c.otherThreads()));
             changes = CompiledCode.now().changesSince(before);
+            long callerBytes = caller1 - caller0 - overhead;
+            long otherBytes = others1 - others0;
+            windows.add(changes.isEmpty() ? callerBytes + "+" + otherBytes + " B" : "JIT changed");
             if (changes.isEmpty()) {
-                steady = new Result(c.name(), "measured", caller1 - caller0 - overhead, others1 - others0, c.calls(), warm, m,
+                steady = new Result(c.name(), "measured", callerBytes, otherBytes, c.calls(), warm, m,
                         String.format(Locale.ROOT, "measured after %d warm-up calls in a C2-only JVM (-Xbatch) with %s "
-                                + "C2-compiled and nothing compiled or deoptimized during the measured calls, in each of %d "
-                                + "measurements", warm, required, m));
-                if (steady.callerBytes() == 0 && steady.otherBytes() == 0) {
+                                + "C2-compiled and nothing compiled or deoptimized during the measured calls; bytes "
+                                + "(caller+others) in measurements 1..%d: %s", warm, required, m, windows));
+                if (callerBytes == 0 && otherBytes == 0) {
                     return steady;
                 }
             }
