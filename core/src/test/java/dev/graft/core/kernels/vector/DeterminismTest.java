@@ -49,7 +49,7 @@ class DeterminismTest {
                 }));
             }
             for (Future<List<Map<String, Long>>> result : results) {
-                for (Map<String, Long> prints : result.get(5, TimeUnit.MINUTES)) {
+                for (Map<String, Long> prints : result.get(20, TimeUnit.MINUTES)) {
                     assertThat(prints).isEqualTo(reference);
                 }
             }
