@@ -131,6 +131,8 @@ public final class ZeroAllocation {
         }
 
         void check() {
+            System.out.printf("%s: %s, %d + %d bytes over %d calls, %d warm-up calls, %d measurement(s)%n", name, status,
+                    callerBytes, otherBytes, calls, warmCalls, measurements);
             switch (status) {
                 case "measured" -> {
                     assertThat(callerBytes).as("%s: bytes allocated on the calling thread by %d warm calls (%.2f per call); %s",
