@@ -19,8 +19,8 @@ import org.junit.jupiter.api.DynamicTest;
  * in a child JVM ({@link ForkedJvm}) with C2 only and blocking compilation ({@link JitMode#C2}): warm-up cannot
  * outrun a starved compiler, so after a given number of calls the same code is compiled. For each case the child
  * <ol>
- *   <li>calls it in rounds of {@link Case#calls()} until its root (the {@code Runnable} itself) and the methods the
- *       case names have C2 code ({@link CompiledCode}, bounded: a case never compiled is reported as such, with what
+ *   <li>calls it in rounds of {@link Case#calls()} until its root (the case's {@code Runnable} or {@code Consumer}
+ *       itself, called from interpreted code) and the methods the case names have C2 code ({@link CompiledCode}, bounded: a case never compiled is reported as such, with what
  *       is compiled);</li>
  *   <li>counts the bytes allocated by {@link Case#calls()} more calls on the calling thread (and on the case's other
  *       threads, e.g. a compute pool's workers), with {@code ThreadMXBean#getThreadAllocatedBytes}, and takes the
