@@ -148,7 +148,10 @@ class OnnxBertImporterRealModelsTest {
         assertThat(view.getFloat(view.elementCount() - 1)).isNotNaN();
     }
 
-    /** The weights stay in the mapping: importing allocates a few MB of heap (graph metadata), not the file's size. */
+    /**
+     * The weights stay in the mapping: importing allocates a few MB of heap (graph metadata), not the file's size.
+     * The bound does not depend on the JIT (it holds under {@code -Xint}, with no escape analysis at all).
+     */
     @ParameterizedTest
     @CsvSource({"all-minilm-l6-v2", "bge-small-en-v15"})
     void importingAllocatesFarLessHeapThanTheWeights(String name) throws IOException {

@@ -1,26 +1,29 @@
 package dev.graft.core.kernels;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.graft.core.kernels.vector.VectorGemm;
 import dev.graft.core.parallel.ComputePool;
+import dev.graft.core.testing.ZeroAllocation;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
 
 /**
  * The Vector API GEMM allocates nothing per call once warmed up — on the calling thread and on the pool's workers —
- * on every code path: the packed kernel (both B layouts, several k and column blocks), the small-m kernels, and
- * the fused epilogue with each activation. Measured with {@code ThreadMXBean#getThreadAllocatedBytes}; warm-up
- * repeats until C2 has compiled the kernels (bounded: the test fails if allocation never reaches zero).
+ * on every code path: the packed kernel (both B layouts, several k and column blocks), the small-m kernels, the
+ * pre-packed kernel, and the fused epilogue with each activation, on pools of 1 and 2 threads. Checked by
+ * {@link ZeroAllocation} in a C2-only child JVM with blocking compilation: 10 rounds of GEMMs measured once the
+ * round is verified C2-compiled (a busy machine once made the in-process check read 15,456 bytes).
  */
 class GemmAllocationTest {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    /** Rounds of GEMMs per measurement. */
+    private static final int ROUNDS = 10;
 
     /** (m, n, k, bTransposed) of each code path. */
     private static final int[][] CASES = {
@@ -30,97 +33,91 @@ class GemmAllocationTest {
             {5, 100, 70, 1},    // small m, dot products with a k tail
             {128, 128, 32, 1},  // attention scores
     };
+    /** (m, n, k) of the pre-packed GEMMs: m = 1, 16, 70; panels of every width; two k blocks. */
+    private static final int[][] PREPACKED = {{1, 200, 96}, {16, 384, 384}, {16, 100, 2100}, {70, 130, 33}};
 
-    @ParameterizedTest(name = "threads={0}")
-    @ValueSource(ints = {1, 2})
-    void noAllocationPerCallAfterWarmUp(int threads) throws Exception {
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        try (ComputePool pool = new ComputePool(threads); Arena arena = Arena.ofShared()) {
-            VectorGemm gemm = new VectorGemm(pool);
-            int maxFloats = 70 * 2100 + 130 * 2100 + 70 * 130;
-            MemorySegment a = arena.allocate((long) maxFloats * Float.BYTES, 64);
-            MemorySegment b = arena.allocate((long) maxFloats * Float.BYTES, 64);
-            MemorySegment c = arena.allocate((long) maxFloats * Float.BYTES, 64);
-            MemorySegment bias = arena.allocate(256L * Float.BYTES, 64);
-            for (long i = 0; i < maxFloats; i++) {
-                a.setAtIndex(F32, i, (i % 13) * 0.01f);
-                b.setAtIndex(F32, i, (i % 7) * 0.02f - 0.05f);
-            }
-            Activation[] acts = Activation.values(); // values() clones: call it once, outside the measurement
-            Runnable calls = () -> {
-                int v = 0;
-                for (int[] cs : CASES) {
-                    for (Activation act : acts) {
-                        boolean t = cs[3] == 1;
-                        gemm.gemm(cs[0], cs[1], cs[2], a, 3, cs[2], b, 1, t ? cs[2] : cs[1], t,
-                                v % 2 == 0 ? bias : null, 0, act, v % 3 == 0, c, 0, cs[1]);
-                        v++;
-                    }
+    @TestFactory
+    Stream<DynamicTest> noAllocationPerCallAfterWarmUp() throws Exception {
+        // a round of 30 GEMMs takes milliseconds: the round (which only loops) compiles after ~50× fewer calls
+        return ZeroAllocation.inForkedJvm(Cases.class, 0.02);
+    }
+
+    /** Both GEMMs on pools of 1 and 2 threads; the pools and operands live as long as the child JVM. */
+    static final class Cases implements Supplier<List<ZeroAllocation.Case>> {
+        @Override
+        public List<ZeroAllocation.Case> get() {
+            try {
+                List<ZeroAllocation.Case> cases = new ArrayList<>();
+                for (int threads : new int[] {1, 2}) {
+                    cases.add(gemm(threads));
                 }
-            };
-            long[] workerIds = workerThreadIds(pool);
-            long callerBytes = -1;
-            long workerBytes = -1;
-            for (int attempt = 0; attempt < 60 && (callerBytes != 0 || workerBytes != 0); attempt++) {
-                long w0 = allocated(mx, workerIds);
-                long before = mx.getCurrentThreadAllocatedBytes();
-                for (int rep = 0; rep < 10; rep++) {
-                    calls.run();
+                for (int threads : new int[] {1, 2}) {
+                    cases.add(prepacked(threads));
                 }
-                callerBytes = mx.getCurrentThreadAllocatedBytes() - before;
-                workerBytes = allocated(mx, workerIds) - w0;
+                return cases;
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
             }
-            assertThat(callerBytes).as("bytes allocated by the caller in 10 rounds of GEMMs").isZero();
-            assertThat(workerBytes).as("bytes allocated by the pool's workers in 10 rounds of GEMMs").isZero();
         }
     }
 
-    /** The pre-packed GEMM (m = 1, 16, 70; panels of every width; two k blocks) allocates nothing either. */
-    @ParameterizedTest(name = "threads={0}")
-    @ValueSource(ints = {1, 2})
-    void prepackedNoAllocationPerCallAfterWarmUp(int threads) throws Exception {
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        try (ComputePool pool = new ComputePool(threads); Arena arena = Arena.ofShared()) {
-            VectorGemm gemm = new VectorGemm(pool);
-            int[][] shapes = {{1, 200, 96}, {16, 384, 384}, {16, 100, 2100}, {70, 130, 33}};
-            int maxFloats = 70 * 2100 + 384 * 2100;
-            MemorySegment a = arena.allocate((long) maxFloats * Float.BYTES, 64);
-            MemorySegment b = arena.allocate((long) maxFloats * Float.BYTES, 64);
-            MemorySegment c = arena.allocate((long) maxFloats * Float.BYTES, 64);
-            MemorySegment bias = arena.allocate(400L * Float.BYTES, 64);
-            for (long i = 0; i < maxFloats; i++) {
-                a.setAtIndex(F32, i, (i % 13) * 0.01f);
-                b.setAtIndex(F32, i, (i % 7) * 0.02f - 0.05f);
-            }
-            PackedB[] packed = new PackedB[shapes.length];
-            for (int s = 0; s < shapes.length; s++) {
-                packed[s] = VectorGemm.packB(shapes[s][2], shapes[s][1], b, 0, shapes[s][1], s % 2 == 1, arena);
-            }
-            Activation[] acts = Activation.values();
-            Runnable calls = () -> {
-                int v = 0;
-                for (int s = 0; s < shapes.length; s++) {
-                    for (Activation act : acts) {
-                        gemm.gemm(shapes[s][0], a, 3, shapes[s][2], packed[s], v % 2 == 0 ? bias : null, 0, act,
-                                v % 3 == 0, c, 0, shapes[s][1]);
-                        v++;
-                    }
+    private static ZeroAllocation.Case gemm(int threads) throws InterruptedException {
+        ComputePool pool = new ComputePool(threads);
+        Arena arena = Arena.ofShared();
+        VectorGemm gemm = new VectorGemm(pool);
+        int maxFloats = 70 * 2100 + 130 * 2100 + 70 * 130;
+        MemorySegment a = arena.allocate((long) maxFloats * Float.BYTES, 64);
+        MemorySegment b = arena.allocate((long) maxFloats * Float.BYTES, 64);
+        MemorySegment c = arena.allocate((long) maxFloats * Float.BYTES, 64);
+        MemorySegment bias = arena.allocate(256L * Float.BYTES, 64);
+        fill(a, b, maxFloats);
+        Activation[] acts = Activation.values(); // values() clones: call it once, outside the measurement
+        Runnable calls = () -> {
+            int v = 0;
+            for (int[] cs : CASES) {
+                for (Activation act : acts) {
+                    boolean t = cs[3] == 1;
+                    gemm.gemm(cs[0], cs[1], cs[2], a, 3, cs[2], b, 1, t ? cs[2] : cs[1], t,
+                            v % 2 == 0 ? bias : null, 0, act, v % 3 == 0, c, 0, cs[1]);
+                    v++;
                 }
-            };
-            long[] workerIds = workerThreadIds(pool);
-            long callerBytes = -1;
-            long workerBytes = -1;
-            for (int attempt = 0; attempt < 60 && (callerBytes != 0 || workerBytes != 0); attempt++) {
-                long w0 = allocated(mx, workerIds);
-                long before = mx.getCurrentThreadAllocatedBytes();
-                for (int rep = 0; rep < 10; rep++) {
-                    calls.run();
-                }
-                callerBytes = mx.getCurrentThreadAllocatedBytes() - before;
-                workerBytes = allocated(mx, workerIds) - w0;
             }
-            assertThat(callerBytes).as("bytes allocated by the caller in 10 rounds of pre-packed GEMMs").isZero();
-            assertThat(workerBytes).as("bytes allocated by the pool's workers in 10 rounds of pre-packed GEMMs").isZero();
+        };
+        return ZeroAllocation.Case.of("gemm threads=" + threads, ROUNDS, calls).alsoOnThreads(workerThreadIds(pool));
+    }
+
+    private static ZeroAllocation.Case prepacked(int threads) throws InterruptedException {
+        ComputePool pool = new ComputePool(threads);
+        Arena arena = Arena.ofShared();
+        VectorGemm gemm = new VectorGemm(pool);
+        int maxFloats = 70 * 2100 + 384 * 2100;
+        MemorySegment a = arena.allocate((long) maxFloats * Float.BYTES, 64);
+        MemorySegment b = arena.allocate((long) maxFloats * Float.BYTES, 64);
+        MemorySegment c = arena.allocate((long) maxFloats * Float.BYTES, 64);
+        MemorySegment bias = arena.allocate(400L * Float.BYTES, 64);
+        fill(a, b, maxFloats);
+        PackedB[] packed = new PackedB[PREPACKED.length];
+        for (int s = 0; s < PREPACKED.length; s++) {
+            packed[s] = VectorGemm.packB(PREPACKED[s][2], PREPACKED[s][1], b, 0, PREPACKED[s][1], s % 2 == 1, arena);
+        }
+        Activation[] acts = Activation.values();
+        Runnable calls = () -> {
+            int v = 0;
+            for (int s = 0; s < PREPACKED.length; s++) {
+                for (Activation act : acts) {
+                    gemm.gemm(PREPACKED[s][0], a, 3, PREPACKED[s][2], packed[s], v % 2 == 0 ? bias : null, 0, act,
+                            v % 3 == 0, c, 0, PREPACKED[s][1]);
+                    v++;
+                }
+            }
+        };
+        return ZeroAllocation.Case.of("pre-packed gemm threads=" + threads, ROUNDS, calls).alsoOnThreads(workerThreadIds(pool));
+    }
+
+    private static void fill(MemorySegment a, MemorySegment b, int floats) {
+        for (long i = 0; i < floats; i++) {
+            a.setAtIndex(F32, i, (i % 13) * 0.01f);
+            b.setAtIndex(F32, i, (i % 7) * 0.02f - 0.05f);
         }
     }
 
@@ -143,13 +140,5 @@ class GemmAllocationTest {
             }
         });
         return ids.stream().mapToLong(Long::longValue).toArray();
-    }
-
-    private static long allocated(com.sun.management.ThreadMXBean mx, long[] ids) {
-        long sum = 0;
-        for (long id : ids) {
-            sum += mx.getThreadAllocatedBytes(id);
-        }
-        return sum;
     }
 }

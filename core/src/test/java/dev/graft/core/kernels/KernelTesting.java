@@ -7,8 +7,8 @@ import dev.graft.core.parallel.ComputePool;
 import dev.graft.core.tensor.DType;
 import dev.graft.core.tensor.Tensor;
 import dev.graft.core.tensor.TensorArena;
+import dev.graft.core.testing.ZeroAllocation;
 import java.lang.foreign.MemorySegment;
-import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.extension.AfterEachCallback;
@@ -18,7 +18,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 /**
  * What the kernel tests of this package share: the two implementations under test, a fresh arena per test (which
  * must end at 0 bytes), operands padded with a sentinel that a kernel must not overwrite outside its output, and
- * the allocation measurement of warm kernels.
+ * the zero-allocation cases of warm kernels.
  */
 final class KernelTesting {
     /**
@@ -32,12 +32,7 @@ final class KernelTesting {
     /** Sentinels after an operand: more than a vector of the widest species, so a tail that stores too far shows. */
     static final int PAD = 29;
 
-    private static final com.sun.management.ThreadMXBean THREADS =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-    private static final int FIRST_WARMUP = 20_000;
-    private static final int MORE_WARMUP = 5_000;
-    private static final int ROUNDS = 40;
-    private static final int JIT_PAUSE_MS = 50;
+    /** Calls per allocation measurement. */
     private static final int MEASURED = 1_000;
 
     private KernelTesting() {
@@ -128,45 +123,11 @@ final class KernelTesting {
     }
 
     /**
-     * Runs {@code call} on the implementation {@code impl} until it is warm (C2-compiled), then asserts that 1000
-     * more calls allocate nothing on this thread ({@link com.sun.management.ThreadMXBean#getCurrentThreadAllocatedBytes()}).
-     * The JIT compiles in the background, so after the first 20,000 warm-up calls the measurement is retried after a
-     * short pause and further warm-up rounds (bounded) until it reads 0; a kernel that still allocates after all
-     * rounds fails, with its bytes per call.
+     * The zero-allocation case {@code "impl kernel"} ({@link ZeroAllocation}): {@code call} on the implementation
+     * {@code impl}, 1000 calls per measurement.
      */
-    static void assertAllocatesNothingOnceWarm(String impl, String kernel, Consumer<Kernels> call)
-            throws InterruptedException {
-        Kernels k = kernels(impl);
-        long bytes = -1;
-        int round = 0;
-        repeat(call, k, FIRST_WARMUP);
-        while (round++ < ROUNDS) {
-            bytes = measure(call, k);
-            if (bytes == 0) {
-                break;
-            }
-            // A starved JIT (a busy machine) keeps a method at tier 2, where Vector API calls are their allocating
-            // fallbacks, until the C2 queue drains: give the compiler threads the CPU before warming up further.
-            Thread.sleep(JIT_PAUSE_MS);
-            repeat(call, k, MORE_WARMUP);
-        }
-        System.out.printf("%s %s: %d bytes over %d calls after %d measurement round(s)%n", impl, kernel, bytes, MEASURED, round);
-        assertThat(bytes).as("%s %s: bytes allocated over %d warm calls (%.2f per call)", impl, kernel, MEASURED,
-                bytes / (double) MEASURED).isZero();
-    }
-
-    private static long measure(Consumer<Kernels> call, Kernels k) {
-        long before = THREADS.getCurrentThreadAllocatedBytes();
-        repeat(call, k, MEASURED);
-        long after = THREADS.getCurrentThreadAllocatedBytes();
-        long overhead = THREADS.getCurrentThreadAllocatedBytes() - after; // what one reading costs, normally 0
-        return after - before - overhead;
-    }
-
-    private static void repeat(Consumer<Kernels> call, Kernels k, int times) {
-        for (int i = 0; i < times; i++) {
-            call.accept(k);
-        }
+    static ZeroAllocation.Case allocationCase(String impl, String kernel, Consumer<Kernels> call) {
+        return ZeroAllocation.Case.of(impl + " " + kernel, MEASURED, call, kernels(impl));
     }
 
     /**

@@ -2,33 +2,67 @@ package dev.graft.core.kernels.vector;
 
 import dev.graft.core.kernels.Activation;
 import dev.graft.core.parallel.ComputePool;
+import dev.graft.core.testing.CompiledCode;
+import dev.graft.core.testing.JitMode;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 
 /**
  * Runs every {@link VectorKernels} kernel once on fixed pseudo-random inputs (shapes with vector tails, masks,
  * -∞ scores, every GEMM path and activation) and fingerprints the output bits per kernel. {@link
- * DeterminismTest} compares fingerprints taken in different execution modes; {@link #main} prints them, for a
- * child JVM run with {@code -Xint} or C1 only.
+ * DeterminismTest} compares fingerprints taken in different execution modes; {@link #main} prints them from a
+ * child JVM in a forced {@link JitMode}, once every kernel it calls is verified to run in that mode.
  */
 final class DeterminismProbe {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+    /** The methods of this class that call the kernels: excluded from compilation, so the kernels compile on their own. */
+    static final List<String> CALLERS = List.of("run", "gemm", "prepacked", "backward");
+    /** The kernels {@link #run} calls ({@link CompiledCode.Entry#method} form). */
+    static final List<String> KERNELS = Stream.of("gemm", "packB", "softmax", "onlineSoftmax", "layerNorm",
+            "l2Normalize", "gelu", "meanPool", "activationBackward", "layerNormBackward", "softmaxBackward", "dropout",
+            "columnSums", "transpose", "multiply").map(k -> VectorKernels.class.getName() + "." + k).toList();
+    /** A bound on the runs before a kernel that is still not compiled is reported. */
+    private static final int MAX_RUNS = 2000;
+    /** The line that precedes the fingerprints, with what was verified. */
+    static final String VERIFIED = "@@verified";
 
     private DeterminismProbe() {
     }
 
+    /**
+     * {@code args[0]}: the {@link JitMode} this JVM must run in. Runs the probe until every kernel has code of the
+     * mode's level (none for {@link JitMode#INTERPRETED}) and a run changes no compiled code, then prints the
+     * fingerprints of that run, one {@code name hex} line per kernel, after a {@link #VERIFIED} line. Exits with 3,
+     * naming the kernels, if they never reach the mode.
+     */
     public static void main(String[] args) {
-        int repeats = args.length > 0 ? Integer.parseInt(args[0]) : 1;
-        Map<String, Long> prints = null;
-        for (int i = 0; i < repeats; i++) {
-            prints = run();
+        JitMode mode = JitMode.valueOf(args[0]);
+        CompiledCode.requireMode(mode);
+        for (int runs = 1; runs <= MAX_RUNS; runs++) {
+            CompiledCode before = CompiledCode.now();
+            Map<String, Long> prints = run();
+            CompiledCode after = CompiledCode.now();
+            List<String> wrong = mode == JitMode.INTERPRETED
+                    ? List.copyOf(after.methodsStartingWith("dev.graft."))
+                    : after.missing(KERNELS, mode.level());
+            if (wrong.isEmpty() && after.changesSince(before).isEmpty()) {
+                System.out.println(VERIFIED + " " + mode + " after " + runs + " runs: "
+                        + (mode == JitMode.INTERPRETED ? "no compiled Graft code" : "every kernel at level " + mode.level()));
+                prints.forEach((name, print) -> System.out.println(name + " " + Long.toHexString(print)));
+                return;
+            }
+            if (runs == MAX_RUNS) {
+                System.out.println("after " + runs + " runs in mode " + mode + ", not at level " + mode.level() + ": " + wrong);
+            }
         }
-        prints.forEach((name, print) -> System.out.println(name + " " + Long.toHexString(print)));
+        System.exit(3);
     }
 
     /** Kernel name → fingerprint of its output bits, in a fixed order. */

@@ -2,11 +2,8 @@ package dev.graft.core.kernels.vector;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
+import dev.graft.core.testing.ForkedJvm;
+import dev.graft.core.testing.JitMode;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,21 +16,21 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The vector kernels give the same bits however the JIT compiled them: fingerprints of every kernel's output
- * ({@link DeterminismProbe}) from a child JVM that only interprets ({@code -Xint}: every Vector API call is its
- * Java fallback), one with C1 only, and this JVM after warm-up (C2, intrinsics), and from several threads at once.
+ * ({@link DeterminismProbe}) from child JVMs forced into each execution mode ({@link JitMode}: {@code -Xint}, where
+ * every Vector API call is its Java fallback; C1 only; C2 only, with the intrinsics), each verified in the child to
+ * have run the kernels in that mode, from this JVM in whatever state its JIT is, and from several threads at once.
  */
 class DeterminismTest {
 
     @Test
     void interpretedC1AndC2GiveTheSameBits() throws Exception {
-        Map<String, Long> compiled = null;
-        for (int i = 0; i < 400; i++) { // enough calls for C2 to compile the kernels with their intrinsics
-            compiled = DeterminismProbe.run();
-        }
-        Map<String, Long> interpreted = child("-Xint", 1);
-        Map<String, Long> c1 = child("-XX:TieredStopAtLevel=1", 200);
-        assertThat(interpreted).as("-Xint vs C2").isEqualTo(compiled);
-        assertThat(c1).as("C1 vs C2").isEqualTo(compiled);
+        Map<String, Long> c2 = child(JitMode.C2);
+        Map<String, Long> c1 = child(JitMode.C1);
+        Map<String, Long> interpreted = child(JitMode.INTERPRETED);
+        assertThat(c2).hasSize(DeterminismProbe.run().size());
+        assertThat(interpreted).as("-Xint vs C2").isEqualTo(c2);
+        assertThat(c1).as("C1 vs C2").isEqualTo(c2);
+        assertThat(DeterminismProbe.run()).as("this JVM vs C2").isEqualTo(c2);
     }
 
     @Test
@@ -52,7 +49,7 @@ class DeterminismTest {
                 }));
             }
             for (Future<List<Map<String, Long>>> result : results) {
-                for (Map<String, Long> prints : result.get(5, TimeUnit.MINUTES)) {
+                for (Map<String, Long> prints : result.get(20, TimeUnit.MINUTES)) {
                     assertThat(prints).isEqualTo(reference);
                 }
             }
@@ -61,25 +58,27 @@ class DeterminismTest {
         }
     }
 
-    /** The probe's fingerprints from a child JVM with {@code mode}, after {@code repeats} runs. */
-    private static Map<String, Long> child(String mode, int repeats) throws IOException, InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process process = new ProcessBuilder(java, mode, "--add-modules=jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                DeterminismProbe.class.getName(), Integer.toString(repeats))
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
-        Map<String, Long> prints = new LinkedHashMap<>();
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = out.readLine()) != null; ) {
-                String[] parts = line.split(" ");
-                if (parts.length == 2) {
-                    prints.put(parts[0], Long.parseUnsignedLong(parts[1], 16));
-                }
+    /**
+     * The probe's fingerprints from a child JVM in {@code mode}, after it verified that its kernels run in that mode.
+     * Graft's compile thresholds are scaled down (any compiled code must give the same bits; young profiles included).
+     */
+    private static Map<String, Long> child(JitMode mode) throws Exception {
+        List<String> options = DeterminismProbe.CALLERS.stream()
+                .map(m -> "-XX:CompileCommand=exclude," + DeterminismProbe.class.getName() + "::" + m).toList();
+        ForkedJvm.Output out = ForkedJvm.run(mode, 0.01, options, DeterminismProbe.class, mode.name());
+        int verified = -1;
+        for (int i = 0; i < out.lines().size(); i++) {
+            if (out.lines().get(i).startsWith(DeterminismProbe.VERIFIED + " " + mode + " ")) {
+                verified = i;
             }
         }
-        assertThat(process.waitFor(10, TimeUnit.MINUTES)).as("child JVM %s finished", mode).isTrue();
-        assertThat(process.exitValue()).as("child JVM %s exit code", mode).isZero();
+        assertThat(verified).as("the probe verified mode %s: %s", mode, out.describe()).isNotNegative();
+        Map<String, Long> prints = new LinkedHashMap<>();
+        for (String line : out.lines().subList(verified + 1, out.lines().size())) {
+            String[] parts = line.split(" ");
+            assertThat(parts).as("fingerprint line '%s' from mode %s", line, mode).hasSize(2);
+            prints.put(parts[0], Long.parseUnsignedLong(parts[1], 16));
+        }
         return prints;
     }
 }
