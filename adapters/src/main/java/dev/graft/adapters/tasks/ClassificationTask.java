@@ -58,7 +58,7 @@ public final class ClassificationTask {
             HeadFitting.logFeatures(o, "training", trainFeatures, t0);
             TrainingSet trainSet = trainFeatures.trainingSet(null, (input, word) -> trainLabels[input]);
             boolean cached = trainFeatures.fromCache();
-            TrainingResult result;
+            HeadFitting.Fitted fitted;
             int validationExamples;
             if (validation != null) {
                 int[] validationLabels = labels.indices(validation);
@@ -67,14 +67,14 @@ public final class ClassificationTask {
                         HeadFitting.progress(o, "validation"))) {
                     HeadFitting.logFeatures(o, "validation", vf, t1);
                     cached &= vf.fromCache();
-                    result = HeadFitting.fit(head, trainSet, vf.trainingSet(null, (input, word) -> validationLabels[input]), o);
+                    fitted = HeadFitting.fit(head, trainSet, vf.trainingSet(null, (input, word) -> validationLabels[input]), o);
                 }
                 validationExamples = validation.size();
             } else {
-                result = HeadFitting.fit(head, trainSet, null, o);
+                fitted = HeadFitting.fit(head, trainSet, null, o);
                 validationExamples = (int) Math.round(train.size() * o.trainer().validationFraction());
             }
-            return new TrainedHead(head, result, HeadFitting.record("classification", head, result, o, train.size(),
+            return new TrainedHead(head, fitted.result(), HeadFitting.record("classification", head, fitted, o, train.size(),
                     train.size(), validationExamples, cached, backbone.maxLength()), cached);
         }
     }
