@@ -8,7 +8,10 @@ import java.util.Objects;
  * objectives over a flat {@code double[]}: the two-loop recursion over the last {@link Settings#memory()} pairs
  * {@code (s, y)} with the initial scaling {@code γ = sᵀy / yᵀy}, and a line search that satisfies the strong Wolfe
  * conditions ({@code c₁ = 1e-4}, {@code c₂ = 0.9}; Algorithms 3.5 and 3.6: bracketing, then zooming with safeguarded
- * cubic interpolation). A pair whose curvature {@code sᵀy} is not clearly positive is not stored.
+ * cubic interpolation). A pair whose curvature {@code sᵀy} is not clearly positive is not stored. Near the minimum,
+ * where the objective's values differ by less than their rounding (a float forward pass, say), a step is also
+ * accepted on Hager &amp; Zhang's approximate Wolfe condition: a value within {@code 1e-6·|f|} of the start and a
+ * slope meeting the curvature condition — the slopes stay informative after the values have stopped being.
  *
  * <p>Stops when the gradient's Euclidean norm is at most {@link Settings#gradientTolerance()} ({@link
  * Termination#CONVERGED}), after {@link Settings#maxIterations()} iterations ({@link Termination#MAX_ITERATIONS}), or
@@ -20,6 +23,8 @@ public final class Lbfgs {
     private static final double C1 = 1e-4;
     private static final double C2 = 0.9;
     private static final int MAX_LINE_SEARCH = 30;
+    /** Relative slack of Hager &amp; Zhang's approximate Wolfe conditions (their ε). */
+    private static final double APPROXIMATE = 1e-6;
 
     /** A differentiable function. */
     @FunctionalInterface
@@ -196,6 +201,9 @@ public final class Lbfgs {
         for (int i = 0; i < MAX_LINE_SEARCH; i++) {
             double value = f.at(x, d, step, xOut, gOut);
             double slope = dot(gOut, d);
+            if (approximatelyWolfe(f0, value, slope0, slope)) {
+                return step;
+            }
             if (!Double.isFinite(value) || value > f0 + C1 * step * slope0 || (i > 0 && value >= previousValue)) {
                 return zoom(f, x, f0, d, slope0, previousStep, previousValue, previousSlope, step, value, slope, xOut, gOut);
             }
@@ -234,6 +242,9 @@ public final class Lbfgs {
             }
             double value = f.at(x, d, a, xOut, gOut);
             double slope = dot(gOut, d);
+            if (approximatelyWolfe(f0, value, slope0, slope)) {
+                return a;
+            }
             if (!Double.isFinite(value) || value > f0 + C1 * a * slope0 || value >= fLo) {
                 hi = a;
                 fHi = value;
@@ -253,6 +264,11 @@ public final class Lbfgs {
             }
         }
         return fallback(f, x, d, lo, fLo, f0, slope0, xOut, gOut);
+    }
+
+    /** A value within the rounding slack of the start and a slope that meets the strong curvature condition. */
+    private static boolean approximatelyWolfe(double f0, double value, double slope0, double slope) {
+        return value <= f0 + APPROXIMATE * Math.abs(f0) && Math.abs(slope) <= -C2 * slope0;
     }
 
     /** The step {@code lo} if it lowered the objective (re-evaluated there so xOut/gOut match it), else 0. */
