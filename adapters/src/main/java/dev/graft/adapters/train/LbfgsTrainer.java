@@ -42,9 +42,10 @@ public final class LbfgsTrainer {
      * @param gridPatience      stop walking the grid after this many consecutive λ worse than the best
      * @param refit             after choosing λ, fit again on training + validation examples
      * @param classWeighting    whether the cross-entropy weights classes by inverse frequency
+     * @param threads           threads evaluating the objective (the result is the same for any number)
      */
     public record Config(List<Double> l2Grid, double fixedL2, int maxIterations, double gradientTolerance, int memory,
-                         int gridPatience, boolean refit, TrainerConfig.ClassWeighting classWeighting) {
+                         int gridPatience, boolean refit, TrainerConfig.ClassWeighting classWeighting, int threads) {
         public Config {
             l2Grid = List.copyOf(l2Grid);
             for (double l2 : l2Grid) {
@@ -63,6 +64,9 @@ public final class LbfgsTrainer {
                 throw new IllegalArgumentException("l-bfgs trainer: gridPatience must be >= 1, got " + gridPatience);
             }
             Objects.requireNonNull(classWeighting, "classWeighting");
+            if (threads < 1) {
+                throw new IllegalArgumentException("l-bfgs trainer: threads must be >= 1, got " + threads);
+            }
         }
 
         private static void checkL2(String what, double l2) {
@@ -77,35 +81,39 @@ public final class LbfgsTrainer {
         /**
          * λ ∈ {1e-2, 3e-3, 1e-3, …, 1e-6} (half-decades) chosen on validation, up to 500 iterations per fit,
          * {@code ‖∇f‖₂ ≤ 1e-5}, 10 correction pairs, grid patience 2, refit on training + validation, no class
-         * weighting.
+         * weighting, one thread.
          */
         public static Config defaults() {
             return new Config(List.of(1e-2, 3e-3, 1e-3, 3e-4, 1e-4, 3e-5, 1e-5, 3e-6, 1e-6), Double.NaN, 500, 1e-5, 10, 2,
-                    true, TrainerConfig.ClassWeighting.NONE);
+                    true, TrainerConfig.ClassWeighting.NONE, 1);
         }
 
         public Config withFixedL2(double v) {
-            return new Config(l2Grid, v, maxIterations, gradientTolerance, memory, gridPatience, refit, classWeighting);
+            return new Config(l2Grid, v, maxIterations, gradientTolerance, memory, gridPatience, refit, classWeighting, threads);
         }
 
         public Config withL2Grid(List<Double> v) {
-            return new Config(v, fixedL2, maxIterations, gradientTolerance, memory, gridPatience, refit, classWeighting);
+            return new Config(v, fixedL2, maxIterations, gradientTolerance, memory, gridPatience, refit, classWeighting, threads);
         }
 
         public Config withMaxIterations(int v) {
-            return new Config(l2Grid, fixedL2, v, gradientTolerance, memory, gridPatience, refit, classWeighting);
+            return new Config(l2Grid, fixedL2, v, gradientTolerance, memory, gridPatience, refit, classWeighting, threads);
         }
 
         public Config withGradientTolerance(double v) {
-            return new Config(l2Grid, fixedL2, maxIterations, v, memory, gridPatience, refit, classWeighting);
+            return new Config(l2Grid, fixedL2, maxIterations, v, memory, gridPatience, refit, classWeighting, threads);
         }
 
         public Config withRefit(boolean v) {
-            return new Config(l2Grid, fixedL2, maxIterations, gradientTolerance, memory, gridPatience, v, classWeighting);
+            return new Config(l2Grid, fixedL2, maxIterations, gradientTolerance, memory, gridPatience, v, classWeighting, threads);
+        }
+
+        public Config withThreads(int v) {
+            return new Config(l2Grid, fixedL2, maxIterations, gradientTolerance, memory, gridPatience, refit, classWeighting, v);
         }
 
         public Config withClassWeighting(TrainerConfig.ClassWeighting v) {
-            return new Config(l2Grid, fixedL2, maxIterations, gradientTolerance, memory, gridPatience, refit, v);
+            return new Config(l2Grid, fixedL2, maxIterations, gradientTolerance, memory, gridPatience, refit, v, threads);
         }
     }
 
@@ -228,9 +236,11 @@ public final class LbfgsTrainer {
         SoftmaxCrossEntropy loss = cfg.classWeighting() == TrainerConfig.ClassWeighting.BALANCED
                 ? new SoftmaxCrossEntropy(Trainer.balancedWeights(labels, network.outputSize()))
                 : new SoftmaxCrossEntropy(network.outputSize());
-        HeadObjective objective = new HeadObjective(network, set, labels, loss, l2);
-        Lbfgs.Result r = Lbfgs.minimize(objective, start,
-                new Lbfgs.Settings(cfg.memory(), cfg.maxIterations(), cfg.gradientTolerance()));
+        Lbfgs.Result r;
+        try (HeadObjective objective = new HeadObjective(network, set, labels, loss, l2, cfg.threads())) {
+            r = Lbfgs.minimize(objective, start,
+                    new Lbfgs.Settings(cfg.memory(), cfg.maxIterations(), cfg.gradientTolerance()));
+        }
         HeadObjective.write(r.x(), network.parameters());
         double[] evaluation = held == null ? new double[] {Double.NaN, Double.NaN} : evaluate(network, held, heldLabels);
         Fit fit = new Fit(l2, set.size(), r.iterations(), r.evaluations(), r.value(), r.gradientNorm(), r.termination(),
@@ -252,10 +262,14 @@ public final class LbfgsTrainer {
     }
 
     private static String describe(Fit f) {
-        return String.format(java.util.Locale.ROOT,
-                "l-bfgs λ=%.0e: %d iterations (%d evaluations, %s), objective %.5f, |gradient| %.2e, validation accuracy %.4f, loss %.4f, %.1f s",
-                f.l2(), f.iterations(), f.evaluations(), f.termination().name().toLowerCase(java.util.Locale.ROOT),
-                f.objective(), f.gradientNorm(), f.validationMetric(), f.validationLoss(), f.seconds());
+        String validation = Double.isNaN(f.validationMetric()) ? ""
+                : String.format(java.util.Locale.ROOT, ", validation accuracy %.4f, loss %.4f", f.validationMetric(),
+                        f.validationLoss());
+        return String.format(java.util.Locale.ROOT, "l-bfgs λ=%.0e on %d examples: %d iterations (%d evaluations, %s),"
+                        + " objective %.5f, |gradient| %.2e%s, %.1f s",
+                f.l2(), f.examples(), f.iterations(), f.evaluations(),
+                f.termination().name().toLowerCase(java.util.Locale.ROOT), f.objective(), f.gradientNorm(), validation,
+                f.seconds());
     }
 
     /** {@code {loss, accuracy}} of the network on {@code set}. */

@@ -60,6 +60,25 @@ class LbfgsTrainerTest {
     }
 
     @Test
+    void theObjectiveIsTheSameBitForBitOnAnyNumberOfThreads() {
+        ArrayTrainingSet set = Synthetic.Blobs.create(3, 2 * 5, 1.0, 51).sample(3 * HeadObjective.CHUNK + 17, 52);
+        Sequential network = Sequential.of(new LayerMix("mix", 2, 5), new Linear("classifier", 5, 3, new Random(53)));
+        double[] x = HeadObjective.read(network.parameters());
+        x[0] = 0.4;
+        double[] g1 = new double[x.length];
+        double[] g3 = new double[x.length];
+        double f1;
+        double f3;
+        try (HeadObjective one = new HeadObjective(network, set, labels(set), new SoftmaxCrossEntropy(3), 0.1, 1);
+             HeadObjective three = new HeadObjective(network, set, labels(set), new SoftmaxCrossEntropy(3), 0.1, 3)) {
+            f1 = one.evaluate(x, g1);
+            f3 = three.evaluate(x, g3);
+        }
+        assertThat(f3).isEqualTo(f1);
+        assertThat(g3).containsExactly(g1);
+    }
+
+    @Test
     void theL2TermIsHalfLambdaTimesTheSquaredWeightsAndSparesTheBias() {
         ArrayTrainingSet set = Synthetic.Blobs.create(3, 4, 1.5, 1).sample(40, 2);
         Linear linear = new Linear("classifier", 4, 3, new Random(3));

@@ -151,7 +151,7 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
         TrainingOptions options = TrainingOptions.defaults()
                 .withLayers(layers).withPooling(bo.pooling()).withHidden(hidden, "gelu").withDropout((float) dropout)
                 .withTrainer(tc).withCache(cache).withLog(err).withListener(new ProgressBar(err))
-                .withOptimizer(optimizer.optimizer()).withLbfgs(optimizer.lbfgs());
+                .withOptimizer(optimizer.optimizer()).withLbfgs(optimizer.lbfgs().withThreads(bo.threads()));
         long t0 = System.nanoTime();
         if (adapter != null) {
             return trainWithAdapter(bo, data, task, trainFile, validationArg, options, adapter, initHead, output, err,
