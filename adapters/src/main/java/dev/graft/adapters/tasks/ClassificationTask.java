@@ -60,7 +60,7 @@ public final class ClassificationTask {
             HeadFitting.logFeatures(o, "training", trainFeatures, t0);
             TrainingSet trainSet = trainFeatures.trainingSet(null, (input, word) -> trainLabels[input]);
             boolean cached = trainFeatures.fromCache();
-            TrainingResult result;
+            HeadFitting.Fitted fitted;
             int validationExamples;
             if (validation != null) {
                 int[] validationLabels = labels.indices(validation);
@@ -70,14 +70,14 @@ public final class ClassificationTask {
                         i -> java.util.Objects.toString(validation.get(i).source(), null))) {
                     HeadFitting.logFeatures(o, "validation", vf, t1);
                     cached &= vf.fromCache();
-                    result = HeadFitting.fit(head, trainSet, vf.trainingSet(null, (input, word) -> validationLabels[input]), o);
+                    fitted = HeadFitting.fit(head, trainSet, vf.trainingSet(null, (input, word) -> validationLabels[input]), o);
                 }
                 validationExamples = validation.size();
             } else {
-                result = HeadFitting.fit(head, trainSet, null, o);
+                fitted = HeadFitting.fit(head, trainSet, null, o);
                 validationExamples = Splits.stratified(trainLabels, o.trainer().validationFraction(), o.trainer().seed()).validation().length; // the trainer's own carve
             }
-            return new TrainedHead(head, result, HeadFitting.record("classification", head, result, o, train.size(),
+            return new TrainedHead(head, fitted.result(), HeadFitting.record("classification", head, fitted, o, train.size(),
                     train.size(), validationExamples, cached, backbone.maxLength()), cached);
         }
     }

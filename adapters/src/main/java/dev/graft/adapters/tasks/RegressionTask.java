@@ -46,18 +46,18 @@ public final class RegressionTask {
         try (FeatureFile tf = o.cache().features(backbone, pairs(train), kind, o.extractionBatch(), HeadFitting.progress(o, "training"))) {
             HeadFitting.logFeatures(o, "training", tf, t0);
             boolean cached = tf.fromCache();
-            TrainingResult result;
+            HeadFitting.Fitted fitted;
             if (validation != null) {
                 try (FeatureFile vf = o.cache().features(backbone, pairs(validation), kind, o.extractionBatch(),
                         HeadFitting.progress(o, "validation"))) {
                     cached &= vf.fromCache();
-                    result = HeadFitting.fit(head, tf.regressionSet(null, i -> train.get(i).score()),
+                    fitted = HeadFitting.fit(head, tf.regressionSet(null, i -> train.get(i).score()),
                             vf.regressionSet(null, i -> validation.get(i).score()), mse);
                 }
             } else {
-                result = HeadFitting.fit(head, tf.regressionSet(null, i -> train.get(i).score()), null, mse);
+                fitted = HeadFitting.fit(head, tf.regressionSet(null, i -> train.get(i).score()), null, mse);
             }
-            return new TrainedHead(head, result, HeadFitting.record("regression", head, result, mse, train.size(),
+            return new TrainedHead(head, fitted.result(), HeadFitting.record("regression", head, fitted, mse, train.size(),
                     tf.rows(), validation == null ? 0 : validation.size(), cached, backbone.maxLength()), cached);
         }
     }

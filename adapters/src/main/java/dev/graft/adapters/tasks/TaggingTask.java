@@ -57,7 +57,7 @@ public final class TaggingTask {
                 i -> java.util.Objects.toString(train.get(i).source(), null))) {
             HeadFitting.logFeatures(o, "training", trainFeatures, t0);
             boolean cached = trainFeatures.fromCache();
-            TrainingResult result;
+            HeadFitting.Fitted fitted;
             int validationSentences;
             if (validation != null) {
                 int[][] validationTags = tags.tagIndices(validation);
@@ -67,7 +67,7 @@ public final class TaggingTask {
                         i -> java.util.Objects.toString(validation.get(i).source(), null))) {
                     HeadFitting.logFeatures(o, "validation", vf, t1);
                     cached &= vf.fromCache();
-                    result = HeadFitting.fit(head, trainFeatures.trainingSet(null, (s, w) -> trainTags[s][w]),
+                    fitted = HeadFitting.fit(head, trainFeatures.trainingSet(null, (s, w) -> trainTags[s][w]),
                             vf.trainingSet(null, (s, w) -> validationTags[s][w]), o);
                 }
                 validationSentences = validation.size();
@@ -83,13 +83,13 @@ public final class TaggingTask {
                 }
                 TrainingSet t = trainFeatures.trainingSet(inTrain, (s, w) -> trainTags[s][w]);
                 TrainingSet v = trainFeatures.trainingSet(inValidation, (s, w) -> trainTags[s][w]);
-                result = HeadFitting.fit(head, t, v, o);
+                fitted = HeadFitting.fit(head, t, v, o);
                 validationSentences = split.validation().length;
             } else {
-                result = HeadFitting.fit(head, trainFeatures.trainingSet(null, (s, w) -> trainTags[s][w]), null, o);
+                fitted = HeadFitting.fit(head, trainFeatures.trainingSet(null, (s, w) -> trainTags[s][w]), null, o);
                 validationSentences = 0;
             }
-            return new TrainedHead(head, result, HeadFitting.record("tagging", head, result, o, train.size(),
+            return new TrainedHead(head, fitted.result(), HeadFitting.record("tagging", head, fitted, o, train.size(),
                     trainFeatures.rows(), validationSentences, cached, backbone.maxLength()), cached);
         }
     }

@@ -94,6 +94,16 @@ public final class Splits {
         return collect(validation);
     }
 
+    /** The rows {@code rows} of {@code source} (in that order) as a training set, without copying. */
+    public static TrainingSet subset(TrainingSet source, int[] rows) {
+        for (int r : rows) {
+            if (r < 0 || r >= source.size()) {
+                throw new IllegalArgumentException("subset: row " + r + " is outside the " + source.size() + " examples");
+            }
+        }
+        return new SubsetTrainingSet(source, rows.clone());
+    }
+
     /** Fisher–Yates shuffle driven by {@code random}. */
     static void shuffle(int[] a, SplittableRandom random) {
         for (int i = a.length - 1; i > 0; i--) {

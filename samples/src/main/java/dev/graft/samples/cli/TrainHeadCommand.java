@@ -14,9 +14,11 @@ import dev.graft.adapters.data.TaggedSentence;
 import dev.graft.adapters.features.FeatureCache;
 import dev.graft.adapters.head.LayerSelection;
 import dev.graft.adapters.tasks.ClassificationTask;
+import dev.graft.adapters.tasks.HeadOptimizer;
 import dev.graft.adapters.tasks.TaggingTask;
 import dev.graft.adapters.tasks.TrainedHead;
 import dev.graft.adapters.tasks.TrainingOptions;
+import dev.graft.adapters.train.LbfgsTrainer;
 import dev.graft.adapters.train.ProgressBar;
 import dev.graft.adapters.train.TrainerConfig;
 import dev.graft.backbones.bert.BertBackbone;
@@ -50,14 +52,17 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
                 usage: samples/graft train-head [--model NAME|DIR] --task classification|tagging --train FILE
                                                 [--validation FILE] [--format csv|conllu] [--text-column NAME]
                                                 [--label-column NAME] [--layers last|mix|N] [--epochs N] [--seed S]
-                                                --output DIR [--overwrite]
+                                                [--optimizer lbfgs|adamw] [--l2 X] --output DIR [--overwrite]
 
                 Extracts the backbone's features for the data once (cached under --cache-dir; a second run on the
-                same data and model reads them back), trains the head with AdamW and early stopping on a validation
-                set (--validation, or a seeded share of --train), and saves head_config.json, head.safetensors and
-                learning-curve.png into DIR. DIR must be new or empty, or hold a head saved earlier and --overwrite be
-                given: then only the files Graft saved there are replaced, every other file in DIR stays. This is
-                checked before training starts; a new DIR appears only when complete.
+                same data and model reads them back), trains the head and saves head_config.json, head.safetensors and
+                learning-curve.png into DIR. A linear head (no --hidden, --dropout or --layers mix) is trained by
+                default with full-batch L-BFGS to convergence: the L2 strength is chosen on a validation set
+                (--validation, or a seeded share of --train), then the head is fitted on training and validation
+                examples together, so the result does not depend on --seed beyond that split. Other heads train with
+                AdamW and early stopping on the validation set. DIR must be new or empty, or hold a head saved earlier
+                and --overwrite be given: then only the files Graft saved there are replaced, every other file in DIR
+                stays. This is checked before training starts; a new DIR appears only when complete.
 
                 options:
                 """ + BackboneOptions.USAGE + "\n" + DataOptions.USAGE + """
@@ -66,7 +71,11 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
                   --layers L           last (default), mix (a learned mix of all layers) or a layer number
                   --hidden N           hidden width of an MLP head (default 0: linear)
                   --dropout P          dropout while training (default 0)
-                  --epochs N           most epochs (default 100; early stopping usually ends sooner)
+                  --optimizer O        lbfgs (default for a linear head) or adamw (default otherwise)
+                  --l2 X               with lbfgs: use this L2 strength instead of choosing one of 1e-2, 3e-3, …, 1e-6
+                                       on validation
+                  --max-iterations N   with lbfgs: most iterations per fit (default 500)
+                  --epochs N           AdamW: most epochs (default 100; early stopping usually ends sooner)
                   --patience N         epochs without improvement before stopping (default 6)
                   --plateau N          halve the learning rate after N epochs without improvement (default 2; 0: never)
                   --batch-size N       examples per step (default 32)
@@ -130,6 +139,7 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
                 .withValidationFraction(o.getDouble("validation-fraction", defaults.validationFraction(), 0, 0.9))
                 .withSeed(o.getLong("seed", defaults.seed(), Long.MIN_VALUE, Long.MAX_VALUE))
                 .withClassWeighting(o.flag("balanced") ? TrainerConfig.ClassWeighting.BALANCED : TrainerConfig.ClassWeighting.NONE);
+        HeadChoice optimizer = HeadChoice.read(o, hidden, dropout, layers);
         String cacheDir = o.get("cache-dir", null);
         Path output = Path.of(o.require("output"));
         boolean overwrite = o.flag(OutputTargets.OVERWRITE);
@@ -138,6 +148,9 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
         if (initHead != null && (adapter == null || !task.equals("classification"))) {
             throw new UsageException("--init-head needs --adapter and --task classification");
         }
+        if (adapter != null && optimizer.optimizer() == HeadOptimizer.LBFGS) {
+            throw new UsageException("--optimizer lbfgs and --l2 train a head alone; --adapter trains with AdamW");
+        }
         o.rejectUnknown();
         OutputTargets.checkHeadDirectory(output, overwrite); // before the long run, not after it
 
@@ -145,7 +158,8 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
         TrainingOptions options = TrainingOptions.defaults()
                 .withLayers(layers).withPooling(bo.pooling()).withHidden(hidden, "gelu").withDropout((float) dropout)
                 .withTrainer(tc).withCache(cache).withLog(err)
-                .withListener(NoValidation.warning(new ProgressBar(err), err, task, validationArg, tc.validationFraction()));
+                .withListener(NoValidation.warning(new ProgressBar(err), err, task, validationArg, tc.validationFraction()))
+                .withOptimizer(optimizer.optimizer()).withLbfgs(optimizer.lbfgs().withThreads(bo.threads()));
         long t0 = System.nanoTime();
         if (adapter != null) {
             return trainWithAdapter(bo, data, task, trainFile, validationArg, options, adapter, initHead, output, err,
@@ -169,11 +183,50 @@ final class TrainHeadCommand implements GraftCli.FlagCommand {
         if (validationArg != null) {
             trained.record().put("validation_file", validationArg);
         }
+        NoValidation.warnIfLbfgsHadNoValidation(trained, err, task, validationArg, tc.validationFraction());
         NoValidation.record(trained);
         trained.save(output);
         err.printf(Locale.ROOT, "saved %s head (%,d parameters, %s) to %s in %.1f s%n", trained.head().type(),
-                trained.head().parameterCount(), NoValidation.describe(trained.result()), output, (System.nanoTime() - t0) / 1e9);
+                trained.head().parameterCount(), HeadChoice.describe(trained), output, (System.nanoTime() - t0) / 1e9);
         return 0;
+    }
+
+    /** {@code --optimizer}, {@code --l2}, {@code --max-iterations}: how a head alone is trained. */
+    record HeadChoice(HeadOptimizer optimizer, LbfgsTrainer.Config lbfgs) {
+        static HeadChoice read(Options o, int hidden, double dropout, LayerSelection layers) {
+            String name = o.get("optimizer", null);
+            HeadOptimizer optimizer = name == null ? HeadOptimizer.AUTO : switch (name.toLowerCase(Locale.ROOT)) {
+                case "lbfgs", "l-bfgs" -> HeadOptimizer.LBFGS;
+                case "adamw" -> HeadOptimizer.ADAMW;
+                default -> throw new UsageException("--optimizer must be lbfgs or adamw, got '" + name + "'");
+            };
+            LbfgsTrainer.Config lbfgs = LbfgsTrainer.Config.defaults();
+            String l2 = o.get("l2", null);
+            if (l2 != null) {
+                if (optimizer == HeadOptimizer.ADAMW) {
+                    throw new UsageException("--l2 is the L-BFGS penalty; AdamW uses --weight-decay");
+                }
+                lbfgs = lbfgs.withFixedL2(o.getDouble("l2", 0, 0, 1e3));
+                optimizer = HeadOptimizer.LBFGS;
+            }
+            lbfgs = lbfgs.withMaxIterations(o.getInt("max-iterations", lbfgs.maxIterations(), 1, 1_000_000));
+            if (optimizer == HeadOptimizer.LBFGS && (hidden > 0 || dropout > 0)) {
+                throw new UsageException("--optimizer lbfgs trains a linear head (optionally over --layers mix), not one"
+                        + " with --hidden or --dropout; use --optimizer adamw");
+            }
+            return new HeadChoice(optimizer, lbfgs);
+        }
+
+        static String describe(TrainedHead trained) {
+            if (trained.record().get("lbfgs") instanceof com.fasterxml.jackson.databind.JsonNode n) {
+                return String.format(Locale.ROOT, "l-bfgs, L2 %s chosen by %s, %d iterations, |gradient| %.1e, %s",
+                        n.get("chosen_l2").asDouble(), n.get("chosen_by").asText(), n.get("final").get("iterations").asInt(),
+                        n.get("final").get("gradient_norm").asDouble(), NoValidation.validated(trained.result())
+                                ? String.format(Locale.ROOT, "validation %s %.4f", trained.result().metricName(),
+                                trained.result().bestMetric()) : "no validation");
+            }
+            return "adamw, " + NoValidation.describe(trained.result());
+        }
     }
 
     private static int trainWithAdapter(BackboneOptions bo, DataOptions data, String task, Path trainFile,

@@ -119,7 +119,7 @@ class HeadCommandsTest {
         Run t = run("train-head", "--task", "classification", "--train", trainCsv.toString(), "--label-column", "category",
                 "--epochs", "20", "--seed", "3", "--threads", "2", "--cache-dir", cache.toString(), "--output", head.toString());
         assertThat(t.code()).as(t.err()).isZero();
-        assertThat(t.err()).contains("training a classification head on 240 texts").contains("best epoch");
+        assertThat(t.err()).contains("training a classification head on 240 texts").contains("l-bfgs, L2");
         assertThat(head.resolve("head_config.json")).exists();
         assertThat(head.resolve("head.safetensors")).exists();
         assertThat(head.resolve("learning-curve.png")).exists();
@@ -145,6 +145,82 @@ class HeadCommandsTest {
         assertThat(JSON.readTree(lines.get(0)).get("label").asText()).isEqualTo("card_arrival");
         assertThat(JSON.readTree(lines.get(1)).get("label").asText()).isEqualTo("exchange_rate");
         assertThat(JSON.readTree(lines.get(1)).get("top")).hasSize(2);
+    }
+
+    @Test
+    void aLinearHeadIsSolvedByLbfgsWithTheL2ChosenOnValidationAndTheSeedDoesNotMatter() throws IOException {
+        Path validation = dir.resolve("validation.csv");
+        List<String> lines = Files.readAllLines(ModelResources.shared("datasets/banking77/train.csv"));
+        List<String> held = new ArrayList<>(List.of(lines.getFirst()));
+        Map<String, Integer> count = new HashMap<>();
+        for (String l : lines.subList(1, lines.size())) {      // rows 61-75 of each intent: not in trainCsv
+            String label = l.substring(l.lastIndexOf(',') + 1);
+            if (INTENTS.contains(label) && !l.contains("\"")) {
+                int k = count.merge(label, 1, Integer::sum);
+                if (k > 60 && k <= 75) {
+                    held.add(l);
+                }
+            }
+        }
+        Files.write(validation, held);
+        Path[] heads = {dir.resolve("lbfgs-1"), dir.resolve("lbfgs-2")};
+        String[] seeds = {"1", "2"};
+        for (int i = 0; i < 2; i++) {
+            Run t = run("train-head", "--task", "classification", "--train", trainCsv.toString(), "--validation",
+                    validation.toString(), "--seed", seeds[i], "--threads", "2", "--cache-dir", cache.toString(),
+                    "--output", heads[i].toString());
+            assertThat(t.code()).as(t.err()).isZero();
+            assertThat(t.err()).contains("l-bfgs λ=1e-02").contains("refit on training + validation");
+        }
+        assertThat(Files.readAllBytes(heads[1].resolve("head.safetensors")))
+                .as("a convex problem solved from a fixed start: the seed changes nothing")
+                .isEqualTo(Files.readAllBytes(heads[0].resolve("head.safetensors")));
+        JsonNode record = JSON.readTree(heads[0].resolve("head_config.json").toFile()).path("training");
+        assertThat(record.path("optimizer").asText()).isEqualTo("lbfgs");
+        JsonNode lbfgs = record.path("lbfgs");
+        assertThat(lbfgs.path("chosen_by").asText()).isEqualTo("validation");
+        assertThat(lbfgs.path("l2_grid").size()).isEqualTo(9);
+        assertThat(lbfgs.path("search").size()).isBetween(1, 9);
+        double best = 0;
+        for (JsonNode fit : lbfgs.path("search")) {
+            assertThat(fit.path("validation_accuracy").isNumber()).isTrue();
+            assertThat(fit.path("iterations").asInt()).isPositive();
+            best = Math.max(best, fit.path("validation_accuracy").asDouble());
+        }
+        assertThat(lbfgs.path("chosen").path("validation_accuracy").asDouble()).isEqualTo(best);
+        assertThat(lbfgs.path("final").path("examples").asInt()).isEqualTo(240 + held.size() - 1);
+        assertThat(lbfgs.path("final").path("gradient_norm").asDouble()).isLessThanOrEqualTo(1e-5);
+
+        Path fixed = dir.resolve("lbfgs-fixed");
+        Run f = run("train-head", "--task", "classification", "--train", trainCsv.toString(), "--l2", "0.001",
+                "--threads", "2", "--cache-dir", cache.toString(), "--output", fixed.toString());
+        assertThat(f.code()).as(f.err()).isZero();
+        JsonNode fixedRecord = JSON.readTree(fixed.resolve("head_config.json").toFile()).path("training").path("lbfgs");
+        assertThat(fixedRecord.path("chosen_by").asText()).isEqualTo("fixed");
+        assertThat(fixedRecord.path("chosen_l2").asDouble()).isEqualTo(0.001);
+        assertThat(fixedRecord.path("search")).isEmpty();
+
+        Path adamw = dir.resolve("adamw");
+        Run a = run("train-head", "--task", "classification", "--train", trainCsv.toString(), "--optimizer", "adamw",
+                "--epochs", "2", "--threads", "2", "--cache-dir", cache.toString(), "--output", adamw.toString());
+        assertThat(a.code()).as(a.err()).isZero();
+        assertThat(a.err()).contains("adamw, best epoch");
+        JsonNode adamwRecord = JSON.readTree(adamw.resolve("head_config.json").toFile()).path("training");
+        assertThat(adamwRecord.path("optimizer").asText()).isEqualTo("adamw");
+        assertThat(adamwRecord.path("history")).hasSize(2);
+
+        Run unknown = run("train-head", "--task", "classification", "--train", trainCsv.toString(), "--optimizer", "sgd",
+                "--output", dir.resolve("never-sgd").toString());
+        assertThat(unknown.code()).isNotZero();
+        assertThat(unknown.err()).contains("--optimizer must be lbfgs or adamw, got 'sgd'");
+        Run mlp = run("train-head", "--task", "classification", "--train", trainCsv.toString(), "--optimizer", "lbfgs",
+                "--hidden", "16", "--output", dir.resolve("never-mlp").toString());
+        assertThat(mlp.code()).isNotZero();
+        assertThat(mlp.err()).contains("--optimizer lbfgs trains a linear head");
+        Run decay = run("train-head", "--task", "classification", "--train", trainCsv.toString(), "--optimizer", "adamw",
+                "--l2", "0.01", "--output", dir.resolve("never-l2").toString());
+        assertThat(decay.code()).isNotZero();
+        assertThat(decay.err()).contains("--l2 is the L-BFGS penalty");
     }
 
     @Test
@@ -444,10 +520,10 @@ class HeadCommandsTest {
         writeCsv(ModelResources.shared("datasets/banking77/train.csv"), tiny, 1);
         Path head = dir.resolve("no-validation");
         Run t = run("train-head", "--task", "classification", "--train", tiny.toString(), "--epochs", "3",
-                "--threads", "2", "--cache-dir", cache.toString(), "--output", head.toString());
+                "--optimizer", "adamw", "--threads", "2", "--cache-dir", cache.toString(), "--output", head.toString());
         assertThat(t.code()).as(t.err()).isZero();
         assertThat(t.err()).contains("warning: no validation examples").contains("training runs all 3 epochs")
-                .contains("--validation FILE").contains("3 epochs, no validation")
+                .contains("--validation FILE").contains("adamw, 3 epochs, no validation")
                 .contains("extracting training features: 4/4 inputs (100 %")
                 .as("written to a file or pipe: plain lines").doesNotContain("\r").doesNotContain("NaN");
         String config = Files.readString(head.resolve("head_config.json"));
@@ -458,6 +534,21 @@ class HeadCommandsTest {
         assertThat(training.path("best_validation_metric").isNull()).isTrue();
         Run e = run("eval", "--head", head.toString(), "--test", testCsv.toString(), "--threads", "2");
         assertThat(e.code()).as(e.err()).isZero();
+
+        // The default for a linear head, L-BFGS, cannot choose its L2 strength either: it says so and records no metric.
+        Path lbfgsHead = dir.resolve("no-validation-lbfgs");
+        Run l = run("train-head", "--task", "classification", "--train", tiny.toString(), "--threads", "2",
+                "--cache-dir", cache.toString(), "--output", lbfgsHead.toString());
+        assertThat(l.code()).as(l.err()).isZero();
+        assertThat(l.err()).contains("warning: no validation examples (the --validation-fraction 0.1 share of the training data"
+                        + " is empty (a label lends validation rows only when it has at least 2")
+                .contains("the L2 strength was not chosen on validation (the default 1.0E-4 was used)")
+                .contains("l-bfgs, L2 1.0E-4 chosen by default (no validation data)").contains("no validation")
+                .doesNotContain("NaN");
+        JsonNode lbfgsTraining = JSON.readTree(lbfgsHead.resolve("head_config.json").toFile()).path("training");
+        assertThat(lbfgsTraining.path("validation").asText()).isEqualTo("none");
+        assertThat(lbfgsTraining.path("best_validation_metric").isNull()).isTrue();
+        assertThat(Files.readString(lbfgsHead.resolve("head_config.json"))).doesNotContain("NaN");
     }
 
     @Test
@@ -509,7 +600,7 @@ class HeadCommandsTest {
         Run t = runWithDefaultLocale(java.util.Locale.GERMANY, "train-head", "--task", "classification", "--train",
                 trainCsv.toString(), "--epochs", "2", "--threads", "2", "--cache-dir", cache.toString(), "--output", head.toString());
         assertThat(t.code()).as(t.err()).isZero();
-        assertThat(t.err()).contains("saved classification head (1,540 parameters, best epoch ")
+        assertThat(t.err()).contains("saved classification head (1,540 parameters, l-bfgs, L2 ")
                 .containsPattern("validation accuracy \\d\\.\\d{4}\\) to .* in \\d+\\.\\d s")
                 .containsPattern("training features: 240 rows of \\[\\d+, 384\\], .* in \\d+\\.\\d s");
         Path bigTest = dir.resolve("german-locale-test.csv");
