@@ -5,7 +5,8 @@ package dev.graft.adapters.lora.merge;
  * it: {@code B = U_k·diag(S_k)} ({@code rows × k}) and {@code A = V_kᵀ} ({@code k × cols}), so that {@code B·A} is the
  * best rank-k approximation of M (Eckart–Young).
  *
- * <p>Method: the eigen-decomposition, by cyclic Jacobi rotations, of the Gram matrix of the smaller side
+ * <p>Method: the eigen-decomposition (Householder tridiagonalisation, then implicit QL) of the Gram matrix of the
+ * smaller side
  * ({@code MᵀM} when {@code cols ≤ rows}, else {@code MMᵀ}; 384 × 384 for every MiniLM projection). The top-k
  * eigenvectors span the top-k singular subspace; the factors are then computed from M itself ({@code B = M·V_k}, or
  * {@code A}'s rows {@code = u_jᵀM / σ_j} with {@code σ_j = ‖u_jᵀM‖}), never from the squared eigenvalues, so the kept
@@ -16,8 +17,6 @@ package dev.graft.adapters.lora.merge;
  * does not.
  */
 final class TruncatedSvd {
-    private static final int MAX_SWEEPS = 60;
-
     /** {@code rows × k} */
     final double[] b;
     /** {@code k × cols} */
@@ -68,15 +67,17 @@ final class TruncatedSvd {
                 g[i * n + j] = g[j * n + i];
             }
         }
-        double[] v = eigenvectors(g, n);
-        int[] order = descendingDiagonal(g, n);
+        double[] lambda = new double[n];
+        eigen(g, n, lambda);
+        double[] v = g;
+        int[] order = descending(lambda);
         double[] b = new double[rows * k];
         double[] a = new double[k * cols];
         if (right) { // A = V_kᵀ, B = M·V_k
             for (int j = 0; j < k; j++) {
                 int e = order[j];
                 for (int c = 0; c < cols; c++) {
-                    a[j * cols + c] = v[c * n + e];
+                    a[j * cols + c] = v[e * n + c];
                 }
             }
             for (int r = 0; r < rows; r++) {
@@ -95,7 +96,7 @@ final class TruncatedSvd {
                 for (int c = 0; c < cols; c++) {
                     double s = 0;
                     for (int r = 0; r < rows; r++) {
-                        s += v[r * n + e] * m[r * cols + c];
+                        s += v[e * n + r] * m[r * cols + c];
                     }
                     a[j * cols + c] = s;
                     norm2 += s * s;
@@ -106,7 +107,7 @@ final class TruncatedSvd {
                         a[j * cols + c] /= sigma;
                     }
                     for (int r = 0; r < rows; r++) {
-                        b[r * k + j] = sigma * v[r * n + e];
+                        b[r * k + j] = sigma * v[e * n + r];
                     }
                 } else { // a zero singular value: the pair contributes nothing
                     java.util.Arrays.fill(a, j * cols, (j + 1) * cols, 0);
@@ -117,70 +118,200 @@ final class TruncatedSvd {
     }
 
     /**
-     * Diagonalises the symmetric {@code g} in place by cyclic Jacobi rotations; returns the eigenvectors as the
-     * columns of a row-major {@code n × n} matrix (eigenvalue e is {@code g[e·n + e]} afterwards).
+     * Eigen-decomposition of the symmetric {@code n × n} matrix {@code g} (row-major; overwritten): Householder
+     * reduction to tridiagonal form with the transformations accumulated, then the implicit QL iteration with Wilkinson
+     * shifts (the EISPACK tred2/tql2 pair), O(n³). Returns the eigenvectors as the rows of {@code g} (transposed
+     * between the two steps, so the QL rotations run along contiguous rows) and their eigenvalues in {@code values}.
      */
-    static double[] eigenvectors(double[] g, int n) {
-        double[] v = new double[n * n];
+    static void eigen(double[] g, int n, double[] values) {
+        double[] d = values;
+        double[] e = new double[n];
+        tridiagonalize(g, n, d, e);
         for (int i = 0; i < n; i++) {
-            v[i * n + i] = 1;
+            for (int j = i + 1; j < n; j++) {
+                double t = g[i * n + j];
+                g[i * n + j] = g[j * n + i];
+                g[j * n + i] = t;
+            }
         }
-        for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {
-            boolean rotated = false;
-            for (int p = 0; p < n - 1; p++) {
-                for (int q = p + 1; q < n; q++) {
-                    double apq = g[p * n + q];
-                    double app = g[p * n + p];
-                    double aqq = g[q * n + q];
-                    // negligible against the diagonal: rotating would change nothing at double precision
-                    if (Math.abs(apq) <= 1e-17 * Math.sqrt(Math.abs(app * aqq)) || apq == 0) {
-                        continue;
+        ql(g, n, d, e);
+    }
+
+    /** {@code v} becomes Q with Qᵀ·A·Q tridiagonal: diagonal {@code d}, sub-diagonal {@code e[1..n-1]}. */
+    private static void tridiagonalize(double[] v, int n, double[] d, double[] e) {
+        for (int j = 0; j < n; j++) {
+            d[j] = v[(n - 1) * n + j];
+        }
+        for (int i = n - 1; i > 0; i--) {
+            double scale = 0;
+            double h = 0;
+            for (int k = 0; k < i; k++) {
+                scale += Math.abs(d[k]);
+            }
+            if (scale == 0) {
+                e[i] = d[i - 1];
+                for (int j = 0; j < i; j++) {
+                    d[j] = v[(i - 1) * n + j];
+                    v[i * n + j] = 0;
+                    v[j * n + i] = 0;
+                }
+            } else {
+                for (int k = 0; k < i; k++) { // the Householder vector of row i
+                    d[k] /= scale;
+                    h += d[k] * d[k];
+                }
+                double f = d[i - 1];
+                double g = Math.sqrt(h);
+                if (f > 0) {
+                    g = -g;
+                }
+                e[i] = scale * g;
+                h -= f * g;
+                d[i - 1] = f - g;
+                for (int j = 0; j < i; j++) {
+                    e[j] = 0;
+                }
+                for (int j = 0; j < i; j++) { // e = A·u over the leading i × i block (its lower triangle)
+                    f = d[j];
+                    v[j * n + i] = f;
+                    g = e[j] + v[j * n + j] * f;
+                    for (int k = j + 1; k <= i - 1; k++) {
+                        g += v[k * n + j] * d[k];
+                        e[k] += v[k * n + j] * f;
                     }
-                    rotated = true;
-                    double theta = (aqq - app) / (2 * apq);
-                    double t = Math.signum(theta) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-                    if (theta == 0) {
-                        t = 1;
+                    e[j] = g;
+                }
+                f = 0;
+                for (int j = 0; j < i; j++) {
+                    e[j] /= h;
+                    f += e[j] * d[j];
+                }
+                double hh = f / (h + h);
+                for (int j = 0; j < i; j++) {
+                    e[j] -= hh * d[j];
+                }
+                for (int j = 0; j < i; j++) { // A -= u·eᵀ + e·uᵀ
+                    f = d[j];
+                    g = e[j];
+                    for (int k = j; k <= i - 1; k++) {
+                        v[k * n + j] -= f * e[k] + g * d[k];
                     }
-                    double c = 1 / Math.sqrt(t * t + 1);
-                    double s = t * c;
-                    for (int k = 0; k < n; k++) {
-                        if (k != p && k != q) {
-                            double gkp = g[k * n + p];
-                            double gkq = g[k * n + q];
-                            double np = c * gkp - s * gkq;
-                            double nq = s * gkp + c * gkq;
-                            g[k * n + p] = np;
-                            g[p * n + k] = np;
-                            g[k * n + q] = nq;
-                            g[q * n + k] = nq;
-                        }
+                    d[j] = v[(i - 1) * n + j];
+                    v[i * n + j] = 0;
+                }
+            }
+            d[i] = h;
+        }
+        for (int i = 0; i < n - 1; i++) { // accumulate the transformations
+            v[(n - 1) * n + i] = v[i * n + i];
+            v[i * n + i] = 1;
+            double h = d[i + 1];
+            if (h != 0) {
+                for (int k = 0; k <= i; k++) {
+                    d[k] = v[k * n + i + 1] / h;
+                }
+                for (int j = 0; j <= i; j++) {
+                    double g = 0;
+                    for (int k = 0; k <= i; k++) {
+                        g += v[k * n + i + 1] * v[k * n + j];
                     }
-                    g[p * n + p] = app - t * apq;
-                    g[q * n + q] = aqq + t * apq;
-                    g[p * n + q] = 0;
-                    g[q * n + p] = 0;
-                    for (int k = 0; k < n; k++) {
-                        double vkp = v[k * n + p];
-                        double vkq = v[k * n + q];
-                        v[k * n + p] = c * vkp - s * vkq;
-                        v[k * n + q] = s * vkp + c * vkq;
+                    for (int k = 0; k <= i; k++) {
+                        v[k * n + j] -= g * d[k];
                     }
                 }
             }
-            if (!rotated) {
-                return v;
+            for (int k = 0; k <= i; k++) {
+                v[k * n + i + 1] = 0;
             }
         }
-        return v; // 60 sweeps: converged far below what double resolves for any matrix seen in practice
+        for (int j = 0; j < n; j++) {
+            d[j] = v[(n - 1) * n + j];
+            v[(n - 1) * n + j] = 0;
+        }
+        v[(n - 1) * n + n - 1] = 1;
+        e[0] = 0;
     }
 
-    private static int[] descendingDiagonal(double[] g, int n) {
+    /** Implicit QL on the tridiagonal (d, e), rotating the rows of {@code v} (= Qᵀ): d becomes the eigenvalues. */
+    private static void ql(double[] v, int n, double[] d, double[] e) {
+        for (int i = 1; i < n; i++) {
+            e[i - 1] = e[i];
+        }
+        e[n - 1] = 0;
+        double f = 0;
+        double tst1 = 0;
+        double eps = Math.ulp(1.0);
+        for (int l = 0; l < n; l++) {
+            tst1 = Math.max(tst1, Math.abs(d[l]) + Math.abs(e[l]));
+            int m = l;
+            while (m < n - 1 && Math.abs(e[m]) > eps * tst1) { // the first negligible sub-diagonal element
+                m++;
+            }
+            if (m > l) {
+                int iterations = 0;
+                do {
+                    if (++iterations > 60) {
+                        throw new ArithmeticException("the QL iteration did not converge for eigenvalue " + l + " of " + n);
+                    }
+                    double g = d[l];
+                    double p = (d[l + 1] - g) / (2 * e[l]);
+                    double r = Math.hypot(p, 1);
+                    if (p < 0) {
+                        r = -r;
+                    }
+                    d[l] = e[l] / (p + r);
+                    d[l + 1] = e[l] * (p + r);
+                    double dl1 = d[l + 1];
+                    double h = g - d[l];
+                    for (int i = l + 2; i < n; i++) {
+                        d[i] -= h;
+                    }
+                    f += h;
+                    p = d[m];
+                    double c = 1;
+                    double c2 = c;
+                    double c3 = c;
+                    double el1 = e[l + 1];
+                    double s = 0;
+                    double s2 = 0;
+                    for (int i = m - 1; i >= l; i--) {
+                        c3 = c2;
+                        c2 = c;
+                        s2 = s;
+                        g = c * e[i];
+                        h = c * p;
+                        r = Math.hypot(p, e[i]);
+                        e[i + 1] = s * r;
+                        s = e[i] / r;
+                        c = p / r;
+                        p = c * d[i] - s * g;
+                        d[i + 1] = h + s * (c * g + s * d[i]);
+                        int r1 = (i + 1) * n;
+                        int r0 = i * n;
+                        for (int k = 0; k < n; k++) { // rows i and i+1 of Vᵀ
+                            double vk1 = v[r1 + k];
+                            double vk = v[r0 + k];
+                            v[r1 + k] = s * vk + c * vk1;
+                            v[r0 + k] = c * vk - s * vk1;
+                        }
+                    }
+                    p = -s * s2 * c3 * el1 * e[l] / dl1;
+                    e[l] = s * p;
+                    d[l] = c * p;
+                } while (Math.abs(e[l]) > eps * tst1);
+            }
+            d[l] += f;
+            e[l] = 0;
+        }
+    }
+
+    private static int[] descending(double[] lambda) {
+        int n = lambda.length;
         Integer[] idx = new Integer[n];
         for (int i = 0; i < n; i++) {
             idx[i] = i;
         }
-        java.util.Arrays.sort(idx, (x, y) -> Double.compare(g[y * n + y], g[x * n + x]));
+        java.util.Arrays.sort(idx, (x, y) -> Double.compare(lambda[y], lambda[x]));
         int[] out = new int[n];
         for (int i = 0; i < n; i++) {
             out[i] = idx[i];
