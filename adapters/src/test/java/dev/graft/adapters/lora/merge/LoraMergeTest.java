@@ -443,6 +443,42 @@ class LoraMergeTest {
         }
     }
 
+    @Test
+    void truncatedSvdAtAFullRankSizeKeepsTheTopSubspace() {
+        // 160 × 96 of full rank, σ_j = 0.9^j: B'A' is the rank-12 truncation, and the residual is the exact tail
+        int rows = 160;
+        int cols = 96;
+        double[][] u = orthonormal(rows, cols, 31);
+        double[][] v = orthonormal(cols, cols, 32);
+        double[] m = new double[rows * cols];
+        double[] best = new double[rows * cols];
+        double tail = 0;
+        for (int j = 0; j < cols; j++) {
+            double sigma = Math.pow(0.9, j);
+            tail += j >= 12 ? sigma * sigma : 0;
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    m[r * cols + c] += sigma * u[j][r] * v[j][c];
+                    if (j < 12) {
+                        best[r * cols + c] += sigma * u[j][r] * v[j][c];
+                    }
+                }
+            }
+        }
+        for (boolean wide : new boolean[] {false, true}) {
+            double[] x = wide ? transpose(m, rows, cols) : m;
+            TruncatedSvd svd = wide ? TruncatedSvd.of(x, cols, rows, 12) : TruncatedSvd.of(x, rows, cols, 12);
+            double[] got = wide ? transpose(product(svd.b, svd.a, cols, 12, rows, 1), cols, rows)
+                    : product(svd.b, svd.a, rows, 12, cols, 1);
+            assertClose(got, best, 1e-9, (wide ? "96 × 160" : "160 × 96") + " rank 12");
+            double residual = 0;
+            for (int i = 0; i < m.length; i++) {
+                residual += (m[i] - got[i]) * (m[i] - got[i]);
+            }
+            assertThat(residual).isCloseTo(tail, org.assertj.core.data.Offset.offset(1e-9 * tail));
+        }
+    }
+
     static double[][] orthonormal(int n, int count, long seed) {
         Random random = new Random(seed);
         double[][] q = new double[count][n];
