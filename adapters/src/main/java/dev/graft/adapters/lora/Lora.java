@@ -54,6 +54,16 @@ public final class Lora extends SiteAdapter {
     }
 
     /**
+     * An adapter at exactly {@code sites} (projection sites, e.g. the union of several adapters' sites), A and B zero:
+     * for code that computes its parameters, such as {@link dev.graft.adapters.lora.merge.LoraMerge}.
+     *
+     * @throws IllegalArgumentException when a site is not a projection or appears twice
+     */
+    public static Lora at(LoraConfig config, List<SiteShape> sites) {
+        return new Lora(config, sites);
+    }
+
+    /**
      * A fresh adapter on the encoder's sites that {@code config} targets: A random (seeded), B = 0.
      *
      * @param encoderSites the encoder's declared sites ({@code BertEncoder.sites()})

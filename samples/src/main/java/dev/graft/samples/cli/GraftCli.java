@@ -83,7 +83,8 @@ public final class GraftCli {
     }
 
     private static Options parse(Command c, List<String> rest) {
-        return new Options(rest, c instanceof FlagCommand f ? f.flags() : java.util.Set.of());
+        return new Options(rest, c instanceof FlagCommand f ? f.flags() : java.util.Set.of(),
+                c instanceof RepeatableCommand r ? r.repeatable() : java.util.Set.of());
     }
 
     /** The message chain of an exception, most specific last: what went wrong, in words. */
@@ -109,6 +110,11 @@ public final class GraftCli {
         }
         sb.append("\nsamples/graft <command> --help shows a command's options.");
         return sb.toString();
+    }
+
+    /** A command with options that may be given more than once ({@code --adapter A --adapter B}). */
+    public interface RepeatableCommand extends Command {
+        java.util.Set<String> repeatable();
     }
 
     /** A command with options that take no value. */

@@ -14,12 +14,22 @@ public final class Options {
     private final Map<String, String> values = new LinkedHashMap<>();
     private final Set<String> read = new LinkedHashSet<>();
     private final Set<String> flagNames;
+    private final Map<String, List<String>> repeated = new LinkedHashMap<>();
 
     /**
      * @param args      the arguments after the command name
      * @param flagNames options that take no value
      */
     public Options(List<String> args, Set<String> flagNames) {
+        this(args, flagNames, Set.of());
+    }
+
+    /**
+     * @param args       the arguments after the command name
+     * @param flagNames  options that take no value
+     * @param repeatable options that may be given more than once ({@link #getAll})
+     */
+    public Options(List<String> args, Set<String> flagNames, Set<String> repeatable) {
         this.flagNames = Set.copyOf(flagNames);
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
@@ -41,10 +51,19 @@ public final class Options {
                 }
                 value = args.get(++i);
             }
-            if (values.put(name, value) != null) {
+            if (repeatable.contains(name)) {
+                repeated.computeIfAbsent(name, n -> new java.util.ArrayList<>()).add(value);
+                values.putIfAbsent(name, value);
+            } else if (values.put(name, value) != null) {
                 throw new UsageException("option --" + name + " given twice");
             }
         }
+    }
+
+    /** Every value of a repeatable option, in command-line order; empty when it is absent. */
+    public List<String> getAll(String name) {
+        read.add(name);
+        return List.copyOf(repeated.getOrDefault(name, List.of()));
     }
 
     public boolean has(String name) {
