@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -56,15 +57,17 @@ import org.apache.arrow.memory.RootAllocator;
  *
  * <h2>The budget</h2>
  * <b>Held</b> bytes are all the Arrow memory the cache's adapters hold: the resident ones (kept for later calls),
- * evicted ones that calls still lease (freed when the last lease closes) and an adapter being attached. Held bytes
- * never exceed the budget, at any instant: every adapter is attached inside an Arrow allocator whose limit is the
- * budget, so the accounting that measures held bytes also enforces the bound ({@link Stats#peakHeldBytes()} is
- * Arrow's own peak). Before attaching, the cache makes room: it evicts resident adapters no call holds, least
- * recently used first, until the adapter's expected size fits (the size of the last adapter of as many parameters,
- * else 4 bytes a parameter); when the attach still does not fit, it evicts more and tries again; when everything
- * left is in use, it also evicts the in-use ones (least recently used first; their memory returns when their
- * leases close) and waits for memory to return, up to {@link Builder#waitForRoom}, then fails that call with
- * {@link CacheFullException} — it never goes over the budget. An adapter larger than the whole budget fails at once.
+ * evicted ones that calls still lease (freed when the last lease closes) and the adapter being attached. Held bytes
+ * never exceed the budget, at any instant, measured by the Arrow allocator all of them live in
+ * ({@link #heldBytes()}, {@link Stats#peakHeldBytes()} is Arrow's own peak). How: adapters are attached one at a
+ * time, and before each the cache makes room for its size — exactly what the last adapter of the same type and
+ * shapes took, or at most twice its floats for the first of its shapes — by evicting resident adapters no call
+ * holds, least recently used first. When everything resident is in use, it evicts in-use ones too (least recently
+ * used first; their memory returns when their last lease closes) and waits for memory to return, up to
+ * {@link Builder#waitForRoom}, then fails that call with {@link CacheFullException}: it refuses rather than exceeds.
+ * The allocator's limit is the budget as well, so an attach that would still not fit is rejected by Arrow before
+ * any memory is taken (the cache then makes more room and retries). An adapter larger than the whole budget fails
+ * at once.
  *
  * <h2>Loading</h2>
  * An adapter not in memory is loaded by the first call that asks for it; calls asking for it meanwhile wait for that
@@ -104,8 +107,13 @@ public final class AdapterCache implements AdapterSource, AutoCloseable {
     /** Loads in flight. Under {@link #lock}. */
     private final Map<String, CompletableFuture<Version>> loading = new HashMap<>();
     private final Map<String, Failure> failures = new ConcurrentHashMap<>();
-    /** Bytes an attached adapter took, by parameter count: the next one's expected size. */
-    private final Map<Long, Long> learned = new ConcurrentHashMap<>();
+    /** Bytes an attached adapter took, by type and parameter shapes: the next such adapter's size. */
+    private final Map<String, Long> learned = new ConcurrentHashMap<>();
+    /**
+     * One attach at a time: with room made beforehand for an adapter's (known or upper-bound) size, Arrow's limit is
+     * never hit, so its accounting never counts even a rejected reservation above the budget.
+     */
+    private final ReentrantLock attachLock = new ReentrantLock();
     private final AtomicInteger waiting = new AtomicInteger();
     /** Versions attached and not yet freed. Under {@link #lock}. */
     private int attachedVersions;
@@ -324,11 +332,14 @@ public final class AdapterCache implements AdapterSource, AutoCloseable {
             throw new AdapterLoadException(name, dir, e);
         }
         String hash = ContentHash.of(adapter);
-        long expected = learned.getOrDefault(adapter.parameterCount(), adapter.parameterCount() * Float.BYTES);
-        if (expected > budget) {
-            throw new CacheFullException("adapter '" + name + "' (" + adapter.describe() + ") needs about " + expected
-                    + " bytes, more than the cache's whole budget of " + budget + " bytes");
+        String shape = adapter.typeName() + adapter.parameters().stream().map(p -> Arrays.toString(p.shape())).toList();
+        // unknown shape: at most twice its floats (hooks copy each parameter once; Arrow rounds a buffer up to a
+        // power of two); known: exactly what the last one took
+        Long known = learned.get(shape);
+        if (known != null && known > budget) {
+            throw tooLarge(name, adapter, known);
         }
+        long expected = known != null ? known : Math.min(budget, 2 * adapter.parameterCount() * Float.BYTES);
         lock.lock();
         try {
             requireOpen();
@@ -351,7 +362,7 @@ public final class AdapterCache implements AdapterSource, AutoCloseable {
             }
             throw e;
         }
-        learned.put(adapter.parameterCount(), attached.allocatedBytes());
+        learned.put(shape, attached.allocatedBytes());
         return new Version(name, serials.incrementAndGet(), adapter, attached, hash, new Version.Owner() {
             @Override
             public void freed(Version v) {
@@ -369,34 +380,67 @@ public final class AdapterCache implements AdapterSource, AutoCloseable {
 
     private Adapters attachWithinBudget(String name, Adapter adapter, long expected) {
         long deadline = System.nanoTime() + waitForRoom.toNanos();
+        try {
+            if (!attachLock.tryLock(waitForRoom.toNanos(), TimeUnit.NANOSECONDS)) {
+                throw new CacheFullException("no room for adapter '" + name + "' (" + adapter.describe() + ") in the"
+                        + " cache's budget of " + budget + " bytes after waiting " + waitForRoom + " behind other loads");
+            }
+        } catch (InterruptedException x) {
+            Thread.currentThread().interrupt();
+            throw new CacheFullException("interrupted while waiting to load adapter '" + name + "'");
+        }
+        try {
+            return attachLocked(name, adapter, expected, deadline);
+        } finally {
+            attachLock.unlock();
+        }
+    }
+
+    /** The adapter alone does not fit: {@code bytes} is its size, or -1 when only "more than the budget" is known. */
+    private CacheFullException tooLarge(String name, Adapter adapter, long bytes) {
+        return new CacheFullException("adapter '" + name + "' (" + adapter.describe() + ") needs "
+                + (bytes < 0 ? "" : bytes + " bytes, ") + "more than the cache's whole budget of " + budget + " bytes");
+    }
+
+    /**
+     * Under {@link #attachLock}: makes room for {@code need} bytes (evicting idle adapters, else waiting for in-use
+     * ones to come back) and attaches; an attach larger than expected (rejected by Arrow's limit, nothing kept)
+     * makes room for half as much again and retries.
+     */
+    private Adapters attachLocked(String name, Adapter adapter, long expected, long deadline) {
         long need = expected;
         while (true) {
             makeRoom(need);
-            try {
-                return Adapters.attach(encoder, List.of(adapter), arena);
-            } catch (OutOfMemoryException e) {
-                // the expected size was low, or other loads took the room meanwhile: evict more, else wait
-                need = Math.min(budget, need + Math.max(need / 2, 1));
-                lock.lock();
-                waiting.incrementAndGet();
+            if (budget - allocator.getAllocatedMemory() >= need) {
                 try {
-                    while (budget - allocator.getAllocatedMemory() < need && !hasIdle()) {
-                        long left = deadline - System.nanoTime();
-                        if (left <= 0) {
-                            throw new CacheFullException("no room for adapter '" + name + "' (" + adapter.describe()
-                                    + ") in the cache's budget of " + budget + " bytes after waiting " + waitForRoom
-                                    + ": " + allocator.getAllocatedMemory() + " bytes are held by " + describeHolders());
-                        }
-                        evictInUse(need);
-                        roomFreed.awaitNanos(left);
+                    return Adapters.attach(encoder, List.of(adapter), arena);
+                } catch (OutOfMemoryException e) {
+                    if (need >= budget) { // the whole budget was free and it did not fit
+                        throw tooLarge(name, adapter, -1);
                     }
-                } catch (InterruptedException x) {
-                    Thread.currentThread().interrupt();
-                    throw new CacheFullException("interrupted while waiting for room for adapter '" + name + "'");
-                } finally {
-                    waiting.decrementAndGet();
-                    lock.unlock();
+                    need = Math.min(budget, need + Math.max(need / 2, 1));
+                    continue;
                 }
+            }
+            lock.lock();
+            waiting.incrementAndGet();
+            try { // every resident adapter is in use: evict (LRU first) enough of them and wait for their memory
+                while (budget - allocator.getAllocatedMemory() < need && !hasIdle()) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        throw new CacheFullException("no room for adapter '" + name + "' (" + adapter.describe()
+                                + ") in the cache's budget of " + budget + " bytes after waiting " + waitForRoom + ": "
+                                + allocator.getAllocatedMemory() + " bytes are held by " + describeHolders());
+                    }
+                    evictInUse(need);
+                    roomFreed.awaitNanos(left);
+                }
+            } catch (InterruptedException x) {
+                Thread.currentThread().interrupt();
+                throw new CacheFullException("interrupted while waiting for room for adapter '" + name + "'");
+            } finally {
+                waiting.decrementAndGet();
+                lock.unlock();
             }
         }
     }
