@@ -138,13 +138,13 @@ public final class LiveAdaptersSoak {
 
         String report() {
             return String.format(Locale.ROOT, """
-                    hot swap: %d threads for %.1f s, "tenant" replaced every %d ms (%d swaps) among %d versions
+                    hot swap: %d threads for %.1f s, "tenant" replaced every %d ms (%d swaps, one per %.1f ms) among %d versions
                       calls %d (%.1f/s), failed %d, mismatched %d, bit-identical to their version %d
                       calls per version %s; calls that ended after their version was replaced %d
                       max deviation from the version's precomputed output %.3g (tolerance %.0e); versions differ by >= %.3g
                       registry Arrow bytes: baseline %d, after %d, retired versions still held %d, versions put %d freed %d
                       call arenas after %d bytes; registry after close %d bytes
-                    %s""", threads, seconds, swapEvery.toMillis(), swaps, callsPerVersion.length, calls, calls / seconds,
+                    %s""", threads, seconds, swapEvery.toMillis(), swaps, seconds * 1000 / swaps, callsPerVersion.length, calls, calls / seconds,
                     failed, mismatched, exact, Arrays.toString(callsPerVersion), callsOnReplacedVersion, maxDeviation,
                     TOLERANCE, minSeparation, baselineBytes, bytesAfter, retiredAfter, versionsPut, versionsFreed,
                     callBytesAfter, bytesAfterClose, problems.isEmpty() ? "" : "  first problems: " + problems);
@@ -242,8 +242,13 @@ public final class LiveAdaptersSoak {
             long end = t0 + c.duration().toNanos();
             start.countDown();
             int next = 1;
+            long tick = t0;
             while (System.nanoTime() < end || swaps.get() < c.minSwaps()) {
-                Thread.sleep(c.swapEvery());
+                tick += c.swapEvery().toNanos(); // fixed rate: a put that takes long is not added to the period
+                long sleep = tick - System.nanoTime();
+                if (sleep > 0) {
+                    Thread.sleep(Duration.ofNanos(sleep));
+                }
                 live.put("tenant", versions.get(next));
                 next = (next + 1) % c.versions();
                 swaps.incrementAndGet();

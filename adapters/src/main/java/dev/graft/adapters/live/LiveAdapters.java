@@ -86,11 +86,11 @@ public final class LiveAdapters implements AdapterSource, AutoCloseable {
         checkName(name);
         Objects.requireNonNull(adapter, "adapter");
         String hash = ContentHash.of(adapter); // before attaching: the hash is of the values the hooks copy
-        long serial = serials.incrementAndGet();
         synchronized (lock) {
             requireOpen();
         }
         Adapters attached = Adapters.attach(encoder, List.of(adapter), arena);
+        long serial = serials.incrementAndGet(); // after the attach: a put that fails takes no number
         Version v = new Version(name, serial, adapter, attached, hash, this::freed);
         Version old;
         synchronized (lock) {
@@ -216,7 +216,7 @@ public final class LiveAdapters implements AdapterSource, AutoCloseable {
      *
      * @param current        names with a current version
      * @param retiredInUse   replaced or removed versions that calls still hold (their memory is still allocated)
-     * @param versionsPut    versions put since the registry was created
+     * @param versionsPut    versions put (attached) since the registry was created
      * @param versionsFreed  versions whose memory has been released
      * @param allocatedBytes Arrow bytes of all attached versions ({@link #allocatedBytes()})
      */

@@ -126,6 +126,8 @@ class LiveAdaptersTest {
             assertThatThrownBy(() -> live.put("acme", misfit)).isInstanceOf(AdapterShapeException.class);
             assertThat(live.sha256("acme")).isEqualTo(hash);
             assertThat(live.allocatedBytes()).isEqualTo(bytes);
+            assertThat(live.stats().versionsPut()).isEqualTo(1); // a failed put takes no version number
+            assertThat(live.put("acme", RandomLoras.lora(backbone, 7))).isEqualTo(2);
         }
     }
 
