@@ -162,10 +162,11 @@ public final class AdapterCache implements AdapterSource, AutoCloseable {
     @Override
     public AdapterLease acquire(String name) {
         checkName(name);
+        boolean counted = false; // one hit or miss per request, however often a lost race makes it look again
         while (true) {
             Failure known = failures.get(name);
             if (known != null) {
-                if (known.fingerprint().equals(fingerprint(name))) {
+                if (known.fingerprint().equals(fingerprint(directories.apply(name)))) {
                     misses.incrementAndGet();
                     failedRequests.incrementAndGet();
                     throw known.error().get();
@@ -190,7 +191,10 @@ public final class AdapterCache implements AdapterSource, AutoCloseable {
                     hits.incrementAndGet();
                     return new AdapterLease(e);
                 }
-                misses.incrementAndGet();
+                if (!counted) {
+                    misses.incrementAndGet();
+                    counted = true;
+                }
                 flight = loading.get(name);
                 if (flight == null) {
                     flight = new CompletableFuture<>();
@@ -254,17 +258,19 @@ public final class AdapterCache implements AdapterSource, AutoCloseable {
 
     /** Loads {@code name} on this thread, completing {@code flight} for the calls waiting on it; the loader's lease. */
     private AdapterLease load(String name, CompletableFuture<Version> flight) {
-        Path dir = directories.apply(name);
-        List<String> before = fingerprint(name);
+        Path dir = null;
+        List<String> before = null;
         Version v;
         try {
             loads.incrementAndGet();
+            dir = directories.apply(name);
+            before = fingerprint(dir);
             v = attach(name, dir);
         } catch (RuntimeException e) {
             loadFailures.incrementAndGet();
             failedRequests.incrementAndGet();
             Supplier<RuntimeException> again = rethrower(name, dir, e);
-            if (!(e instanceof CacheFullException)) { // a full cache is not the directory's fault: not remembered
+            if (!(e instanceof CacheFullException) && before != null) { // a full cache is not the directory's fault
                 failures.put(name, new Failure(again, before));
             }
             endFlight(name, flight);
@@ -537,8 +543,7 @@ public final class AdapterCache implements AdapterSource, AutoCloseable {
     }
 
     /** The state of {@code name}'s directory and files: a load failure holds while this stays the same. */
-    private List<String> fingerprint(String name) {
-        Path dir = directories.apply(name);
+    private static List<String> fingerprint(Path dir) {
         List<String> out = new ArrayList<>(3);
         for (Path p : List.of(dir, dir.resolve(PeftIO.CONFIG_FILE), dir.resolve(PeftIO.WEIGHTS_FILE))) {
             try {

@@ -191,7 +191,7 @@ class AdapterCacheTest {
             assertThat(s.loads()).isEqualTo(1);
             assertThat(s.misses()).isEqualTo(8);
             assertThat(s.joined()).isEqualTo(7);
-            assertThat(resolved.get()).isEqualTo(2); // the load's directory and its failure fingerprint
+            assertThat(resolved.get()).isEqualTo(1); // asked once, by the one load
         }
     }
 
