@@ -47,9 +47,10 @@ import java.util.stream.Stream;
  *
  * <pre>
  * ./mvnw -B -q -Pbench -pl jmh -am package -DskipTests
- * java --add-modules jdk.incubator.vector --add-opens java.base/java.nio=ALL-UNNAMED --enable-native-access=ALL-UNNAMED \
+ * java --add-modules=jdk.incubator.vector --add-opens=java.base/java.nio=ALL-UNNAMED --enable-native-access=ALL-UNNAMED \
+ *     --sun-misc-unsafe-memory-access=allow -Dai.djl.offline=true -Dgraft.shared.dir=../shared \
  *     -cp jmh/target/benchmarks.jar dev.graft.jmh.LiveAdaptersSoak swap --seconds 60
- * java … dev.graft.jmh.LiveAdaptersSoak cache --seconds 60 --adapters 1000 --fit 50
+ * java … dev.graft.jmh.LiveAdaptersSoak cache --seconds 60 --adapters 1000 --fit 50 [--zipf 1]
  * </pre>
  *
  * <ul>
