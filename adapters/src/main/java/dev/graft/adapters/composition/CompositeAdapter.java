@@ -229,6 +229,19 @@ public final class CompositeAdapter implements Adapter {
     }
 
     /**
+     * What a composed model's provenance records of the composition: the block, and each adapter or fusion it uses
+     * (name, type, description, parameter count).
+     */
+    public ObjectNode record() {
+        ObjectNode n = dev.graft.adapters.head.Json.mapper().createObjectNode();
+        n.put("block", composition.toString());
+        com.fasterxml.jackson.databind.node.ArrayNode list = n.putArray("adapters");
+        adapters.forEach((name, a) -> list.addObject().put("name", name).put("type", a.typeName())
+                .put("describe", a.describe()).put("parameters", a.parameterCount()));
+        return n;
+    }
+
+    /**
      * @throws UnsupportedOperationException always: a composition is saved as its adapters and fusions
      */
     @Override

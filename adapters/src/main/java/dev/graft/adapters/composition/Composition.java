@@ -224,6 +224,11 @@ public sealed interface Composition permits Composition.Use, Composition.Stack, 
         }
     }
 
+    /** Whether {@code text} is a block as {@link #toString()} prints one ("Stack(a, b)"), not an adapter's description. */
+    static boolean isBlock(String text) {
+        return text.matches("(Stack|Average|Parallel|BatchSplit)\\(.*|Fuse\\[.*");
+    }
+
     /** {@code Stack(a, b, …)} of adapter names. */
     static Stack stack(String... adapters) {
         return new Stack(uses(adapters));

@@ -48,20 +48,20 @@ final class CompositionRules {
                         .collect(Collectors.joining(", ")) + ")");
             }
             if (depth >= 2 && !(c instanceof Composition.Use) && !(c instanceof Composition.Stack)) {
-                throw new IllegalArgumentException(c + ": " + c.label() + " at depth " + depth + " is too deep (below "
-                        + "depth 1 AdapterHub allows only Stack blocks and adapters)");
-            }
-            if (parent instanceof Composition.Stack && depth >= 2 && !(c instanceof Composition.Use)) {
-                throw new IllegalArgumentException(parent + ": " + c.label() + " inside Stack at depth " + depth
-                        + " is too deep (a Stack nested in another block may hold adapters only, as in AdapterHub)");
+                // with ALLOWED this also covers AdapterHub's check_composition_valid: a Stack below the top level
+                // may hold adapters only (Stack is not allowed inside Stack)
+                throw new IllegalArgumentException(parent + ": " + c.label() + " inside " + parent.label() + " at depth "
+                        + depth + " is too deep (below depth 1 AdapterHub allows only Stack blocks and adapters)");
             }
         }
-        if (c instanceof Composition.Use u && !adapters.containsKey(u.adapter())
-                || c instanceof Composition.Use && adapters.get(((Composition.Use) c).adapter()) instanceof Fusion) {
-            String name = ((Composition.Use) c).adapter();
+        if (c instanceof Composition.Use u && (!(adapters.get(u.adapter()) instanceof Adapter a) || a instanceof Fusion)) {
             throw new IllegalArgumentException((parent == null ? c.toString() : parent.toString()) + ": unknown adapter '"
-                    + name + "' (known: " + known(adapters, false) + ")");
+                    + u.adapter() + "' (known: " + known(adapters, false) + ")");
         }
+        for (Composition child : c.children()) {
+            structure(child, c, depth + 1, adapters);
+        }
+        // the block's own checks once its children are known to be well nested
         switch (c) {
             case Composition.Use u -> { }
             case Composition.Stack s -> stackChains(s, adapters);
@@ -69,9 +69,6 @@ final class CompositionRules {
             case Composition.Fuse f -> fusion(f, adapters);
             case Composition.Parallel p -> { }
             case Composition.BatchSplit b -> { }
-        }
-        for (Composition child : c.children()) {
-            structure(child, c, depth + 1, adapters);
         }
     }
 
