@@ -58,6 +58,9 @@ import org.junit.jupiter.api.Test;
 class CompositionBlocksTest {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    @org.junit.jupiter.api.io.TempDir
+    java.nio.file.Path tmp;
+
     private static BertBackbone backbone;
     private static TensorArena arena;
     private static List<String> texts;
@@ -133,6 +136,8 @@ class CompositionBlocksTest {
             float[][] alone = allLayers(adapters.get(pair.get(0)));
             float[][] averaged = allLayers(new CompositeAdapter(avg, adapters));
             float[][] other = allLayers(adapters.get(pair.get(1)));
+            System.out.printf("%s against %s alone: max difference %.3g over every stage%n", avg, pair.get(0),
+                    maxDifference(averaged, alone));
             // the adapters move the outputs far more than the rounding of the block's extra addition
             assertThat(maxDifference(averaged, alone)).as("%s", avg).isLessThan(1e-5);
             assertThat(maxDifference(other, alone)).as("%s vs %s", pair.get(1), pair.get(0)).isGreaterThan(1e-2);
@@ -280,6 +285,7 @@ class CompositionBlocksTest {
             max = Math.max(max, Math.abs(got[i] - expected[i]));
             norm = Math.max(norm, Math.abs(expected[i]));
         }
+        System.out.printf("%s: max difference %.3g (largest value %.3g)%n", what, max, norm);
         assertThat(norm).as("%s is not zero", what).isGreaterThan(1e-3);
         assertThat(max).as(what).isLessThanOrEqualTo(1e-6 * Math.max(1, norm));
     }
@@ -303,6 +309,10 @@ class CompositionBlocksTest {
                     .containsExactly("loraA", "ia3P");
             Predictions p = model.predict(texts);
             assertThat(p.outputs().get("intent")).isEqualTo(expected(head, adapters.get("loraA"), adapters.get("ia3P")));
+            java.nio.file.Path target = tmp.resolve("model");
+            assertThatThrownBy(() -> model.save(target))
+                    .hasMessageContaining("Stack(loraA, ia3P) is not saved as one adapter: save its adapters (loraA, ia3P)");
+            assertThat(target).doesNotExist();
         }
     }
 

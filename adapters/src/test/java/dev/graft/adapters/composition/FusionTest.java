@@ -148,6 +148,8 @@ class FusionTest {
                     norm = Math.max(norm, Math.abs(e));
                 }
             }
+            System.out.printf("fusion forward: max difference %.3g (largest value %.3g), lowest attention entropy %.3f%n",
+                    max, norm, entropyMin);
             assertThat(entropyMin).as("some token's attention is far from uniform").isLessThan(0.9 * Math.log(3));
             assertThat(max).as("max difference against the double-precision attention (largest value %s)", norm)
                     .isLessThan(1e-5 * Math.max(1, norm));
@@ -214,6 +216,8 @@ class FusionTest {
                     }
                     dir[j][i] = 1f;
                     double numeric = derivative(fusion, batch, weights, dir, a);
+                    System.out.printf("fusion gradient %s[%d]: analytic %.6g, numeric %.6g%n", p.name(), i,
+                            p.grads()[i], numeric);
                     assertThat((double) p.grads()[i]).as("%s[%d]", p.name(), i)
                             .isCloseTo(numeric, within(5e-3 + 1e-2 * Math.abs(numeric)));
                 }
@@ -235,6 +239,7 @@ class FusionTest {
                 }
             }
             double numeric = derivative(fusion, batch, weights, dir, a);
+            System.out.printf("fusion directional derivative: analytic %.6g, numeric %.6g%n", analytic, numeric);
             assertThat(Math.abs(numeric)).as("the direction moves the loss").isGreaterThan(1e-2);
             assertThat(analytic).as("directional derivative").isCloseTo(numeric, within(1e-2 * Math.abs(numeric) + 5e-3));
         }
