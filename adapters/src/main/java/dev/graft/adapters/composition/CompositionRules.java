@@ -110,14 +110,16 @@ final class CompositionRules {
             throw new IllegalArgumentException(f + ": unknown fusion '" + f.fusion() + "' (known fusions: "
                     + known(adapters, true) + ")");
         }
-        if (!fusion.adapterNames().equals(names)) {
+        // the attention is the same whatever the order of the adapters: compare them as a set
+        if (!new java.util.HashSet<>(fusion.adapterNames()).equals(new java.util.HashSet<>(names))
+                || names.size() != fusion.adapterNames().size()) {
             throw new IllegalArgumentException(f + ": fusion '" + f.fusion() + "' was trained over " + fusion.adapterNames()
                     + ", not " + names);
         }
-        for (int i = 0; i < names.size(); i++) {
-            if (fusion.adapters().get(i) != adapters.get(names.get(i))) {
+        for (String name : names) {
+            if (fusion.adapters().get(fusion.adapterNames().indexOf(name)) != adapters.get(name)) {
                 throw new IllegalArgumentException(f + ": fusion '" + f.fusion() + "' holds another adapter object as '"
-                        + names.get(i) + "' than the one given under that name");
+                        + name + "' than the one given under that name");
             }
         }
     }
