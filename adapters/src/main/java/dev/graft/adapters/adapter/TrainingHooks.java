@@ -56,6 +56,15 @@ public final class TrainingHooks {
         gradients.addAll(other.gradients);
     }
 
+    /**
+     * Takes over {@code other}'s gradient buffers (flushed by this one) but not its hooks: for a hook that wraps
+     * another step's hooks, such as a composition block around a trainable fusion.
+     */
+    public void adoptGradients(TrainingHooks other) {
+        parameters.addAll(other.parameters);
+        gradients.addAll(other.gradients);
+    }
+
     public Map<Site, SiteHook> hooks() {
         return hooks;
     }

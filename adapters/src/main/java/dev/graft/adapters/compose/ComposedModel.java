@@ -9,6 +9,8 @@ import dev.graft.adapters.adapter.Adapter;
 import dev.graft.adapters.adapter.AdapterRegistry;
 import dev.graft.adapters.adapter.AdapterShapeException;
 import dev.graft.adapters.adapter.Adapters;
+import dev.graft.adapters.composition.CompositeAdapter;
+import dev.graft.adapters.composition.Composition;
 import dev.graft.adapters.head.BackboneInfo;
 import dev.graft.adapters.head.FeatureKind;
 import dev.graft.adapters.head.Features;
@@ -150,6 +152,9 @@ public final class ComposedModel implements AutoCloseable {
                 if (a != null) {
                     ObjectNode r = AdaptedHead.record(a);
                     r.put("merged", pass.attached().merged());
+                    if (a instanceof CompositeAdapter c) {
+                        r.set("composition", c.record());
+                    }
                     records.put(name, r);
                 }
             }
@@ -449,6 +454,7 @@ public final class ComposedModel implements AutoCloseable {
         private final Map<String, Head> heads = new LinkedHashMap<>();
         private final Map<String, Adapter> adapters = new LinkedHashMap<>();
         private final List<String> problems = new ArrayList<>();
+        private final List<CompositeAdapter> compositions = new ArrayList<>();
         private boolean mergeAdapters;
 
         private Builder() {
@@ -478,6 +484,64 @@ public final class ComposedModel implements AutoCloseable {
                 problems.add("head name '" + name + "' is used twice");
             } else if (adapter != null) {
                 adapters.put(name, adapter);
+            }
+            return this;
+        }
+
+        /**
+         * Adds {@code head} under {@code name}, reading the backbone through a composition of adapters (AdapterHub's
+         * blocks: {@code Stack}, {@code Average}, {@code Fuse}), validated now ({@link Composition#validate}, errors
+         * at {@link #build()}). Heads given equal compositions over the same adapter instances share one pass.
+         *
+         * @param adapters the adapters and fusions the composition names
+         */
+        public Builder head(String name, Head head, Composition composition, Map<String, ? extends Adapter> adapters) {
+            Objects.requireNonNull(composition, "composition");
+            CompositeAdapter c;
+            try {
+                c = new CompositeAdapter(composition, adapters);
+            } catch (IllegalArgumentException e) {
+                problems.add("head '" + name + "': " + e.getMessage());
+                heads.putIfAbsent(name, Objects.requireNonNull(head, "head"));
+                return this;
+            }
+            CompositeAdapter same = compositions.stream().filter(x -> x.composition().equals(composition)
+                    && x.adapters().keySet().stream().allMatch(n -> x.adapters().get(n) == adapters.get(n)))
+                    .findFirst().orElse(null);
+            if (same == null) {
+                compositions.add(c);
+            }
+            return head(name, head, same != null ? same : c);
+        }
+
+        /**
+         * AdapterHub's {@code Parallel}: one input, one adapted pass per channel, each read by its own head — the
+         * head named after the channel's last adapter, as AdapterHub names them ({@code Parallel(a, Stack(b, c))}:
+         * heads "a" over a and "c" over Stack(b, c)).
+         *
+         * @param heads head by the name of its channel's last adapter
+         */
+        public Builder parallel(Composition block, Map<String, ? extends Adapter> adapters, Map<String, ? extends Head> heads) {
+            List<Composition> channels = CompositeAdapter.channels(block);
+            try {
+                block.validate(adapters);
+            } catch (IllegalArgumentException e) {
+                problems.add(e.getMessage());
+                return this;
+            }
+            java.util.Set<String> named = new java.util.HashSet<>();
+            for (Composition ch : channels) {
+                String name = CompositeAdapter.last(ch);
+                if (!named.add(name)) {
+                    problems.add(block + ": two channels end with adapter '" + name + "', whose name their heads take");
+                } else if (!heads.containsKey(name)) {
+                    problems.add(block + ": no head for channel " + ch + " (heads are named after the channel's last "
+                            + "adapter, '" + name + "'; given: " + String.join(", ", heads.keySet()) + ")");
+                } else if (ch instanceof Composition.Use u) {
+                    head(name, heads.get(name), adapters.get(u.adapter()));
+                } else {
+                    head(name, heads.get(name), ch, adapters);
+                }
             }
             return this;
         }

@@ -1,5 +1,6 @@
 package dev.graft.adapters.compose;
 
+import dev.graft.adapters.composition.Composition;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -35,7 +36,8 @@ public record Plan(List<Step> steps) {
     private static String describe(Step s) {
         return switch (s) {
             case Step.Tokenize t -> "tokenize" + (t.byWords() ? " (keeping word boundaries)" : "");
-            case Step.Encode e -> (e.adapter() == null ? "encode once" : "encode once with adapter " + e.adapter())
+            case Step.Encode e -> (e.adapter() == null ? "encode once"
+                    : "encode once with " + (Composition.isBlock(e.adapter()) ? "" : "adapter ") + e.adapter())
                     + (e.allLayers() ? " (keeping every layer's hidden states)" : "");
             case Step.Derive d -> switch (d.kind()) {
                 case dev.graft.adapters.head.FeatureKind.Pooled p -> "pool (" + p.pooling().name().toLowerCase(java.util.Locale.ROOT)
