@@ -2,6 +2,7 @@ package dev.graft.backbones.sites;
 
 import java.util.Collections;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -53,6 +54,26 @@ public final class SiteHooks {
             }
         }
         return new SiteHooks(byLayer);
+    }
+
+    /**
+     * Token-row segments of one forward pass, each with its own hooks ({@link #NONE}: no adapter for those rows):
+     * every row gets exactly what its segment's hooks would give it in a pass of its own, in one pass over all rows.
+     * At each site where any segment has a hook there is one routing hook of the site's role: low-rank projection
+     * hooks ({@link SiteHook.LowRank}, LoRA) of every segment run in one {@code Kernels.sgmv} call, other projection
+     * deltas, residual ({@code f(h)}) and scale ({@code ⊙ l}) hooks run per segment on the segment's rows, and rows of
+     * segments without a hook there are left as the plain backbone computes them. Row r of a padded batch of T tokens
+     * occupies token rows {@code [r·T, (r+1)·T)}; a forward pass must have exactly {@code segmentStarts[last]} rows.
+     *
+     * @param segmentStarts {@code perSegment.size() + 1} token-row boundaries: {@code segmentStarts[0] == 0},
+     *                      non-decreasing (empty segments allowed), the last is the pass's token rows
+     * @param perSegment    the hooks of each segment
+     * @throws IllegalArgumentException for bad boundaries, or a hook with a merged weight copy ({@code
+     *                                  Adapters.attachMerged}), which applies to every row of a pass and so cannot be
+     *                                  routed (attach that adapter unmerged)
+     */
+    public static SiteHooks routed(int[] segmentStarts, List<SiteHooks> perSegment) {
+        return RoutedHooks.build(segmentStarts, perSegment);
     }
 
     /** Whether there is no hook at all. */
