@@ -65,9 +65,9 @@ public record Provenance(BackboneInfo backbone, Map<String, JsonNode> heads, Str
                 sb.append("\n  with adapter ").append(a.path("describe").asText()).append(" (")
                         .append(a.path("type").asText()).append(", ").append(a.path("trainable_parameters").asLong())
                         .append(" parameters").append(a.path("merged").asBoolean() ? ", merged into weight copies" : "")
-                        .append(a.has("name") ? ", name " + a.path("name").asText() : "")
-                        .append(a.has("sha256") ? ", sha256 " + a.path("sha256").asText() : "")
-                        .append(')');
+                        .append(')')
+                        .append(a.has("name") ? " named '" + a.path("name").asText() + "'" : "")
+                        .append(a.has("sha256") ? " sha256 " + a.path("sha256").asText() : "");
             }
             sb.append('\n');
         });
