@@ -50,7 +50,9 @@ import org.openjdk.jmh.infra.Blackhole;
  *   <li>{@code single-rows-32} — (e) 32 one-row {@code predictRows} calls;</li>
  *   <li>{@code routed-8x4} / {@code grouped-8x4} — (f) 8 adapters × 4 rows, one routed pass / one pass per adapter.</li>
  * </ul>
- * Read the {@code predict:texts} row: rows per second.
+ * Read the {@code predict:texts} row: rows per second. On a machine shared with other work, run with
+ * {@code -p threads=1} and read {@code predict:cpuNanos / predict:calls} too: the benchmark thread's CPU time per
+ * batch ({@link ThreadCpu}), which waiting for a core does not inflate (with one thread all the work runs on it).
  *
  * <pre>
  * mvn -q -Pbench -pl jmh -am package -DskipTests
@@ -141,7 +143,8 @@ public class RoutingBenchmark {
 
     /** One request: the batch of 32 rows, each through its adapter and head. */
     @Benchmark
-    public void predict(Texts counter, Blackhole bh) {
+    public void predict(Texts counter, ThreadCpu cpu, Blackhole bh) {
+        cpu.begin();
         switch (mode) {
             case "plain", "one-adapter" -> bh.consume(model.predict(texts, "h0"));
             case "one-adapter-routed", "routed-32", "routed-8x4" -> bh.consume(model.predictRows(requests));
@@ -157,6 +160,7 @@ public class RoutingBenchmark {
             }
             default -> throw new IllegalArgumentException("mode " + mode);
         }
+        cpu.end();
         counter.texts += BATCH;
     }
 }

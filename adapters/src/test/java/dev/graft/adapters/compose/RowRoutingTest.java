@@ -292,6 +292,15 @@ class RowRoutingTest {
             SiteHooks wrong = SiteHooks.routed(new int[] {0, 1, rows + 1}, List.of(SiteHooks.NONE, a.hooks()));
             assertThatThrownBy(() -> minilm.encode(batch, work, false, wrong))
                     .hasMessageContaining("routed hooks cover " + (rows + 1) + " token rows but the forward pass has " + rows);
+            // BatchSplit's form: whole sequences per adapter, the same pass as token-row segments
+            float[] bySequence = minilm.encode(batch, work, false,
+                    SiteHooks.routedBatch(new int[] {1, 1}, batch.tokens(), List.of(SiteHooks.NONE, a.hooks())))
+                    .lastHidden().toFloatArray();
+            float[] byTokens = minilm.encode(batch, work, false, SiteHooks.routed(new int[] {0, batch.tokens(), rows},
+                    List.of(SiteHooks.NONE, a.hooks()))).lastHidden().toFloatArray();
+            assertThat(bySequence).containsExactly(byTokens);
+            assertThatThrownBy(() -> SiteHooks.routedBatch(new int[] {1, 2}, 5, List.of(a.hooks())))
+                    .hasMessageContaining("batch split: 2 batch sizes for 1 adapters");
         }
     }
 

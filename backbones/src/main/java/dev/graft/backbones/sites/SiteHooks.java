@@ -76,6 +76,30 @@ public final class SiteHooks {
         return RoutedHooks.build(segmentStarts, perSegment);
     }
 
+    /**
+     * {@link #routed} by whole sequences, as AdapterHub's {@code BatchSplit} splits a batch: the first
+     * {@code batchSizes[0]} sequences of a padded batch of {@code tokens} tokens per sequence get
+     * {@code perSplit.get(0)}, the next {@code batchSizes[1]} the next hooks, and so on (sizes may be 0; they must add
+     * up to the batch size, which the forward pass checks).
+     */
+    public static SiteHooks routedBatch(int[] batchSizes, int tokens, List<SiteHooks> perSplit) {
+        if (batchSizes.length != perSplit.size()) {
+            throw new IllegalArgumentException("batch split: " + batchSizes.length + " batch sizes for "
+                    + perSplit.size() + " adapters");
+        }
+        if (tokens < 1) {
+            throw new IllegalArgumentException("batch split: " + tokens + " tokens per sequence (must be >= 1)");
+        }
+        int[] starts = new int[batchSizes.length + 1];
+        for (int i = 0; i < batchSizes.length; i++) {
+            if (batchSizes[i] < 0) {
+                throw new IllegalArgumentException("batch split: batch size " + i + " is " + batchSizes[i]);
+            }
+            starts[i + 1] = Math.addExact(starts[i], Math.multiplyExact(batchSizes[i], tokens));
+        }
+        return routed(starts, perSplit);
+    }
+
     /** Whether there is no hook at all. */
     public boolean isEmpty() {
         return byLayer.length == 0;
