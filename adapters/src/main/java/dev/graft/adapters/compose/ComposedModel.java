@@ -274,8 +274,9 @@ public final class ComposedModel implements AutoCloseable {
     /**
      * Runs each row's heads on that row, rows that read the backbone through different adapters routed through
      * one backbone pass ({@link SiteHooks#routed}): every row expanded into one pass-row per adapter its heads need,
-     * sorted by adapter into contiguous segments, tokenised once, encoded once, each head run on its segment's
-     * rows. Each row's outputs equal what {@link #predict} gives for that row alone (to float rounding). An
+     * sorted by adapter into contiguous segments, encoded together, each head run on its segment's rows. Rows of
+     * very different lengths go in one routed pass per length bucket (padding every row to the longest would
+     * cost more than the extra passes). Each row's outputs equal what {@link #predict} gives for that row alone (to float rounding). An
      * unknown head fails only its own row, naming the head and the model's heads; so does a head that fails on its
      * rows (a non-finite output). With {@link Builder#mergeAdapters} a merged adapter cannot be routed per row, and
      * the call makes one pass per adapter instead ({@link #planRows} says which).

@@ -41,7 +41,8 @@ public record Plan(List<Step> steps) {
             case Step.Tokenize t -> "tokenize" + (t.byWords() ? " (keeping word boundaries)" : "");
             case Step.Encode e -> (e.adapter() == null ? "encode once" : "encode once with adapter " + e.adapter())
                     + (e.allLayers() ? " (keeping every layer's hidden states)" : "");
-            case Step.Route r -> (r.onePass() ? "encode once, routed: " + r.segments().size() + " segment"
+            case Step.Route r -> (r.onePass() ? "encode once (rows of up to " + r.tokens() + " tokens), routed: "
+                    + r.segments().size() + " segment"
                     + (r.segments().size() == 1 ? "" : "s") : "encode each segment on its own (an adapter merged into"
                     + " weight copies cannot be routed per row): " + r.segments().size() + " passes")
                     + (r.allLayers() ? " (keeping every layer's hidden states)" : "")

@@ -19,17 +19,26 @@ import java.util.function.Function;
 /**
  * Per-row adapter routing for {@link ComposedModel#predictRows}: each row is expanded into one pass-row per model
  * pass (adapter, or the plain backbone) its heads read, pass-rows are sorted by pass so that each pass's rows form
- * one contiguous segment, the whole batch is tokenised once and encoded once with {@link SiteHooks#routed} (one
- * pass per segment when a merged adapter is among them), each head runs once on its segment's features, and its
- * output is split back into one output per row.
+ * one contiguous segment, and encoded with {@link SiteHooks#routed}: in one pass when the rows' lengths are alike,
+ * else in one routed pass per length bucket (a batch pads every row to its longest; a bucket keeps the padded token
+ * rows within {@link #MAX_PADDING} of the real ones), or one pass per segment when a merged adapter is among them.
+ * Each head runs once on each segment's features, and its output is split back into one output per row.
  */
 final class RowRouter {
     private RowRouter() {
     }
 
-    /** What a call of these requests does: which rows failed up front, which heads each row runs, and the plan. */
-    record Routing(List<Set<String>> headsOf, String[] errors, List<String> passTexts, Plan plan, Step.Route route,
-                   boolean byWords) {
+    /**
+     * Padded token rows a routed pass may spend per real token before the rows are split into passes by length:
+     * a batch pads every row to its longest, so one pass over short and long rows computes mostly padding.
+     */
+    static final double MAX_PADDING = 1.3;
+
+    /**
+     * What a call of these requests does: which rows failed up front, which heads each row runs, and the plan — one
+     * {@link Step.Route} per length bucket (or, with a merged adapter, one Route of one pass per segment).
+     */
+    record Routing(List<Set<String>> headsOf, String[] errors, List<Step.Route> routes, Plan plan, boolean byWords) {
     }
 
     static Routing route(ComposedModel model, List<Request> requests) {
@@ -66,23 +75,87 @@ final class RowRouter {
             allLayers |= stages.length > 1 || stages[0] != model.backboneInfo().numLayers();
             kinds.add(kind);
         }
-        List<Step.Segment> segments = new ArrayList<>();
-        List<String> passTexts = new ArrayList<>();
+        // pass-rows in (pass, input) order
+        List<int[]> passRows = new ArrayList<>();
         boolean onePass = true;
         for (Map.Entry<Integer, List<Integer>> e : byPass.entrySet()) {
-            segments.add(new Step.Segment(e.getKey(), model.passLabel(e.getKey()), passTexts.size(), e.getValue()));
-            e.getValue().forEach(i -> passTexts.add(requests.get(i).text()));
+            e.getValue().forEach(i -> passRows.add(new int[] {e.getKey(), i}));
             onePass &= !model.passMerged(e.getKey());
         }
+        List<Step.Route> routes = new ArrayList<>();
+        if (!passRows.isEmpty()) {
+            if (onePass) {
+                int[] lengths = lengths(model, passRows.stream().map(r -> requests.get(r[1]).text()).toList(), byWords);
+                for (List<Integer> bucket : buckets(lengths)) {
+                    List<int[]> rows = bucket.stream().map(passRows::get).toList();
+                    int tokens = bucket.stream().mapToInt(b -> lengths[b]).max().orElse(0);
+                    routes.add(new Step.Route(allLayers, true, tokens, segments(model, rows)));
+                }
+            } else {
+                routes.add(new Step.Route(allLayers, false, 0, segments(model, passRows)));
+            }
+        }
         List<Step> steps = new ArrayList<>();
-        Step.Route route = new Step.Route(allLayers, onePass, segments);
-        if (!segments.isEmpty()) {
+        if (!routes.isEmpty()) {
             steps.add(new Step.Tokenize(byWords));
-            steps.add(route);
+            steps.addAll(routes);
             kinds.forEach(k -> steps.add(new Step.Derive(k)));
             allHeads.forEach(h -> steps.add(new Step.RunHead(h, model.head(h).type())));
         }
-        return new Routing(headsOf, errors, passTexts, new Plan(steps), route, byWords);
+        return new Routing(headsOf, errors, routes, new Plan(steps), byWords);
+    }
+
+    /** Consecutive pass-rows of one pass as one segment each; rows numbered from 0. */
+    private static List<Step.Segment> segments(ComposedModel model, List<int[]> rows) {
+        List<Step.Segment> segments = new ArrayList<>();
+        int from = 0;
+        for (int r = 1; r <= rows.size(); r++) {
+            if (r == rows.size() || rows.get(r)[0] != rows.get(from)[0]) {
+                int pass = rows.get(from)[0];
+                segments.add(new Step.Segment(pass, model.passLabel(pass), from,
+                        rows.subList(from, r).stream().map(x -> x[1]).toList()));
+                from = r;
+            }
+        }
+        return segments;
+    }
+
+    /** Token count (with [CLS] and [SEP]) of each text as this call tokenises it. */
+    private static int[] lengths(ComposedModel model, List<String> texts, boolean byWords) {
+        try (BackbonePass tokens = BackbonePass.tokenize(model.backbone(), model.backboneInfo(), new Inputs.Texts(texts),
+                byWords, model.callArena())) {
+            return tokens.encoded().tokens().lengths().clone();
+        }
+    }
+
+    /**
+     * Pass-row indices split into passes by length: sorted by length, a pass grows while its padded token rows stay
+     * within {@link #MAX_PADDING} of its real tokens. Each bucket's indices ascending (so in (pass, input) order).
+     */
+    static List<List<Integer>> buckets(int[] lengths) {
+        Integer[] order = new Integer[lengths.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> lengths[a] != lengths[b] ? Integer.compare(lengths[a], lengths[b]) : Integer.compare(a, b));
+        List<List<Integer>> buckets = new ArrayList<>();
+        List<Integer> current = new ArrayList<>();
+        long real = 0;
+        for (int i : order) {
+            long padded = (long) (current.size() + 1) * lengths[i];
+            if (!current.isEmpty() && padded > MAX_PADDING * (real + lengths[i])) {
+                buckets.add(current);
+                current = new ArrayList<>();
+                real = 0;
+            }
+            current.add(i);
+            real += lengths[i];
+        }
+        if (!current.isEmpty()) {
+            buckets.add(current);
+        }
+        buckets.forEach(b -> b.sort(null));
+        return buckets;
     }
 
     static List<RowResult> run(ComposedModel model, List<Request> requests) {
@@ -93,11 +166,12 @@ final class RowRouter {
             outputs.add(new HashMap<>());
         }
         String[] errors = routing.errors().clone();
-        Step.Route route = routing.route();
-        if (!route.segments().isEmpty()) {
+        for (Step.Route route : routing.routes()) {
             if (route.onePass()) {
+                List<String> texts = new ArrayList<>();
+                route.segments().forEach(g -> g.inputs().forEach(i -> texts.add(requests.get(i).text())));
                 try (BackbonePass tokens = BackbonePass.tokenize(model.backbone(), model.backboneInfo(),
-                        new Inputs.Texts(routing.passTexts()), routing.byWords(), model.callArena())) {
+                        new Inputs.Texts(texts), routing.byWords(), model.callArena())) {
                     int tokensPerRow = tokens.encoded().tokens().tokens();
                     int[] starts = new int[route.segments().size() + 1];
                     List<SiteHooks> hooks = new ArrayList<>();

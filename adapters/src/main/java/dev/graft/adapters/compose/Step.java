@@ -42,16 +42,18 @@ public sealed interface Step {
     }
 
     /**
-     * Backbone work for rows that read it through different adapters ({@link ComposedModel#predictRows}): rows
-     * sorted by adapter into contiguous segments and, when {@code onePass}, one forward pass over all of them with
+     * Backbone work for rows that read it through different adapters ({@link ComposedModel#predictRows}; one Route per
+     * length bucket of the call's rows): rows sorted by adapter into contiguous segments and, when {@code onePass},
+     * one forward pass over all of them with
      * each segment's hooks applied to its rows only ({@code SiteHooks.routed}); otherwise (an adapter folded into
      * weight copies cannot be routed per row) one pass per segment.
      *
      * @param allLayers keep every layer's hidden states
      * @param onePass   one routed pass (true) or one pass per segment (false)
+     * @param tokens    the longest row's tokens (a routed pass's padded length; 0 when not known)
      * @param segments  the segments in pass-row order
      */
-    record Route(boolean allLayers, boolean onePass, java.util.List<Segment> segments) implements Step {
+    record Route(boolean allLayers, boolean onePass, int tokens, java.util.List<Segment> segments) implements Step {
         public Route {
             segments = java.util.List.copyOf(segments);
         }

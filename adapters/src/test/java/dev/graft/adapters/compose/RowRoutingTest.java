@@ -226,13 +226,34 @@ class RowRoutingTest {
     void thePlanShowsTheSegmentsAndProvenanceEveryAdaptersNameTypeAndHash() {
         try (ComposedModel model = model(false)) {
             Plan plan = model.planRows(requests());
-            assertThat(plan.backbonePasses()).isEqualTo(1);
+            List<Step.Route> routes = plan.steps().stream().filter(s -> s instanceof Step.Route)
+                    .map(s -> (Step.Route) s).toList();
+            assertThat(plan.backbonePasses()).as("one pass per length bucket").isEqualTo(routes.size());
+            // every pass-row once, routed to its adapter: input → adapters, over all buckets
+            Map<String, Set<Integer>> inputsOf = new java.util.TreeMap<>();
+            for (Step.Route r : routes) {
+                assertThat(r.onePass()).isTrue();
+                for (Step.Segment g : r.segments()) {
+                    inputsOf.computeIfAbsent(String.valueOf(g.adapter()), k -> new java.util.TreeSet<>()).addAll(g.inputs());
+                }
+            }
+            assertThat(inputsOf).containsEntry("null", Set.of(2, 9, 10))
+                    .containsEntry(loraQv.describe(), Set.of(0, 3, 7, 8, 9))
+                    .containsEntry(loraWide.describe(), Set.of(1, 7, 9))
+                    .containsEntry(loraRank1.describe(), Set.of(3, 9, 11))
+                    .containsEntry(houlsby.describe(), Set.of(4, 9, 10))
+                    .containsEntry(ia3.describe(), Set.of(5, 7, 9)).hasSize(6);
             String text = plan.toString();
-            assertThat(text).contains("tokenize").contains("encode once, routed: 6 segments")
-                    .contains("no adapter: rows 0–2 (inputs 2, 9, 10)")
-                    .contains(loraQv.describe() + ": rows 3–7 (inputs 0, 3, 7, 8, 9)")
-                    .contains(loraRank1.describe() + ": rows ").contains(houlsby.describe()).contains(ia3.describe())
-                    .contains("run head 'qv-topic'");
+            assertThat(text).contains("tokenize").contains("), routed: ").contains(loraQv.describe() + ": rows ")
+                    .contains("no adapter: rows ").contains("run head 'qv-topic'");
+            // rows of alike length: one pass, its segments in adapter order
+            List<Request> alike = List.of(Request.of("I lost my card", "ia3"), Request.of("I lost my phone", "qv"),
+                    Request.of("I lost my keys", "plain"), Request.of("I lost my wallet", "qv"));
+            Plan one = model.planRows(alike);
+            assertThat(one.backbonePasses()).isEqualTo(1);
+            assertThat(one.toString()).contains("encode once (rows of up to ")
+                    .contains("tokens), routed: 3 segments\n    no adapter: rows 0 (input 2)\n    " + loraQv.describe()
+                            + ": rows 1–2 (inputs 1, 3)\n    " + ia3.describe() + ": rows 3 (input 0)");
             assertThat(plan.steps()).filteredOn(s -> s instanceof Step.Tokenize).hasSize(1);
             Map<String, JsonNode> heads = model.provenance().heads();
             Set<String> hashes = heads.values().stream().filter(n -> n.has("adapter"))
