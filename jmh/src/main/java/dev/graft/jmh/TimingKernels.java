@@ -266,4 +266,11 @@ final class TimingKernels implements Kernels {
                          long outOff) {
         delegate.multiply(n, a, aOff, b, bOff, out, outOff);
     }
+
+    @Override
+    public void sgmv(int segments, int[] starts, int in, int out, MemorySegment x, long xOff, int ldx,
+                     MemorySegment[] a, MemorySegment[] bt, int[] ranks, float[] scales,
+                     MemorySegment y, long yOff, int ldy, MemorySegment t, long tOff) {
+        delegate.sgmv(segments, starts, in, out, x, xOff, ldx, a, bt, ranks, scales, y, yOff, ldy, t, tOff);
+    }
 }

@@ -113,6 +113,32 @@ public final class ComposedModel implements AutoCloseable {
             return false;
         }
 
+        /** SHA-256 (hex) of the attached parameter values: each parameter's name, shape and float bits in order. */
+        String sha256() {
+            try {
+                java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+                List<dev.graft.adapters.nn.Parameter> ps = adapter.parameters();
+                java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                for (int i = 0; i < ps.size(); i++) {
+                    md.update(ps.get(i).name().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    for (int d : ps.get(i).shape()) {
+                        md.update(buf.clear().putInt(d).flip());
+                    }
+                    float[] v = values.get(i);
+                    for (int j = 0; j < v.length; ) {
+                        buf.clear();
+                        for (; j < v.length && buf.remaining() >= Float.BYTES; j++) {
+                            buf.putFloat(v[j]);
+                        }
+                        md.update(buf.flip());
+                    }
+                }
+                return java.util.HexFormat.of().formatHex(md.digest());
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
         SiteHooks hooks() {
             return attached == null ? SiteHooks.NONE : attached.hooks();
         }
@@ -152,6 +178,8 @@ public final class ComposedModel implements AutoCloseable {
                 if (a != null) {
                     ObjectNode r = AdaptedHead.record(a);
                     r.put("merged", pass.attached().merged());
+                    r.put("name", firstHeadOf(of, pass));
+                    r.put("sha256", pass.sha256());
                     if (a instanceof CompositeAdapter c) {
                         r.set("composition", c.record());
                     }
@@ -165,6 +193,11 @@ public final class ComposedModel implements AutoCloseable {
             arena.close();
             throw e;
         }
+    }
+
+    /** The first head (in the order added) that reads pass {@code pass}: the name the adapter goes by. */
+    private static String firstHeadOf(Map<String, AdapterPass> of, AdapterPass pass) {
+        return of.entrySet().stream().filter(e -> e.getValue() == pass).map(Map.Entry::getKey).findFirst().orElseThrow();
     }
 
     /** A builder: one backbone, then heads (each optionally with an adapter). */
@@ -243,6 +276,27 @@ public final class ComposedModel implements AutoCloseable {
         return run(inputs, headNames.isEmpty() ? heads.keySet() : headNames);
     }
 
+    /**
+     * Runs each row's heads on that row, rows that read the backbone through different adapters routed through
+     * one backbone pass ({@link SiteHooks#routed}): every row expanded into one pass-row per adapter its heads need,
+     * sorted by adapter into contiguous segments, encoded together, each head run on its segment's rows. Rows of
+     * very different lengths go in one routed pass per length bucket (padding every row to the longest would
+     * cost more than the extra passes). Each row's outputs equal what {@link #predict} gives for that row alone (to float rounding). An
+     * unknown head fails only its own row, naming the head and the model's heads; so does a head that fails on its
+     * rows (a non-finite output). With {@link Builder#mergeAdapters} a merged adapter cannot be routed per row, and
+     * the call makes one pass per adapter instead ({@link #planRows} says which).
+     *
+     * @return one result per request, in input order
+     */
+    public List<RowResult> predictRows(List<Request> requests) {
+        return RowRouter.run(this, requests);
+    }
+
+    /** The steps {@link #predictRows} makes for {@code requests}: the routed segments, their adapters and rows. */
+    public Plan planRows(List<Request> requests) {
+        return RowRouter.route(this, requests).plan();
+    }
+
     /** The steps a call of these heads makes (all heads when none are named). */
     public Plan plan(String... headNames) {
         return plan(headNames.length == 0 ? heads.keySet() : List.of(headNames));
@@ -311,6 +365,7 @@ public final class ComposedModel implements AutoCloseable {
                         }
                         case Step.Derive d -> features.rows(d.kind());
                         case Step.RunHead h -> outputs.put(h.name(), runHead(h.name(), features));
+                        case Step.Route r -> throw new IllegalStateException("a routed plan runs through predictRows");
                     }
                 }
             } finally {
@@ -324,8 +379,34 @@ public final class ComposedModel implements AutoCloseable {
         return new Predictions(ordered);
     }
 
+    /** Index of the pass head {@code name} reads (0: the plain backbone). */
+    int passIndex(String name) {
+        return passOf.get(name).index();
+    }
+
+    /** The hooks of pass {@code index}. */
+    SiteHooks passHooks(int index) {
+        return passes.get(index).hooks();
+    }
+
+    /** The adapter label of pass {@code index} (null for the plain backbone). */
+    String passLabel(int index) {
+        return passes.get(index).label();
+    }
+
+    /** Whether pass {@code index}'s adapter is folded into weight copies. */
+    boolean passMerged(int index) {
+        AdapterPass p = passes.get(index);
+        return p.attached() != null && p.attached().merged();
+    }
+
+    /** The arena calls allocate their hidden states in. */
+    TensorArena callArena() {
+        return calls;
+    }
+
     /** Runs one head; a non-finite output is reported under the head's name in this model. */
-    private HeadOutput runHead(String name, Features features) {
+    HeadOutput runHead(String name, Features features) {
         try {
             return heads.get(name).apply(features);
         } catch (NonFiniteOutputException e) {

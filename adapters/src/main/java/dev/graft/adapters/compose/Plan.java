@@ -17,7 +17,11 @@ public record Plan(List<Step> steps) {
 
     /** How many backbone passes the plan makes: one for the plain heads, one per distinct adapter. */
     public long backbonePasses() {
-        return steps.stream().filter(s -> s instanceof Step.Encode).count();
+        return steps.stream().mapToLong(s -> switch (s) {
+            case Step.Encode e -> 1;
+            case Step.Route r -> r.onePass() ? 1 : r.segments().size();
+            default -> 0;
+        }).sum();
     }
 
     @Override
@@ -39,6 +43,12 @@ public record Plan(List<Step> steps) {
             case Step.Encode e -> (e.adapter() == null ? "encode once"
                     : "encode once with " + (Composition.isBlock(e.adapter()) ? "" : "adapter ") + e.adapter())
                     + (e.allLayers() ? " (keeping every layer's hidden states)" : "");
+            case Step.Route r -> (r.onePass() ? "encode once (rows of up to " + r.tokens() + " tokens), routed: "
+                    + r.segments().size() + " segment"
+                    + (r.segments().size() == 1 ? "" : "s") : "encode each segment on its own (an adapter merged into"
+                    + " weight copies cannot be routed per row): " + r.segments().size() + " passes")
+                    + (r.allLayers() ? " (keeping every layer's hidden states)" : "")
+                    + r.segments().stream().map(Plan::describe).collect(Collectors.joining("", "", ""));
             case Step.Derive d -> switch (d.kind()) {
                 case dev.graft.adapters.head.FeatureKind.Pooled p -> "pool (" + p.pooling().name().toLowerCase(java.util.Locale.ROOT)
                         + ") hidden states: " + layers(p.layers());
@@ -46,5 +56,12 @@ public record Plan(List<Step> steps) {
             };
             case Step.RunHead h -> "run head '" + h.name() + "' (" + h.type() + ")";
         };
+    }
+
+    private static String describe(Step.Segment g) {
+        int last = g.firstRow() + g.inputs().size() - 1;
+        return "\n    " + (g.adapter() == null ? "no adapter" : g.adapter()) + ": rows " + g.firstRow()
+                + (last > g.firstRow() ? "–" + last : "") + " (input" + (g.inputs().size() == 1 ? " " : "s ")
+                + g.inputs().stream().map(String::valueOf).collect(Collectors.joining(", ")) + ")";
     }
 }

@@ -15,7 +15,8 @@ import java.util.Map;
  *
  * @param backbone     the shared backbone
  * @param heads        head name → {@code {type, config, parameters}}, plus {@code adapter: {type, peft_type, describe,
- *                     trainable_parameters, files, merged}} for a head that reads the backbone through an adapter
+ *                     trainable_parameters, files, merged, name, sha256}} for a head (name: the first head that
+ *                     reads the adapter; sha256: of its parameters' names, shapes and values) that reads the backbone through an adapter
  * @param graftVersion Graft's version
  * @param jdk          the JDK that composed the model
  * @param platform     operating system, architecture, processors
@@ -64,7 +65,9 @@ public record Provenance(BackboneInfo backbone, Map<String, JsonNode> heads, Str
                 sb.append("\n  with adapter ").append(a.path("describe").asText()).append(" (")
                         .append(a.path("type").asText()).append(", ").append(a.path("trainable_parameters").asLong())
                         .append(" parameters").append(a.path("merged").asBoolean() ? ", merged into weight copies" : "")
-                        .append(')');
+                        .append(')')
+                        .append(a.has("name") ? " named '" + a.path("name").asText() + "'" : "")
+                        .append(a.has("sha256") ? " sha256 " + a.path("sha256").asText() : "");
             }
             sb.append('\n');
         });

@@ -141,8 +141,17 @@ public final class Lora extends SiteAdapter {
     /** The inference hook at {@code shape} over a snapshot (in {@code arena}) of A and of (alpha/r)·B. */
     private Delta delta(SiteShape shape, TensorArena arena) {
         Parameter[] ab = at(shape.site());
-        return new Delta(config.r(), shape.in(), shape.out(), HookMemory.snapshot(ab[0], arena),
-                HookMemory.snapshot(ab[1].values(), ab[1].shape(), config.scaling(), arena));
+        int r = config.r();
+        float[] b = ab[1].values();
+        float[] bt = new float[b.length];
+        for (int o = 0; o < shape.out(); o++) {
+            for (int k = 0; k < r; k++) {
+                bt[k * shape.out() + o] = b[o * r + k];
+            }
+        }
+        return new Delta(r, shape.in(), shape.out(), HookMemory.snapshot(ab[0], arena),
+                HookMemory.snapshot(b, ab[1].shape(), config.scaling(), arena),
+                arena.copyOf(bt, r, shape.out()).asReadOnly(), config.scaling());
     }
 
     @Override
@@ -240,13 +249,32 @@ public final class Lora extends SiteAdapter {
                 + (config.layers() == null ? "" : " of layers " + config.layers());
     }
 
-    /** y += (x·Aᵀ)·(s·B)ᵀ: two thin GEMMs through an [rows, r] scratch. */
-    private record Delta(int r, int in, int out, Tensor a, Tensor scaledB) implements SiteHook.Projection {
+    /**
+     * y += (x·Aᵀ)·(s·B)ᵀ: two thin GEMMs through an [rows, r] scratch. Also a {@link SiteHook.LowRank}, with Bᵀ laid
+     * out once here, so that per-row routing runs it in one SGMV call with other adapters' segments.
+     */
+    private record Delta(int r, int in, int out, Tensor aTensor, Tensor scaledB, Tensor bt, float scale)
+            implements SiteHook.LowRank {
+        @Override
+        public int rank() {
+            return r;
+        }
+
+        @Override
+        public MemorySegment a() {
+            return aTensor.segment();
+        }
+
+        @Override
+        public MemorySegment bTransposed() {
+            return bt.segment();
+        }
+
         @Override
         public void addDelta(Kernels kernels, int rows, MemorySegment x, long xOff, int ldx, MemorySegment y, long yOff,
                              int ldy, TensorArena scratch) {
             MemorySegment t = scratch.allocateUninitialized(DType.F32, rows, r).segment();
-            kernels.gemm(rows, r, in, x, xOff, ldx, a.segment(), 0, in, true, null, 0, Activation.NONE, false, t, 0, r);
+            kernels.gemm(rows, r, in, x, xOff, ldx, aTensor.segment(), 0, in, true, null, 0, Activation.NONE, false, t, 0, r);
             kernels.gemm(rows, out, r, t, 0, r, scaledB.segment(), 0, r, true, null, 0, Activation.NONE, true, y, yOff, ldy);
         }
     }
@@ -274,7 +302,7 @@ public final class Lora extends SiteAdapter {
             int r = f.r();
             int in = f.in();
             int out = f.out();
-            MemorySegment a = f.a().segment();
+            MemorySegment a = f.a();
             MemorySegment in0 = x;
             long inOff = xOff;
             int ldIn = ldx;

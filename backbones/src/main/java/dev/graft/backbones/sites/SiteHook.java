@@ -47,6 +47,31 @@ public sealed interface SiteHook permits SiteHook.Projection, SiteHook.Residual,
         }
     }
 
+    /**
+     * A projection hook whose delta is LoRA's {@code scale · (x·Aᵀ)·Bᵀ}, with its factors exposed so that
+     * {@link SiteHooks#routed} can apply the low-rank hooks of many row segments in one {@link Kernels#sgmv} call.
+     * The segments are immutable snapshots, laid out once when the hook is built.
+     */
+    interface LowRank extends Projection {
+        /** The rank r. */
+        int rank();
+
+        /** Input width of the projection. */
+        int in();
+
+        /** Output width of the projection. */
+        int out();
+
+        /** A {@code [r, in]}, row-major. */
+        MemorySegment a();
+
+        /** Bᵀ {@code [r, out]}, row-major (B transposed). */
+        MemorySegment bTransposed();
+
+        /** The factor applied to {@code x·Aᵀ} (LoRA's {@code alpha/r}, or {@code alpha/√r} with rsLoRA). */
+        float scale();
+    }
+
     /** At a {@link SiteKind.Role#RESIDUAL} site: the block output h becomes {@code h + f(h)}. */
     non-sealed interface Residual extends SiteHook {
         /** {@code out[rows × width] += f(h[rows × width])} (h and out do not overlap). */

@@ -172,4 +172,56 @@ public final class KernelArgs {
                     + " elements at element offset " + off + " but its segment holds " + available);
         }
     }
+
+    /**
+     * The operands of {@link Kernels#sgmv}: segment starts from 0, non-decreasing, within the arrays' lengths; each
+     * adapted segment's A {@code [r, in]}, Bᵀ {@code [r, out]}, its rows of x and y and its scratch in bounds.
+     */
+    public static void sgmv(int segments, int[] starts, int in, int out, MemorySegment x, long xOff, int ldx,
+                            MemorySegment[] a, MemorySegment[] bt, int[] ranks, float[] scales,
+                            MemorySegment y, long yOff, int ldy, MemorySegment t, long tOff) {
+        String k = "sgmv";
+        nonNegative(k, "segments", segments);
+        nonNegative(k, "in", in);
+        nonNegative(k, "out", out);
+        if (starts.length < segments + 1 || a.length < segments || bt.length < segments || ranks.length < segments
+                || scales.length < segments) {
+            throw new IllegalArgumentException(k + ": " + segments + " segments need " + (segments + 1)
+                    + " starts and " + segments + " of a, bt, ranks and scales (have " + starts.length + ", "
+                    + a.length + ", " + bt.length + ", " + ranks.length + ", " + scales.length + ")");
+        }
+        if (segments > 0 && starts[0] < 0) {
+            throw new IllegalArgumentException(k + ": segment 0 starts at row " + starts[0]);
+        }
+        long scratch = 0;
+        for (int s = 0; s < segments; s++) {
+            int rows = starts[s + 1] - starts[s];
+            if (rows < 0) {
+                throw new IllegalArgumentException(k + ": segment " + s + " ends (row " + starts[s + 1]
+                        + ") before it starts (row " + starts[s] + ")");
+            }
+            if (a[s] == null || rows == 0) {
+                continue;
+            }
+            int r = ranks[s];
+            if (r < 1) {
+                throw new IllegalArgumentException(k + ": segment " + s + " has rank " + r + " (must be >= 1)");
+            }
+            if (bt[s] == null || a[s].byteSize() / Float.BYTES < (long) r * in
+                    || bt[s].byteSize() / Float.BYTES < (long) r * out) {
+                throw new IndexOutOfBoundsException(k + ": segment " + s + " (rank " + r + ") needs A [" + r + ", "
+                        + in + "] and Bt [" + r + ", " + out + "] but holds " + a[s].byteSize() / Float.BYTES
+                        + " and " + (bt[s] == null ? "no" : String.valueOf(bt[s].byteSize() / Float.BYTES))
+                        + " floats");
+            }
+            scratch = Math.max(scratch, (long) rows * r);
+        }
+        if (segments > 0) {
+            long first = starts[0];
+            long rows = starts[segments] - first;
+            f32Rows(k, "x", x, xOff + first * ldx, rows, in, ldx, false);
+            f32Rows(k, "y", y, yOff + first * ldy, rows, out, ldy, true);
+            f32Out(k, "t", t, tOff, scratch);
+        }
+    }
 }

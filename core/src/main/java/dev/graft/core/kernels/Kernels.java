@@ -216,6 +216,24 @@ public interface Kernels extends AutoCloseable {
     /** {@code out = a ⊙ b} over {@code n} floats. In place allowed. */
     void multiply(long n, MemorySegment a, long aOff, MemorySegment b, long bOff, MemorySegment out, long outOff);
 
+    // ---------------------------------------------------------------------- segmented LoRA (per-row routing)
+
+    /**
+     * Segmented LoRA delta (Punica's SGMV): one call adds a different low-rank update to each of {@code segments}
+     * row segments of x. Rows {@code [starts[s], starts[s+1])} get
+     * {@code y[row, :] += scales[s] · (x[row, :]·A_sᵀ)·B_sᵀ}, with A_s {@code a[s]} {@code [ranks[s], in]} and
+     * Bᵀ_s {@code bt[s]} {@code [ranks[s], out]} (B transposed, so that the second product runs along y's rows),
+     * both row-major from element 0. A segment whose {@code a[s]} is null (no adapter) is skipped, as is an empty
+     * one; ranks may differ between segments. x and y use element offsets and row strides as elsewhere here; y must
+     * not overlap x. {@code t} is scratch for the {@code [rows, r]} intermediate: at least
+     * {@code max_s((starts[s+1] − starts[s]) · ranks[s])} floats from {@code tOff}. The row order of a segment does
+     * not matter and no row's result depends on the others (so a row routed in a batch gets the same bits as alone).
+     * Runs on the caller's thread and allocates nothing.
+     */
+    void sgmv(int segments, int[] starts, int in, int out, MemorySegment x, long xOff, int ldx,
+              MemorySegment[] a, MemorySegment[] bt, int[] ranks, float[] scales,
+              MemorySegment y, long yOff, int ldy, MemorySegment t, long tOff);
+
     /** Releases the thread pool, if this instance owns one. */
     @Override
     void close();

@@ -385,4 +385,36 @@ public final class ScalarKernels implements Kernels {
                          long outOff) {
         ScalarBackward.multiply(n, a, aOff, b, bOff, out, outOff);
     }
+
+    /** Reference: per row, {@code t = scale · x·Aᵀ} (double sums, rounded once), then {@code y += t·Bᵀ} in double. */
+    @Override
+    public void sgmv(int segments, int[] starts, int in, int out, MemorySegment x, long xOff, int ldx,
+                     MemorySegment[] a, MemorySegment[] bt, int[] ranks, float[] scales,
+                     MemorySegment y, long yOff, int ldy, MemorySegment t, long tOff) {
+        KernelArgs.sgmv(segments, starts, in, out, x, xOff, ldx, a, bt, ranks, scales, y, yOff, ldy, t, tOff);
+        for (int s = 0; s < segments; s++) {
+            if (a[s] == null) {
+                continue;
+            }
+            int r = ranks[s];
+            for (int row = starts[s]; row < starts[s + 1]; row++) {
+                long xr = xOff + (long) row * ldx;
+                for (int k = 0; k < r; k++) {
+                    double d = 0;
+                    for (int i = 0; i < in; i++) {
+                        d += (double) x.getAtIndex(F32, xr + i) * a[s].getAtIndex(F32, (long) k * in + i);
+                    }
+                    t.setAtIndex(F32, tOff + k, (float) (scales[s] * d));
+                }
+                long yr = yOff + (long) row * ldy;
+                for (int o = 0; o < out; o++) {
+                    double d = 0;
+                    for (int k = 0; k < r; k++) {
+                        d += (double) t.getAtIndex(F32, tOff + k) * bt[s].getAtIndex(F32, (long) k * out + o);
+                    }
+                    y.setAtIndex(F32, yr + o, (float) (y.getAtIndex(F32, yr + o) + d));
+                }
+            }
+        }
+    }
 }

@@ -43,6 +43,19 @@ class KernelAllocationTest {
             java.util.Arrays.fill(m, 5, 10, 0); // sequence 1 of 4 × 5 tokens is all padding
             MemorySegment mask = arena.copyOf(m, m.length).segment();
             MemorySegment keyMask = arena.copyOf(Numerics.mask(random, 100, 0.3), 100).segment();
+            // sgmv: segments of 3, 0, 5 and 2 rows, ranks 8, 4, 1 and none, in = 97, out = 101
+            int[] starts = {0, 3, 3, 8, 10};
+            int[] ranks = {8, 4, 1, 0};
+            float[] scales = {2f, 0.5f, 1f, 0f};
+            MemorySegment[] loraA = new MemorySegment[4];
+            MemorySegment[] loraBt = new MemorySegment[4];
+            for (int s = 0; s < 3; s++) {
+                loraA[s] = Numerics.fillUniform(arena.allocateUninitialized(DType.F32, ranks[s], 97), random, -1, 1).segment();
+                loraBt[s] = Numerics.fillUniform(arena.allocateUninitialized(DType.F32, ranks[s], 101), random, -1e-3f, 1e-3f).segment();
+            }
+            MemorySegment sgmvX = Numerics.fillUniform(arena.allocateUninitialized(DType.F32, 10, 100), random, -1, 1).segment();
+            MemorySegment sgmvY = arena.allocate(DType.F32, 10, 103).segment();
+            MemorySegment sgmvT = arena.allocate(DType.F32, 40).segment();
             List<ZeroAllocation.Case> b = new ArrayList<>();
             for (String impl : new String[] {"scalar", "vector"}) {
                 b.add(allocationCase(impl, "layerNorm", k -> k.layerNorm(4, 100, x, 3, gamma, 0, beta, 0, 1e-12f, out, 1)));
@@ -80,6 +93,8 @@ class KernelAllocationTest {
                         k.columnSums(20, 99, x, 1, 100, null, 0, 0, true, out, 0)));
                 b.add(allocationCase(impl, "transpose", k -> k.transpose(20, 99, x, 1, 100, out, 0, 21)));
                 b.add(allocationCase(impl, "multiply", k -> k.multiply(1001, x, 3, y, 5, out, 0)));
+                b.add(allocationCase(impl, "sgmv", k -> k.sgmv(4, starts, 97, 101, sgmvX, 1, 100, loraA, loraBt, ranks,
+                        scales, sgmvY, 2, 103, sgmvT, 0)));
             }
             return b;
         }

@@ -741,4 +741,12 @@ public final class VectorKernels implements Kernels {
         KernelArgs.multiply(n, a, aOff, b, bOff, out, outOff);
         VectorBackward.multiply(n, a, aOff * Float.BYTES, b, bOff * Float.BYTES, out, outOff * Float.BYTES);
     }
+
+    @Override
+    public void sgmv(int segments, int[] starts, int in, int out, MemorySegment x, long xOff, int ldx,
+                     MemorySegment[] a, MemorySegment[] bt, int[] ranks, float[] scales,
+                     MemorySegment y, long yOff, int ldy, MemorySegment t, long tOff) {
+        KernelArgs.sgmv(segments, starts, in, out, x, xOff, ldx, a, bt, ranks, scales, y, yOff, ldy, t, tOff);
+        VectorSgmv.sgmv(segments, starts, in, out, x, xOff, ldx, a, bt, ranks, scales, y, yOff, ldy, t, tOff);
+    }
 }
