@@ -238,6 +238,66 @@ public final class ComposedModel implements AutoCloseable {
         return run(inputs, headNames.isEmpty() ? heads.keySet() : headNames);
     }
 
+    /**
+     * Runs each row with the heads it names ({@link Request#heads()}; none: every head) and answers every row, in
+     * input order. A row that names a head the model does not have, or whose text is blank, fails alone: its
+     * {@link RowResult#error()} says why (an unknown head is named together with the model's heads) and the other
+     * rows are answered. Rows that ask for the same heads run together in one call of {@link #predict(Inputs,
+     * Collection)}, in input order.
+     *
+     * @return one result per request, {@code result.get(i).index() == i}
+     * @throws NonFiniteOutputException when a head's output for a row is NaN or infinite; its
+     *                                  {@link NonFiniteOutputException#input()} is the row's index among
+     *                                  {@code requests}
+     */
+    public List<RowResult> predictRows(List<Request> requests) {
+        Objects.requireNonNull(requests, "requests");
+        RowResult[] results = new RowResult[requests.size()];
+        Map<List<String>, List<Integer>> byHeads = new LinkedHashMap<>();
+        for (int i = 0; i < requests.size(); i++) {
+            Request r = Objects.requireNonNull(requests.get(i), "request " + i);
+            List<String> names = List.copyOf(new LinkedHashSet<>(r.heads().isEmpty() ? heads.keySet() : r.heads()));
+            List<String> unknown = names.stream().filter(n -> !heads.containsKey(n)).toList();
+            if (!unknown.isEmpty()) {
+                results[i] = new RowResult(i, Map.of(), unknown.size() == 1 ? unknownHead(unknown.getFirst()).getMessage()
+                        : "unknown heads " + unknown.stream().map(n -> "'" + n + "'").toList() + " (this model has "
+                        + heads.keySet() + ")");
+            } else if (r.text().isBlank()) {
+                results[i] = new RowResult(i, Map.of(), "the text is empty: there is nothing to encode");
+            } else {
+                byHeads.computeIfAbsent(names, k -> new ArrayList<>()).add(i);
+            }
+        }
+        byHeads.forEach((names, rows) -> {
+            Predictions p;
+            try {
+                p = predict(new Inputs.Texts(rows.stream().map(i -> requests.get(i).text()).toList()), names);
+            } catch (NonFiniteOutputException e) {
+                throw e.input() >= 0 && e.input() < rows.size() ? e.atInput(rows.get(e.input())) : e;
+            }
+            for (int k = 0; k < rows.size(); k++) {
+                Map<String, HeadOutput> outputs = new LinkedHashMap<>();
+                for (String name : names) {
+                    outputs.put(name, row(p.outputs().get(name), k, name, requests.get(rows.get(k)).text()));
+                }
+                results[rows.get(k)] = new RowResult(rows.get(k), outputs, null);
+            }
+        });
+        return List.of(results);
+    }
+
+    /** Row {@code k} of {@code out} as an output of its own (a custom head's output: that row run alone). */
+    private HeadOutput row(HeadOutput out, int k, String head, String text) {
+        return switch (out) {
+            case HeadOutput.Classification c -> new HeadOutput.Classification(c.labels(), new float[][] {c.probabilities(k)});
+            case HeadOutput.Tagging t -> new HeadOutput.Tagging(List.of(t.words().get(k)), List.of(t.tags().get(k)),
+                    List.of(t.scores().get(k)), List.of(t.spans().get(k)));
+            case HeadOutput.Embedding e -> new HeadOutput.Embedding(new float[][] {e.vector(k)});
+            case HeadOutput.Regression r -> new HeadOutput.Regression(new float[] {r.score(k)});
+            case HeadOutput.Custom c -> predict(List.of(text), head).outputs().get(head);
+        };
+    }
+
     /** The steps a call of these heads makes (all heads when none are named). */
     public Plan plan(String... headNames) {
         return plan(headNames.length == 0 ? heads.keySet() : List.of(headNames));
@@ -354,6 +414,7 @@ public final class ComposedModel implements AutoCloseable {
         ArrayNode list = root.putArray("heads");
         heads.keySet().forEach(list::add);
         root.put("merge_adapters", mergeAdapters);
+        root.put("max_length", backbone.maxLength()); // the token limit the heads were composed under
         ArrayNode shared = root.putArray("adapter_passes");
         for (AdapterPass p : passes.subList(1, passes.size())) {
             ArrayNode group = shared.addArray();

@@ -83,7 +83,7 @@ public final class GraftCli {
     }
 
     private static Options parse(Command c, List<String> rest) {
-        return new Options(rest, c instanceof FlagCommand f ? f.flags() : java.util.Set.of());
+        return c instanceof FlagCommand f ? new Options(rest, f.flags(), f.repeatable()) : new Options(rest, java.util.Set.of());
     }
 
     /** The message chain of an exception, most specific last: what went wrong, in words. */
@@ -114,5 +114,10 @@ public final class GraftCli {
     /** A command with options that take no value. */
     public interface FlagCommand extends Command {
         java.util.Set<String> flags();
+
+        /** Options that may be given more than once ({@link Options#all}); none by default. */
+        default java.util.Set<String> repeatable() {
+            return java.util.Set.of();
+        }
     }
 }

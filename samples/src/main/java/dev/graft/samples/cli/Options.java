@@ -12,6 +12,7 @@ import java.util.Set;
  */
 public final class Options {
     private final Map<String, String> values = new LinkedHashMap<>();
+    private final Map<String, List<String>> repeated = new LinkedHashMap<>();
     private final Set<String> read = new LinkedHashSet<>();
     private final Set<String> flagNames;
 
@@ -20,6 +21,15 @@ public final class Options {
      * @param flagNames options that take no value
      */
     public Options(List<String> args, Set<String> flagNames) {
+        this(args, flagNames, Set.of());
+    }
+
+    /**
+     * @param args       the arguments after the command name
+     * @param flagNames  options that take no value
+     * @param repeatable options that may be given more than once ({@link #all}); any other given twice is an error
+     */
+    public Options(List<String> args, Set<String> flagNames, Set<String> repeatable) {
         this.flagNames = Set.copyOf(flagNames);
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
@@ -41,10 +51,17 @@ public final class Options {
                 }
                 value = args.get(++i);
             }
-            if (values.put(name, value) != null) {
+            repeated.computeIfAbsent(name, k -> new java.util.ArrayList<>()).add(value);
+            if (values.put(name, value) != null && !repeatable.contains(name)) {
                 throw new UsageException("option --" + name + " given twice");
             }
         }
+    }
+
+    /** Every value of a repeatable option, in command-line order (empty when it is absent). */
+    public List<String> all(String name) {
+        read.add(name);
+        return List.copyOf(repeated.getOrDefault(name, List.of()));
     }
 
     public boolean has(String name) {

@@ -46,6 +46,15 @@ final class OutputTargets {
         }
     }
 
+    /** Checks that a composed model could be saved into {@code output}. */
+    static void checkModelDirectory(Path output, boolean overwrite) throws IOException {
+        try {
+            SavedDirectory.checkWritable(output, SavedDirectory.MODEL, overwrite);
+        } catch (FileAlreadyExistsException e) {
+            throw !overwrite && dev.graft.core.fs.SavedDirectory.isSave(output, SavedDirectory.MODEL) ? hint(e) : e;
+        }
+    }
+
     private static FileAlreadyExistsException hint(FileAlreadyExistsException e) {
         FileAlreadyExistsException h = new FileAlreadyExistsException(e.getFile(), null, e.getReason()
                 + "; pass --overwrite to replace it");
