@@ -289,6 +289,27 @@ class ComposeCommandsTest {
         assertThat(neither.err()).contains("missing required option --head DIR").contains("or --model DIR");
     }
 
+    @Test
+    void aRowWhoseScoresOverflowStopsTheRunNamingItsLineAfterTheBatchesBefore() throws IOException {
+        Path risky = NonFiniteCliTest.overflowingHead(dir.resolve("risky")); // infinite scores for QUESTIONS[1] only
+        Path model = dir.resolve("model-risky");
+        HeadCommandsTest.Run c = run("compose", "--head", "intent=" + intent, "--head", "risky=" + risky, "--output",
+                model.toString());
+        assertThat(c.code()).as(c.err()).isZero();
+        List<String> q = NonFiniteCliTest.QUESTIONS;
+        Path requests = Files.write(dir.resolve("risky.jsonl"), List.of(
+                "{\"text\": \"" + q.get(0) + "\", \"head\": \"risky\"}",
+                "{\"text\": \"" + q.get(2) + "\"}",
+                "{\"text\": \"" + q.get(0) + "\", \"head\": \"intent\"}",
+                "{\"text\": \"" + q.get(1) + "\", \"heads\": [\"intent\", \"risky\"]}"));
+        HeadCommandsTest.Run p = run("predict", "--model", model.toString(), "--input", requests.toString(),
+                "--batch-size", "2", "--threads", "2");
+        assertThat(p.code()).as(p.err()).isEqualTo(1);
+        assertThat(p.err()).contains("graft predict: " + requests + ":4: the output of head 'risky' (classification) of \""
+                + q.get(1) + "\" is Infinity");
+        assertThat(p.out().lines().toList()).as("the first batch was answered; nothing made up for the second").hasSize(2);
+    }
+
     private static void copy(Path from, Path to) throws IOException {
         Files.createDirectories(to);
         try (var files = Files.list(from)) {
