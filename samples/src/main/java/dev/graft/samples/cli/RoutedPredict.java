@@ -123,6 +123,9 @@ final class RoutedPredict {
         if (n == null || n.isMissingNode()) {
             return "nothing";
         }
+        if (n.isNull()) {
+            return "null";
+        }
         String s = n.toString();
         return n.getNodeType().name().toLowerCase(Locale.ROOT) + " " + (s.length() > 40 ? s.substring(0, 40) + "…" : s);
     }

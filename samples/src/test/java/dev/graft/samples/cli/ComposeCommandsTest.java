@@ -116,7 +116,13 @@ class ComposeCommandsTest {
                 "{\"text\": \"She reads books every night.\", \"heads\": [\"pos\", \"topic\"]}",
                 "{\"text\": \"x\", \"head\": \"pos\", \"heads\": [\"pos\"]}",
                 "{\"text\": \"Has my card been sent out yet?\", \"heads\": [\"intent\", \"sentiment\", \"tone\"]}",
-                "{\"text\": \"   \", \"head\": \"topic\"}");
+                "{\"text\": \"   \", \"head\": \"topic\"}",
+                "[\"I lost my card\"]",
+                "{\"text\": 5}",
+                "{\"text\": \"Lost card\", \"heads\": []}",
+                "{\"text\": \"Lost card\", \"heads\": [\"pos\", \"pos\"]}",
+                "{\"text\": \"Lost card\", \"text\": \"Found card\"}",
+                "{\"text\": \"Lost card\"} {\"text\": \"Found card\"}");
         Path requests = dir.resolve("requests.jsonl");
         Files.write(requests, lines);
         HeadCommandsTest.Run p = run("predict", "--model", model.toString(), "--input", requests.toString(),
@@ -137,7 +143,7 @@ class ComposeCommandsTest {
                 errors.put(n.get("line").asInt(), n.get("error").asText());
             }
         }
-        assertThat(errors.keySet()).containsExactlyInAnyOrder(5, 6, 7, 8, 9, 12, 13, 14);
+        assertThat(errors.keySet()).containsExactlyInAnyOrder(5, 6, 7, 8, 9, 12, 13, 14, 15, 16, 17, 18, 19, 20);
         assertThat(errors.get(5)).isEqualTo("unknown head 'sentiment' (this model has [intent, pos, topic])");
         assertThat(out.get(4).get("text").asText()).isEqualTo("Hello there");
         assertThat(errors.get(6)).startsWith("not valid JSON");
@@ -147,7 +153,15 @@ class ComposeCommandsTest {
         assertThat(errors.get(12)).isEqualTo("give \"head\" or \"heads\", not both");
         assertThat(errors.get(13)).contains("'sentiment'").contains("'tone'").contains("[intent, pos, topic]");
         assertThat(errors.get(14)).contains("\"text\" is empty");
-        assertThat(p.err()).contains("8 of 14 lines failed (lines 5, 6, 7, 8, 9, 12, 13, 14)").contains("14 lines in");
+        assertThat(errors.get(15)).isEqualTo("expected a JSON object such as {\"text\": \"…\", \"head\": \"NAME\"}, got"
+                + " array [\"I lost my card\"]");
+        assertThat(errors.get(16)).isEqualTo("\"text\" must be a string, got number 5");
+        assertThat(errors.get(17)).startsWith("\"heads\" must be a non-empty list of head names");
+        assertThat(errors.get(18)).isEqualTo("\"heads\" names 'pos' twice");
+        assertThat(errors.get(19)).startsWith("not valid JSON").contains("Duplicate field 'text'");
+        assertThat(errors.get(20)).startsWith("not valid JSON").contains("Trailing token");
+        assertThat(p.err()).contains("14 of 20 lines failed (lines 5, 6, 7, 8, 9, 12, 13, 14, 15, 16, …)")
+                .contains("20 lines in");
 
         // the heads each line asked for, in the order it named them (all heads, in the model's order, when none)
         assertThat(fieldNames(out.get(0))).containsExactly("intent");
