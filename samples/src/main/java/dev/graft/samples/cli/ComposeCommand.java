@@ -18,7 +18,7 @@ import java.util.Map;
 import java.util.Set;
 
 /** {@code compose}: saved heads (each with its adapter, if any) saved together as one composed model. */
-final class ComposeCommand implements GraftCli.FlagCommand {
+final class ComposeCommand implements GraftCli.FlagCommand, GraftCli.RepeatableCommand {
 
     @Override
     public String name() {
@@ -66,7 +66,7 @@ final class ComposeCommand implements GraftCli.FlagCommand {
 
     @Override
     public int run(Options o, PrintStream out, PrintStream err) throws Exception {
-        Map<String, Path> heads = heads(o.all("head"));
+        Map<String, Path> heads = heads(o.getAll("head"));
         String backboneModel = o.has("backbone") ? BackboneOptions.resolveModel(o.get("backbone", null)) : null;
         Path output = Path.of(o.requirePath("output"));
         boolean overwrite = o.flag(OutputTargets.OVERWRITE);

@@ -83,7 +83,8 @@ public final class GraftCli {
     }
 
     private static Options parse(Command c, List<String> rest) {
-        return c instanceof FlagCommand f ? new Options(rest, f.flags(), f.repeatable()) : new Options(rest, java.util.Set.of());
+        return new Options(rest, c instanceof FlagCommand f ? f.flags() : java.util.Set.of(),
+                c instanceof RepeatableCommand r ? r.repeatable() : java.util.Set.of());
     }
 
     /** The message chain of an exception, most specific last: what went wrong, in words. */
@@ -111,13 +112,13 @@ public final class GraftCli {
         return sb.toString();
     }
 
+    /** A command with options that may be given more than once ({@code --adapter A --adapter B}). */
+    public interface RepeatableCommand extends Command {
+        java.util.Set<String> repeatable();
+    }
+
     /** A command with options that take no value. */
     public interface FlagCommand extends Command {
         java.util.Set<String> flags();
-
-        /** Options that may be given more than once ({@link Options#all}); none by default. */
-        default java.util.Set<String> repeatable() {
-            return java.util.Set.of();
-        }
     }
 }

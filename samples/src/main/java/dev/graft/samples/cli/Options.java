@@ -12,9 +12,9 @@ import java.util.Set;
  */
 public final class Options {
     private final Map<String, String> values = new LinkedHashMap<>();
-    private final Map<String, List<String>> repeated = new LinkedHashMap<>();
     private final Set<String> read = new LinkedHashSet<>();
     private final Set<String> flagNames;
+    private final Map<String, List<String>> repeated = new LinkedHashMap<>();
 
     /**
      * @param args      the arguments after the command name
@@ -27,7 +27,7 @@ public final class Options {
     /**
      * @param args       the arguments after the command name
      * @param flagNames  options that take no value
-     * @param repeatable options that may be given more than once ({@link #all}); any other given twice is an error
+     * @param repeatable options that may be given more than once ({@link #getAll})
      */
     public Options(List<String> args, Set<String> flagNames, Set<String> repeatable) {
         this.flagNames = Set.copyOf(flagNames);
@@ -51,15 +51,17 @@ public final class Options {
                 }
                 value = args.get(++i);
             }
-            repeated.computeIfAbsent(name, k -> new java.util.ArrayList<>()).add(value);
-            if (values.put(name, value) != null && !repeatable.contains(name)) {
+            if (repeatable.contains(name)) {
+                repeated.computeIfAbsent(name, n -> new java.util.ArrayList<>()).add(value);
+                values.putIfAbsent(name, value);
+            } else if (values.put(name, value) != null) {
                 throw new UsageException("option --" + name + " given twice");
             }
         }
     }
 
-    /** Every value of a repeatable option, in command-line order (empty when it is absent). */
-    public List<String> all(String name) {
+    /** Every value of a repeatable option, in command-line order; empty when it is absent. */
+    public List<String> getAll(String name) {
         read.add(name);
         return List.copyOf(repeated.getOrDefault(name, List.of()));
     }

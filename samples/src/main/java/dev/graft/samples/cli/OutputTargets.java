@@ -46,6 +46,13 @@ final class OutputTargets {
         }
     }
 
+    private static FileAlreadyExistsException hint(FileAlreadyExistsException e) {
+        FileAlreadyExistsException h = new FileAlreadyExistsException(e.getFile(), null, e.getReason()
+                + "; pass --overwrite to replace it");
+        h.initCause(e.getCause());
+        return h;
+    }
+
     /** Checks that a composed model could be saved into {@code output}. */
     static void checkModelDirectory(Path output, boolean overwrite) throws IOException {
         try {
@@ -53,12 +60,5 @@ final class OutputTargets {
         } catch (FileAlreadyExistsException e) {
             throw !overwrite && dev.graft.core.fs.SavedDirectory.isSave(output, SavedDirectory.MODEL) ? hint(e) : e;
         }
-    }
-
-    private static FileAlreadyExistsException hint(FileAlreadyExistsException e) {
-        FileAlreadyExistsException h = new FileAlreadyExistsException(e.getFile(), null, e.getReason()
-                + "; pass --overwrite to replace it");
-        h.initCause(e.getCause());
-        return h;
     }
 }
