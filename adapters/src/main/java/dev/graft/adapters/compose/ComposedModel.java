@@ -393,7 +393,8 @@ public final class ComposedModel implements AutoCloseable {
     }
 
     /**
-     * Saves the composition — {@code model.json} with the provenance and one saved head per directory under
+     * Saves the composition — {@code model.json} with the provenance and the backbone's token limit
+     * ({@code max_length}, for whoever opens the backbone to load the model) and one saved head per directory under
      * {@code heads/}, each with its adapter's PEFT files beside it ({@link AdaptedHead}) — atomically. Refuses
      * (IllegalStateException) when an adapter's parameters were changed after the model was built. Heads that
      * share one adapter are listed together in {@code model.json}'s {@code adapter_passes}, so a loaded model shares
