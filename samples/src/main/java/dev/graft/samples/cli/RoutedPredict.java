@@ -45,6 +45,9 @@ final class RoutedPredict {
             .build().reader();
     private static final ObjectWriter LINE = Json.mapper().writer().without(SerializationFeature.INDENT_OUTPUT);
     private static final int LISTED_LINES = 10;
+    /** Jackson's "[Source: …; line: 1, column: 5]": the line is the input line, so the column is what says where. */
+    private static final java.util.regex.Pattern SOURCE = java.util.regex.Pattern.compile(
+            "\\[Source: [^\\]]*?; line: \\d+, column: (\\d+)\\]");
 
     private RoutedPredict() {
     }
@@ -66,7 +69,7 @@ final class RoutedPredict {
             n = REQUESTS.readTree(line);
         } catch (JsonProcessingException e) {
             return Parsed.failed(null, "not valid JSON (column " + e.getLocation().getColumnNr() + "): "
-                    + e.getOriginalMessage());
+                    + SOURCE.matcher(e.getOriginalMessage()).replaceAll("column $1"));
         }
         if (n == null || !n.isObject()) {
             return Parsed.failed(null, "expected a JSON object such as " + EXAMPLE + ", got " + describe(n));

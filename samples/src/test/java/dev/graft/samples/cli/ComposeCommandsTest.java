@@ -108,7 +108,7 @@ class ComposeCommandsTest {
                 "{\"text\": \"Where is my new card?\", \"heads\": [\"topic\", \"intent\"]}",
                 "{\"text\": \"What rate do you use for euros?\"}",
                 "{\"text\": \"Hello there\", \"head\": \"sentiment\"}",
-                "{\"text\": \"unfinished\", ",
+                "{\"text\": \"no closing brace\"",
                 "",
                 "{\"head\": \"intent\"}",
                 "{\"text\": \"My PIN is blocked\", \"head\": \"intent\", \"id\": 7}",
@@ -146,7 +146,8 @@ class ComposeCommandsTest {
         assertThat(errors.keySet()).containsExactlyInAnyOrder(5, 6, 7, 8, 9, 12, 13, 14, 15, 16, 17, 18, 19, 20);
         assertThat(errors.get(5)).isEqualTo("unknown head 'sentiment' (this model has [intent, pos, topic])");
         assertThat(out.get(4).get("text").asText()).isEqualTo("Hello there");
-        assertThat(errors.get(6)).startsWith("not valid JSON");
+        assertThat(errors.get(6)).startsWith("not valid JSON (column ").contains("Unexpected end-of-input")
+                .contains("(start marker at column 1)").doesNotContain("Source");
         assertThat(errors.get(7)).startsWith("empty line");
         assertThat(errors.get(8)).startsWith("no \"text\" field");
         assertThat(errors.get(9)).startsWith("unknown field 'id'");
