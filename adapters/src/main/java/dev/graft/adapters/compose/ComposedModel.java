@@ -359,6 +359,9 @@ public final class ComposedModel implements AutoCloseable {
                                 pass = null;
                                 done.close();
                             }
+                            if (passes.get(e.pass()).adapter() instanceof CompositeAdapter c) {
+                                c.checkBatchSize(inputs.size());
+                            }
                             BackbonePass p = tokens.encode(passes.get(e.pass()).hooks(), e.allLayers());
                             pass = p;
                             features = new Features(info, p.texts(), p.words(), p::rows);
@@ -419,7 +422,8 @@ public final class ComposedModel implements AutoCloseable {
     }
 
     /**
-     * Saves the composition — {@code model.json} with the provenance and one saved head per directory under
+     * Saves the composition — {@code model.json} with the provenance and the backbone's token limit
+     * ({@code max_length}, for whoever opens the backbone to load the model) and one saved head per directory under
      * {@code heads/}, each with its adapter's PEFT files beside it ({@link AdaptedHead}) — atomically. Refuses
      * (IllegalStateException) when an adapter's parameters were changed after the model was built. Heads that
      * share one adapter are listed together in {@code model.json}'s {@code adapter_passes}, so a loaded model shares
@@ -440,6 +444,7 @@ public final class ComposedModel implements AutoCloseable {
         ArrayNode list = root.putArray("heads");
         heads.keySet().forEach(list::add);
         root.put("merge_adapters", mergeAdapters);
+        root.put("max_length", backbone.maxLength()); // the token limit the heads were composed under
         ArrayNode shared = root.putArray("adapter_passes");
         for (AdapterPass p : passes.subList(1, passes.size())) {
             ArrayNode group = shared.addArray();

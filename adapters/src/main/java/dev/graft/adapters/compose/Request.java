@@ -13,7 +13,7 @@ public record Request(String text, List<String> heads) {
 
     public Request {
         Objects.requireNonNull(text, "text");
-        heads = List.copyOf(heads);
+        heads = heads == null ? List.of() : List.copyOf(heads);
     }
 
     /** A row for every head of the model. */

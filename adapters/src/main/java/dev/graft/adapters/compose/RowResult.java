@@ -6,19 +6,22 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The answer to one row of a {@link ComposedModel#predictRows} call: each requested head's output for that row
- * alone (every {@link HeadOutput} has size 1), in the order the row named the heads, or the reason the row failed.
+ * The answer to one row of a routed call ({@link ComposedModel#predictRows}): either the outputs of the heads the
+ * row asked for, or the reason the row failed.
  *
- * @param index   the row's position in the call's input
- * @param outputs head name → that head's output for this row (empty when the row failed)
- * @param error   why the row failed (an unknown head names it and the model's heads), or null
+ * @param index   the row's index among the call's requests
+ * @param outputs head name → that head's output for this row alone (each of {@link HeadOutput#size()} 1), in the
+ *                order the row named the heads (the model's order when it named none); empty when the row failed
+ * @param error   why the row failed (an unknown head: naming it and the model's heads), or null
  */
 public record RowResult(int index, Map<String, HeadOutput> outputs, String error) {
 
+    /** Copies {@code outputs} (unmodifiable, in its iteration order). */
     public RowResult {
-        outputs = Collections.unmodifiableMap(new LinkedHashMap<>(outputs));
+        outputs = outputs == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(outputs));
     }
 
+    /** Whether the row was answered. */
     public boolean ok() {
         return error == null;
     }

@@ -53,7 +53,12 @@ final class RowRouter {
             List<String> unknown = names.stream().filter(h -> !model.headNames().contains(h)).toList();
             if (!unknown.isEmpty()) {
                 errors[i] = "unknown head" + (unknown.size() == 1 ? " '" + unknown.getFirst() + "'" : "s " + unknown)
-                        + " in request " + i + " (this model has " + model.headNames() + ")";
+                        + " (this model has " + model.headNames() + ")";
+                headsOf.add(null);
+                continue;
+            }
+            if (q.text().isBlank()) {
+                errors[i] = "the text is empty: there is nothing to encode";
                 headsOf.add(null);
                 continue;
             }
@@ -233,19 +238,15 @@ final class RowRouter {
             try {
                 out = model.runHead(h, f);
             } catch (RuntimeException e) {
-                for (int i : g.inputs()) {
-                    if (headsOf.get(i).contains(h) && errors[i] == null) {
-                        errors[i] = e.getMessage();
-                    }
-                }
-                continue;
+                // e.g. a non-finite output for one row: run the head row by row so that only the rows it fails on fail
+                out = null;
             }
             for (int r = 0; r < g.inputs().size(); r++) {
                 int i = g.inputs().get(r);
                 if (!headsOf.get(i).contains(h)) {
                     continue;
                 }
-                if (out instanceof HeadOutput.Custom) { // not splittable: the head again on this row alone
+                if (out == null || out instanceof HeadOutput.Custom) { // the head again on this row alone
                     int from = r;
                     Features one = new Features(f.backbone(), f.texts().subList(r, r + 1),
                             byWords ? f.words().subList(r, r + 1) : null, k -> slice(f.rows(k), from, from + 1));

@@ -168,12 +168,49 @@ public final class CompositeAdapter implements Adapter {
             case Composition.Average a -> average(a.children().stream().map(x -> compile(x, leaf, fusion)).toList(),
                     a.weights());
             case Composition.Parallel p -> throw new IllegalStateException(p + " is several passes, not one");
-            // ROUTING: BatchSplit runs as per-row routing — SiteHooks.routed(segmentStarts, perSegment) with the
-            // children compiled here as the segments' hooks. It needs the pass's rows, which a per-site hook map
-            // does not have, so it is wired where the pass is built (ComposedModel), by the routing branch.
-            case Composition.BatchSplit b -> throw new UnsupportedOperationException(b + ": BatchSplit executes as "
-                    + "per-row routing (SiteHooks.routed), which this build does not wire into a composition yet");
+            case Composition.BatchSplit b -> batchSplit(b, b.children().stream().map(x -> compile(x, leaf, fusion)).toList());
         };
+    }
+
+    /**
+     * Checks that a call of {@code texts} inputs fits every {@link Composition.BatchSplit} in this composition (its
+     * sizes must add up to the batch). The composed model checks this before each pass; a caller that passes
+     * {@link #hooks} to the encoder directly must check it too, since a site hook only sees the pass's token rows.
+     *
+     * @throws IllegalArgumentException naming the block, its sizes and the batch
+     */
+    public void checkBatchSize(int texts) {
+        check(composition, texts);
+    }
+
+    private static void check(Composition c, int texts) {
+        switch (c) {
+            case Composition.BatchSplit b -> {
+                int sum = b.batchSizes().stream().mapToInt(Integer::intValue).sum();
+                if (sum != texts) {
+                    throw new IllegalArgumentException(b + ": its batch sizes add up to " + sum
+                            + " sequences, but the call has " + texts + " texts");
+                }
+                b.children().forEach(x -> check(x, texts));
+            }
+            case Composition.Use u -> { }
+            case Composition.Fuse f -> f.children().forEach(x -> check(x, texts));
+            case Composition.Stack s -> s.children().forEach(x -> check(x, texts));
+            case Composition.Average a -> a.children().forEach(x -> check(x, texts));
+            case Composition.Parallel p -> p.children().forEach(x -> check(x, texts));
+        }
+    }
+
+    /** BatchSplit: per-row routing over the children, at every site any child has a hook ({@link SplitHooks}). */
+    private Map<Site, SiteHook> batchSplit(Composition.BatchSplit b, List<Map<Site, SiteHook>> children) {
+        SplitHooks split = new SplitHooks(b, children);
+        Map<Site, SiteHook> out = new TreeMap<>();
+        for (SiteShape s : sites) {
+            if (children.stream().anyMatch(m -> m.containsKey(s.site()))) {
+                out.put(s.site(), split.hook(s.site()));
+            }
+        }
+        return out;
     }
 
     private Map<Site, SiteHook> stack(List<Map<Site, SiteHook>> children) {

@@ -82,76 +82,25 @@ public final class Leases implements AutoCloseable {
         return encodeMixed(encoder, batch, perRow, keepAllLayers, out);
     }
 
-    /*
-     * ROUTING-SWITCH (issue 12): the one place where a call that mixes adapters runs them. Until SiteHooks.routed
-     * (branch `routing`) is on main, each distinct adapter runs its own pass over its own rows and the rows are copied
-     * into place (one pass per adapter). Once it is, this method becomes one pass:
-     *
-     *     int tokens = batch.tokens();
-     *     List<Integer> starts = new ArrayList<>(List.of(0));
-     *     List<SiteHooks> segments = new ArrayList<>();
-     *     for (int r = 0; r < perRow.length; r++) {           // runs of consecutive rows with the same hooks
-     *         if (r > 0 && perRow[r] == perRow[r - 1]) { starts.set(starts.size() - 1, (r + 1) * tokens); continue; }
-     *         segments.add(perRow[r]);
-     *         starts.add((r + 1) * tokens);
-     *     }
-     *     return encoder.encode(batch, out, keepAllLayers,
-     *             SiteHooks.routed(starts.stream().mapToInt(Integer::intValue).toArray(), segments));
+    /**
+     * A call that mixes adapters: one backbone pass, runs of consecutive rows with the same adapter as segments of
+     * {@link SiteHooks#routed} (row r of the padded batch is token rows {@code [r·T, (r+1)·T)}).
      */
     private static EncoderOutput encodeMixed(BertEncoder encoder, TokenBatch batch, SiteHooks[] perRow,
                                              boolean keepAllLayers, TensorArena out) {
-        int rows = perRow.length;
         int tokens = batch.tokens();
-        Map<SiteHooks, List<Integer>> groups = new IdentityHashMap<>();
-        List<SiteHooks> order = new ArrayList<>();
-        for (int r = 0; r < rows; r++) {
-            SiteHooks h = perRow[r];
-            groups.computeIfAbsent(h, k -> {
-                order.add(k);
-                return new ArrayList<>();
-            }).add(r);
-        }
-        int[] ids = batch.inputIds().toIntArray();
-        int[] mask = batch.attentionMask().toIntArray();
-        int[] types = batch.tokenTypeIds().toIntArray();
-        int[] lengths = batch.lengths();
-        Tensor last = null;
-        List<Tensor> layers = new ArrayList<>();
-        for (SiteHooks hooks : order) {
-            List<Integer> members = groups.get(hooks);
-            int n = members.size();
-            try (TensorArena scratch = out.child("adapter-rows")) {
-                int[] subIds = new int[n * tokens];
-                int[] subMask = new int[n * tokens];
-                int[] subTypes = new int[n * tokens];
-                int[] subLengths = new int[n];
-                for (int i = 0; i < n; i++) {
-                    int r = members.get(i);
-                    System.arraycopy(ids, r * tokens, subIds, i * tokens, tokens);
-                    System.arraycopy(mask, r * tokens, subMask, i * tokens, tokens);
-                    System.arraycopy(types, r * tokens, subTypes, i * tokens, tokens);
-                    subLengths[i] = lengths[r];
-                }
-                TokenBatch sub = new TokenBatch(scratch.copyOf(subIds, n, tokens), scratch.copyOf(subMask, n, tokens),
-                        scratch.copyOf(subTypes, n, tokens), subLengths);
-                EncoderOutput part = encoder.encode(sub, scratch, keepAllLayers, hooks);
-                if (last == null) {
-                    int hidden = part.lastHidden().dim(2);
-                    last = out.allocateUninitialized(DType.F32, rows, tokens, hidden);
-                    for (int s = 0; s < part.layers().size() - 1; s++) {
-                        layers.add(out.allocateUninitialized(DType.F32, rows, tokens, hidden));
-                    }
-                    if (keepAllLayers) {
-                        layers.add(last);
-                    }
-                }
-                copyRows(part.lastHidden(), last, members);
-                for (int s = 0; s < part.layers().size() - 1; s++) {
-                    copyRows(part.layers().get(s), layers.get(s), members);
-                }
+        List<Integer> starts = new ArrayList<>(List.of(0));
+        List<SiteHooks> segments = new ArrayList<>();
+        for (int r = 0; r < perRow.length; r++) {
+            if (r > 0 && perRow[r] == perRow[r - 1]) {
+                starts.set(starts.size() - 1, (r + 1) * tokens);
+            } else {
+                segments.add(perRow[r]);
+                starts.add((r + 1) * tokens);
             }
         }
-        return new EncoderOutput(last, layers);
+        return encoder.encode(batch, out, keepAllLayers,
+                SiteHooks.routed(starts.stream().mapToInt(Integer::intValue).toArray(), segments));
     }
 
     /** Row i of {@code from} ([n, T, H]) into row {@code members.get(i)} of {@code to} ([rows, T, H]). */

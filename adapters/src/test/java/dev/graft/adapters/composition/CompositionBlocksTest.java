@@ -1,6 +1,7 @@
 package dev.graft.adapters.composition;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.graft.adapters.adapter.Adapter;
@@ -352,6 +353,56 @@ class CompositionBlocksTest {
                 .hasMessageContaining("'ia3Q'");
     }
 
+    @Test
+    void batchSplitRoutesWholeSequencesToEachChildInOnePass() {
+        Composition split = new BatchSplit(List.of(new Use("bnX"), Composition.stack("loraA", "ia3P")), List.of(2, 4));
+        split.validate(adapters);
+        float[][] bn = allLayers(adapters.get("bnX"));
+        float[][] stacked;
+        CompositeAdapter stack = new CompositeAdapter(Composition.stack("loraA", "ia3P"), adapters);
+        try (TensorArena out = arena.child("stack")) {
+            stacked = backbone.encode(batch, out, true, SiteHooks.of(stack.hooks(out))).layers().stream()
+                    .map(Tensor::toFloatArray).toArray(float[][]::new);
+        }
+        CompositeAdapter c = new CompositeAdapter(split, adapters);
+        try (TensorArena out = arena.child("split")) {
+            float[][] got = backbone.encode(batch, out, true, SiteHooks.of(c.hooks(out))).layers().stream()
+                    .map(Tensor::toFloatArray).toArray(float[][]::new);
+            int perRow = got[0].length / texts.size();
+            int hidden = backbone.config().hiddenSize();
+            for (int l = 0; l < got.length; l++) {
+                for (int i = 0; i < got[l].length; i++) {
+                    if ((i % perRow) / hidden >= batch.lengths()[i / perRow]) {
+                        continue; // padding: not a real token
+                    }
+                    float want = i / perRow < 2 ? bn[l][i] : stacked[l][i];
+                    // float rounding: per-segment calls may block their GEMMs differently from a whole-batch call
+                    assertThat(got[l][i]).as("layer %d, sequence %d", l, i / perRow)
+                            .isCloseTo(want, within(1e-5f * Math.max(1f, Math.abs(want))));
+                }
+            }
+            assertThatThrownBy(() -> c.checkBatchSize(5))
+                    .hasMessage("BatchSplit(bnX, Stack(loraA, ia3P), batch sizes [2, 4]): its batch sizes add up to 6"
+                            + " sequences, but the call has 5 texts");
+        }
+        BackboneInfo info = BackboneInfo.of(backbone);
+        Head head = new SequenceClassification().create(ClassificationConfig.of(List.of("a", "b")), info, 8);
+        try (ComposedModel model = ComposedModel.builder().backbone(backbone).head("split", head, split, adapters).build()) {
+            HeadOutput.Classification p = (HeadOutput.Classification) model.predict(texts).outputs().get("split");
+            HeadOutput.Classification first = (HeadOutput.Classification) expected(head, adapters.get("bnX"));
+            HeadOutput.Classification rest = (HeadOutput.Classification) expected(head, adapters.get("loraA"),
+                    adapters.get("ia3P"));
+            for (int r = 0; r < texts.size(); r++) {
+                float[] want = (r < 2 ? first : rest).probabilities(r);
+                for (int j = 0; j < want.length; j++) {
+                    assertThat(p.probabilities(r)[j]).as("row %d", r).isCloseTo(want[j], within(1e-5f));
+                }
+            }
+            assertThatThrownBy(() -> model.predict(texts.subList(0, 5)))
+                    .hasMessageContaining("its batch sizes add up to 6 sequences, but the call has 5 texts");
+        }
+    }
+
     // ---- rejected setups ------------------------------------------------------------------------------------
 
     private static void rejected(Composition c, String... parts) {
@@ -403,13 +454,8 @@ class CompositionBlocksTest {
                 .hasMessageContaining("fused adapters must share their sites");
         assertThatThrownBy(() -> new CompositeAdapter(new Parallel(List.of(new Use("bnX"), new Use("bnY"))), adapters))
                 .hasMessageContaining("Parallel runs one backbone pass per channel [bnX, bnY]");
-        // BatchSplit validates, and is refused where it would have to run until per-row routing is wired in
-        Composition split = new BatchSplit(List.of(new Use("bnX"), new Use("loraA")), List.of(2, 4));
-        split.validate(adapters);
         BackboneInfo info = BackboneInfo.of(backbone);
         Head head = new SequenceClassification().create(ClassificationConfig.of(List.of("a", "b")), info, 8);
-        assertThatThrownBy(() -> ComposedModel.builder().backbone(backbone).head("split", head, split, adapters).build())
-                .hasMessageContaining("BatchSplit(bnX, loraA, batch sizes [2, 4]): BatchSplit executes as per-row routing");
         assertThatThrownBy(() -> ComposedModel.builder().backbone(backbone)
                 .head("bad", head, Composition.stack("loraA", "nope"), adapters).build())
                 .hasMessageContaining("head 'bad': Stack(loraA, nope): unknown adapter 'nope'");

@@ -9,6 +9,6 @@ final class Commands {
 
     static List<Command> all() {
         return List.of(new SimilarityCommand(), new EmbedCommand(), new StsCommand(), new TrainHeadCommand(), new EvalCommand(),
-                new PredictCommand(), new MergeCommand(), new BenchCommand(), new TensorsCommand());
+                new PredictCommand(), new ComposeCommand(), new MergeCommand(), new BenchCommand(), new TensorsCommand());
     }
 }

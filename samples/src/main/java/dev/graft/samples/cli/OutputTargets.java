@@ -61,4 +61,13 @@ final class OutputTargets {
         h.initCause(e.getCause());
         return h;
     }
+
+    /** Checks that a composed model could be saved into {@code output}. */
+    static void checkModelDirectory(Path output, boolean overwrite) throws IOException {
+        try {
+            SavedDirectory.checkWritable(output, SavedDirectory.MODEL, overwrite);
+        } catch (FileAlreadyExistsException e) {
+            throw !overwrite && dev.graft.core.fs.SavedDirectory.isSave(output, SavedDirectory.MODEL) ? hint(e) : e;
+        }
+    }
 }

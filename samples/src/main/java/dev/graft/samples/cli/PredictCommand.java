@@ -17,6 +17,7 @@ import dev.graft.adapters.tasks.TaggingTask;
 import dev.graft.adapters.train.ProgressText;
 import dev.graft.core.tensor.NonFiniteOutputException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,7 +34,7 @@ final class PredictCommand implements GraftCli.FlagCommand {
 
     @Override
     public String summary() {
-        return "run a saved head over texts (one per line) or CoNLL-U sentences; JSON lines out";
+        return "run a saved head over texts or CoNLL-U sentences, or a composed model over JSON requests; JSON lines out";
     }
 
     @Override
@@ -46,6 +47,8 @@ final class PredictCommand implements GraftCli.FlagCommand {
         return """
                 usage: samples/graft predict --head DIR --input FILE|- [--top K] [--batch-size N] [--threads N]
                                              [--model NAME|DIR]
+                       samples/graft predict --model DIR --input FILE|- [--top K] [--batch-size N] [--threads N]
+                                             [--backbone NAME|DIR]
 
                 Runs the head (through the adapter saved beside it, if any) and writes one JSON object per input to
                 standard output, in input order:
@@ -63,18 +66,45 @@ final class PredictCommand implements GraftCli.FlagCommand {
                   --batch-size N       inputs per backbone pass (default 32)
                   --threads N          compute threads (default: all processors)
                   --model NAME|DIR     the backbone, when the one the head records is elsewhere (an embedded model
-                                       or a model directory; its weights must be the ones the head was trained on)""";
+                                       or a model directory; its weights must be the ones the head was trained on)
+
+                A composed model (--model DIR, saved by compose) reads one JSON request per line:
+                  {"text": "…"}                     every head of the model
+                  {"text": "…", "head": "NAME"}     one head
+                  {"text": "…", "heads": ["A", …]}  these heads, in this order
+                and writes one JSON line per input line, in input order:
+                  {"line":N, "text":…, "outputs":{"NAME":{…the fields above for that head's kind…}, …}}
+                  {"line":N, "text":…, "error":"…"}  a line that is not such a request, or names an unknown head
+                Lines are read, run and written --batch-size at a time (rows asking for different heads share the
+                batch). Exit code 0 when every line was answered, 3 when some lines got an error object (the
+                others are answered; standard error lists the failed lines), 1 when the run stopped.
+                  --model DIR          a composed model saved by compose (DIR/model.json)
+                  --backbone NAME|DIR  its backbone, when the one model.json records is elsewhere""";
     }
 
     @Override
     public int run(Options o, PrintStream out, PrintStream err) throws Exception {
-        Path headDir = Path.of(o.require("head"));
+        String headArg = o.get("head", null);
+        String modelArg = o.get("model", null);
+        String backboneArg = o.get("backbone", null);
         String input = o.require("input");
         int top = o.getInt("top", 3, 1, 1 << 16);
         int batch = o.getInt("batch-size", 32, 1, 1 << 16);
         int threads = o.getInt("threads", Runtime.getRuntime().availableProcessors(), 1, 1024);
-        String model = o.has("model") ? BackboneOptions.resolveModel(o.get("model", null)) : null;
         o.rejectUnknown();
+        if (headArg == null) {
+            return runComposed(modelArg, backboneArg, input, top, batch, threads, out, err);
+        }
+        if (backboneArg != null) {
+            throw new UsageException("--backbone goes with --model DIR (a composed model); with --head, --model NAME|DIR"
+                    + " names the backbone");
+        }
+        if (modelArg != null && SavedModel.isModel(Path.of(modelArg))) {
+            throw new UsageException("--model " + modelArg + " is a composed model: run it without --head (each input"
+                    + " line names its heads), or give --head DIR alone");
+        }
+        Path headDir = Path.of(headArg);
+        String model = modelArg != null ? BackboneOptions.resolveModel(modelArg) : null;
         ObjectWriter line = Json.mapper().writer().without(SerializationFeature.INDENT_OUTPUT);
         long t0 = System.nanoTime();
         int count;
@@ -93,12 +123,7 @@ final class PredictCommand implements GraftCli.FlagCommand {
                     for (int i = 0; i < texts.size(); i++) {
                         ObjectNode n = Json.mapper().createObjectNode();
                         n.put("text", texts.get(i));
-                        var best = c.top(i, top);
-                        n.put("label", best.getFirst().label());
-                        n.put("score", best.getFirst().score());
-                        ArrayNode a = n.putArray("top");
-                        best.forEach(ls -> a.addObject().put("label", ls.label()).put("score", ls.score()));
-                        out.println(line.writeValueAsString(n));
+                        out.println(line.writeValueAsString(classificationFields(n, c, i, top)));
                     }
                     count = texts.size();
                 }
@@ -130,11 +155,49 @@ final class PredictCommand implements GraftCli.FlagCommand {
         return 0;
     }
 
+    /** {@code predict --model DIR}: a composed model over JSON request lines. */
+    private static int runComposed(String modelArg, String backboneArg, String input, int top, int batch, int threads,
+                                   PrintStream out, PrintStream err) throws Exception {
+        if (modelArg == null) {
+            throw new UsageException("missing required option --head DIR (a head saved by train-head) or --model DIR"
+                    + " (a composed model saved by compose)");
+        }
+        if (dev.graft.backbones.models.EmbeddedModels.names().contains(modelArg) && !Files.isDirectory(Path.of(modelArg))) {
+            throw new UsageException("--model " + modelArg + " is a backbone: predict runs a head on it (--head DIR"
+                    + " --model " + modelArg + "), or a composed model (--model DIR saved by compose)");
+        }
+        String backbone = backboneArg != null ? BackboneOptions.resolveModel(backboneArg) : null;
+        long t0 = System.nanoTime();
+        int code;
+        long lines;
+        try (SavedModel saved = SavedModel.open(Path.of(modelArg), threads, backbone)) {
+            err.println("predicting with " + saved.describe());
+            RoutedPredict.Result r = RoutedPredict.run(saved, input, System.in, batch, top, out, err);
+            code = r.exitCode();
+            lines = r.lines();
+        }
+        err.printf(Locale.ROOT, "%s in %.1f s%n", ProgressText.count(lines, "line", "lines"), (System.nanoTime() - t0) / 1e9);
+        return code;
+    }
+
+    /**
+     * The fields {@code predict} prints for text {@code i} of a classification output, added to {@code n}: the best
+     * label and its score, and the {@code top} best labels with theirs.
+     */
+    static ObjectNode classificationFields(ObjectNode n, HeadOutput.Classification c, int i, int top) {
+        var best = c.top(i, top);
+        n.put("label", best.getFirst().label());
+        n.put("score", best.getFirst().score());
+        ArrayNode a = n.putArray("top");
+        best.forEach(ls -> a.addObject().put("label", ls.label()).put("score", ls.score()));
+        return n;
+    }
+
     /**
      * One tagging result line; a word the model did not see (past the token limit) has tag and score {@code null}
      * and {@code "untagged"} counts them.
      */
-    private static ObjectNode taggingLine(HeadOutput.Tagging t, int i) {
+    static ObjectNode taggingLine(HeadOutput.Tagging t, int i) {
         ObjectNode n = Json.mapper().createObjectNode();
         n.set("words", Json.mapper().valueToTree(t.words().get(i)));
         ArrayNode tags = n.putArray("tags");

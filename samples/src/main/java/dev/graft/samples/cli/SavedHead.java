@@ -37,19 +37,7 @@ record SavedHead(Path dir, Head head, Adapter adapter, BertBackbone backbone, Co
     static SavedHead open(Path dir, int threads, String backboneModel) throws IOException {
         HeadIO.Loaded loaded = HeadIO.load(dir, HeadTypes.registry());
         Head head = loaded.head();
-        String name = backboneModel != null ? backboneModel : head.backbone().name();
-        BertBackbone.Builder b;
-        try {
-            b = Backbones.builder(name).optThreads(threads);
-        } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(name, null, (backboneModel != null ? "--model: " : "the backbone head " + dir
-                    + " was trained on: ") + e.getReason() + (backboneModel != null ? "" : "; pass --model NAME|DIR to say where it is"));
-        }
-        int maxLength = loaded.training().path("max_length").asInt(0);
-        if (maxLength > 0) {
-            b.optMaxLength(maxLength);
-        }
-        BertBackbone backbone = b.build();
+        BertBackbone backbone = backbone(dir, loaded, threads, backboneModel, "--model");
         try {
             HeadIO.checkFits(dir.toString(), head, BackboneInfo.of(backbone));
             Adapter adapter = AdaptedHead.loadAdapter(dir, loaded, AdapterTypes.registry(), backbone);
@@ -59,6 +47,33 @@ record SavedHead(Path dir, Head head, Adapter adapter, BertBackbone backbone, Co
             backbone.close();
             throw e;
         }
+    }
+
+    /**
+     * The backbone a loaded head records (or {@code backboneModel}, named by {@code option} in messages), with the
+     * token limit the head was trained under. Its weights are not checked here ({@link HeadIO#checkFits} does).
+     */
+    static BertBackbone backbone(Path dir, HeadIO.Loaded loaded, int threads, String backboneModel, String option)
+            throws IOException {
+        String name = backboneModel != null ? backboneModel : loaded.head().backbone().name();
+        BertBackbone.Builder b;
+        try {
+            b = Backbones.builder(name).optThreads(threads);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(name, null, (backboneModel != null ? option + ": " : "the backbone head " + dir
+                    + " was trained on: ") + e.getReason() + (backboneModel != null ? "" : "; pass " + option
+                    + " NAME|DIR to say where it is"));
+        }
+        int maxLength = maxLength(loaded);
+        if (maxLength > 0) {
+            b.optMaxLength(maxLength);
+        }
+        return b.build();
+    }
+
+    /** The token limit a head was trained under, or 0 when its record does not say. */
+    static int maxLength(HeadIO.Loaded loaded) {
+        return loaded.training().path("max_length").asInt(0);
     }
 
     /** "head DIR (classification)", plus " with adapter lora r=8 …" when an adapter was saved beside it. */
