@@ -42,8 +42,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * text or, with truncation off, one longer than the model's positions, before it is queued). A worker takes a batch
  * when the queued requests hold at least the token budget of real tokens, or when the oldest has waited the
  * maximum wait, or when the front is draining. A batch always contains the oldest queued request (so none
- * starves) and is filled with the queued requests closest to it in length while the budget allows — rows of one
- * batch are padded to its longest, so similar lengths waste little. {@link ComposedModel#predictRows} tokenises
+ * starves) and is filled with the queued requests closest to it in length while the budget allows and the batch's
+ * padded tokens stay within {@value #MAX_PADDING}× its real tokens — rows of one batch are padded to its longest, so
+ * a row of a very different length waits for the next batch (taken at once, by the next free worker) instead. {@link ComposedModel#predictRows} tokenises
  * the batch again to pack it: the count at submit is not reused (see docs/SERVING.md).
  *
  * <h2>Back-pressure, timeouts, cancellation</h2>
@@ -66,6 +67,12 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class ServingFront implements AutoCloseable {
     private enum State { OPEN, DRAINING, STOPPED }
 
+    /**
+     * The most padded tokens (rows × the longest row) a batch may compute per real token: rows much longer or
+     * shorter than the batch's wait for a batch of their own length (the encoder pads every row to the longest).
+     */
+    static final double MAX_PADDING = 1.25;
+
     /** One queued request. */
     private record Pending(long id, Request request, int tokens, long submitted, CompletableFuture<Predictions> future) {
     }
@@ -80,6 +87,8 @@ public final class ServingFront implements AutoCloseable {
     private final ScheduledThreadPoolExecutor timer;
     private final List<Thread> workers = new ArrayList<>();
     private final AtomicLong ids = new AtomicLong();
+    /** Queued futures completed while queued (cancelled, timed out) since the last purge: purge only then. */
+    private final java.util.concurrent.atomic.AtomicInteger abandoned = new java.util.concurrent.atomic.AtomicInteger();
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -87,6 +96,8 @@ public final class ServingFront implements AutoCloseable {
     private final List<Pending> queue = new ArrayList<>();
     private long queuedTokens;
     private State state = State.OPEN;
+    /** While the warm-up's requests go through the front, the listener hears nothing. */
+    private volatile boolean warming;
 
     private ServingFront(Builder b) {
         this.model = b.model;
@@ -171,7 +182,7 @@ public final class ServingFront implements AutoCloseable {
 
     private List<CompletableFuture<Predictions>> submitAll(List<Request> requests) {
         Objects.requireNonNull(requests, "requests");
-        requireOpen();
+        requireRoom(requests.size());
         long now = System.nanoTime();
         List<CompletableFuture<Predictions>> futures = new ArrayList<>(requests.size());
         List<Pending> accepted = new ArrayList<>(requests.size());
@@ -217,6 +228,11 @@ public final class ServingFront implements AutoCloseable {
             for (Pending p : accepted) {
                 queue.add(p);
                 queuedTokens += p.tokens();
+                p.future().whenComplete((v, e) -> {
+                    if (e != null) {
+                        abandoned.incrementAndGet();
+                    }
+                });
             }
             changed.signal();
         } finally {
@@ -234,14 +250,29 @@ public final class ServingFront implements AutoCloseable {
         return futures;
     }
 
-    private void requireOpen() {
+    /** Fails at once, before any tokenising, when the front is closed or the queue has no room for n requests. */
+    private void requireRoom(int n) {
         lock.lock();
         try {
-            if (state != State.OPEN) {
-                throw new FrontClosedException("the serving front is closed: no new requests are accepted");
+            requireOpen();
+            if (queue.size() + n > capacity) {
+                purgeDone();
+                if (queue.size() + n > capacity) {
+                    for (int i = 0; i < n; i++) {
+                        quietly(() -> listener.rejected(capacity));
+                    }
+                    throw new QueueFullException(capacity);
+                }
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Holds the lock. */
+    private void requireOpen() {
+        if (state != State.OPEN) {
+            throw new FrontClosedException("the serving front is closed: no new requests are accepted");
         }
     }
 
@@ -259,6 +290,9 @@ public final class ServingFront implements AutoCloseable {
     }
 
     private void report(CompletableFuture<Predictions> f, long submitted) {
+        if (warming) {
+            return;
+        }
         f.whenComplete((v, e) -> quietly(() -> listener.requestDone(System.nanoTime() - submitted, e)));
     }
 
@@ -272,6 +306,10 @@ public final class ServingFront implements AutoCloseable {
 
     /** Drops queued requests whose future is already complete (cancelled or timed out). Holds the lock. */
     private void purgeDone() {
+        if (abandoned.get() == 0) {
+            return;
+        }
+        abandoned.set(0);
         queue.removeIf(p -> {
             if (p.future().isDone()) {
                 queuedTokens -= p.tokens();
@@ -300,7 +338,7 @@ public final class ServingFront implements AutoCloseable {
                         continue;
                     }
                     long waited = System.nanoTime() - queue.getFirst().submitted();
-                    if (queuedTokens >= tokenBudget || waited >= maxWaitNanos || state == State.DRAINING) {
+                    if (queuedTokens >= tokenBudget || waited >= maxWaitNanos || state == State.DRAINING || warming) {
                         break;
                     }
                     try {
@@ -324,7 +362,8 @@ public final class ServingFront implements AutoCloseable {
 
     /**
      * Takes the next batch off the queue: the oldest request, then the queued ones closest to it in length, while
-     * their real tokens fit the budget. Holds the lock.
+     * their real tokens fit the budget and the batch's padded tokens (rows × longest) stay within
+     * {@link #MAX_PADDING} × its real tokens; what is left stays queued for the next batch. Holds the lock.
      */
     private List<Pending> take() {
         Pending oldest = queue.getFirst();
@@ -334,6 +373,7 @@ public final class ServingFront implements AutoCloseable {
         int left = at - 1;
         int right = at + 1;
         long tokens = oldest.tokens();
+        int longest = oldest.tokens();
         List<Pending> batch = new ArrayList<>();
         batch.add(oldest);
         while (left >= 0 || right < byLength.size()) {
@@ -342,9 +382,9 @@ public final class ServingFront implements AutoCloseable {
             boolean takeLeft = r == null || (l != null
                     && oldest.tokens() - l.tokens() <= r.tokens() - oldest.tokens());
             Pending next = takeLeft ? l : r;
-            if (tokens + next.tokens() > tokenBudget) {
+            if (!fits(batch.size(), tokens, longest, next)) {
                 Pending other = takeLeft ? r : l;
-                if (other == null || tokens + other.tokens() > tokenBudget) {
+                if (other == null || !fits(batch.size(), tokens, longest, other)) {
                     break;
                 }
                 next = other;
@@ -352,6 +392,7 @@ public final class ServingFront implements AutoCloseable {
             }
             batch.add(next);
             tokens += next.tokens();
+            longest = Math.max(longest, next.tokens());
             if (takeLeft) {
                 left--;
             } else {
@@ -363,6 +404,13 @@ public final class ServingFront implements AutoCloseable {
         queue.removeIf(taken::contains);
         queuedTokens -= tokens;
         return batch;
+    }
+
+    /** Whether {@code next} may join a batch of {@code rows} rows, {@code tokens} real tokens, longest {@code longest}. */
+    private boolean fits(int rows, long tokens, int longest, Pending next) {
+        long real = tokens + next.tokens();
+        long padded = (long) (rows + 1) * Math.max(longest, next.tokens());
+        return real <= tokenBudget && padded <= MAX_PADDING * real;
     }
 
     /** Runs one batch and completes its futures; requests cancelled or timed out meanwhile are not computed. */
@@ -394,7 +442,9 @@ public final class ServingFront implements AutoCloseable {
             longest = Math.max(longest, p.tokens());
         }
         ServingListener.Batch stats = new ServingListener.Batch(batch.size(), real, longest * batch.size(), depth, compute);
-        quietly(() -> listener.batchRan(stats));
+        if (!warming) {
+            quietly(() -> listener.batchRan(stats));
+        }
         for (int i = 0; i < batch.size(); i++) {
             Pending p = batch.get(i);
             RowResult row = rows.get(i);
@@ -467,6 +517,20 @@ public final class ServingFront implements AutoCloseable {
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The front's own path (counting, queueing, batching, completing) once alone and once in a batch, unreported. */
+    private void warmThroughFront(List<String> texts) {
+        warming = true;
+        try {
+            for (int round = 0; round < 2; round++) {
+                submit(texts.getFirst()).handle((p, e) -> null).join();
+                List<Request> all = texts.stream().limit(capacity).map(Request::new).toList();
+                submit(all).forEach(f -> f.handle((p, e) -> null).join());
+            }
+        } finally {
+            warming = false;
         }
     }
 
@@ -595,11 +659,15 @@ public final class ServingFront implements AutoCloseable {
                 throw new IllegalArgumentException("optTokenBudget " + tokenBudget + " is below the model's maximum length "
                         + maxLength + ": a text of that length would never fit a batch");
             }
+            List<String> texts = warmUpOn ? (warmUp == null ? WarmUp.texts(model) : warmUp) : null;
             if (warmUpOn) {
-                WarmUp.run(model, warmUp == null ? WarmUp.texts(model) : warmUp, tokenBudget);
+                WarmUp.run(model, texts, tokenBudget);
             }
             ServingFront front = new ServingFront(this);
             front.start();
+            if (warmUpOn) {
+                front.warmThroughFront(texts);
+            }
             return front;
         }
     }

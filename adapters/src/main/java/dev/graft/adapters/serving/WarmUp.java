@@ -8,8 +8,9 @@ import java.util.List;
 
 /**
  * Warm-up at {@link ServingFront.Builder#build()}: runs the model on representative batches — each text alone,
- * and batches of mixed lengths filling the token budget — over every head, until a round costs no more than the
- * fastest round before it (or a bounded number of rounds), so that class loading, the tokenizer's native library,
+ * and batches of mixed lengths filling the token budget — over every head, until a round costs no more than 1.25× the
+ * fastest round before it (at least {@value #MIN_ROUNDS}, at most {@value #MAX_ROUNDS} rounds), then the front's own
+ * path (counting, queueing, batching, completing) with the same texts, so that class loading, the tokenizer's native library,
  * the kernels' JIT compilation and the Arrow allocator's first chunks are paid before the first real request.
  */
 final class WarmUp {
@@ -71,7 +72,7 @@ final class WarmUp {
                 model.predictRows(batch);
             }
             long took = System.nanoTime() - t0;
-            if (round >= MIN_ROUNDS && took <= best) {
+            if (round >= MIN_ROUNDS && took <= best + best / 4) {
                 return;
             }
             best = Math.min(best, took);
