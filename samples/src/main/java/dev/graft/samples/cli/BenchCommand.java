@@ -7,6 +7,7 @@ import dev.graft.adapters.data.LabeledText;
 import dev.graft.adapters.data.TextLines;
 import dev.graft.adapters.head.BackboneInfo;
 import dev.graft.adapters.head.Head;
+import dev.graft.adapters.serving.ServingFront;
 import dev.graft.backbones.bert.BertBackbone;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -43,7 +44,7 @@ final class BenchCommand implements GraftCli.FlagCommand {
 
     @Override
     public Set<String> flags() {
-        return Set.of();
+        return Set.of("serve", "warm-up", "overload");
     }
 
     @Override
@@ -62,7 +63,20 @@ final class BenchCommand implements GraftCli.FlagCommand {
                   --heads N            heads in the composed model (default 8)
                   --batch N            texts per call (default 32)
                   --seconds S          measuring time per case, after as long a warm-up (default 5)
-                  --input FILE         texts to cycle through, one per line (default: 8 built-in banking questions)""";
+                  --input FILE         texts to cycle through, one per line (default: 8 built-in banking questions)
+
+                serving (see docs/SERVING.md):
+                  --serve              instead: N concurrent callers each sending one text at a time, calling the
+                                       model directly, then through a ServingFront (one classification head);
+                                       throughput, latency p50/p90/p99, lost/duplicated answers, answers vs the
+                                       direct single call, time to first result after build()
+                  --callers N          concurrent callers (default 64)
+                  --warm-up            warm the model up in ServingFront.build()
+                  --overload           then offer 10× the rate the front sustained, open loop
+                  --budget N           real tokens per batch (default 1024)
+                  --max-wait-ms N      longest wait for a batch to fill (default 5)
+                  --queue N            queue capacity (default 4096)
+                  --workers N          worker threads running batches (default 2)""";
     }
 
     @Override
@@ -72,13 +86,33 @@ final class BenchCommand implements GraftCli.FlagCommand {
         int batch = o.getInt("batch", 32, 1, 1 << 16);
         int seconds = o.getInt("seconds", 5, 1, 3600);
         String input = o.get("input", null);
+        boolean serve = o.flag("serve");
+        int callers = o.getInt("callers", 64, 1, 4096);
+        boolean warmUp = o.flag("warm-up");
+        boolean overload = o.flag("overload");
+        ServingFront.Builder settings = ServingFront.builder().optTokenBudget(o.getInt("budget", 1024, 1, 1 << 20))
+                .optMaxWait(java.time.Duration.ofMillis(o.getInt("max-wait-ms", 5, 0, 60_000)))
+                .optQueueCapacity(o.getInt("queue", 4096, 1, 1 << 24)).optWorkers(o.getInt("workers", 2, 1, 256));
         o.rejectUnknown();
+        if (!serve && (o.has("callers") || warmUp || overload)) {
+            throw new UsageException("--callers, --warm-up and --overload go with --serve");
+        }
         List<String> pool = input == null ? SAMPLE : TextLines.read(input).stream().map(LabeledText::text).toList();
         if (pool.isEmpty()) {
             throw new IllegalArgumentException(input + ": no texts");
         }
         List<String> texts = IntStream.range(0, batch).mapToObj(i -> pool.get(i % pool.size())).toList();
         List<String> labels = IntStream.range(0, 77).mapToObj(i -> "intent_" + i).toList();
+        if (serve) {
+            try (BertBackbone backbone = bo.open();
+                 ComposedModel model = ComposedModel.builder().backbone(backbone).head("intent",
+                         new SequenceClassification().create(ClassificationConfig.of(labels), BackboneInfo.of(backbone), 0)).build()) {
+                out.printf(Locale.ROOT, "%s, %s, %d texts%n", BackboneInfo.of(backbone).describe(),
+                        dev.graft.adapters.train.ProgressText.count(bo.threads(), "thread", "threads"), pool.size());
+                ServeBench.run(model, pool, callers, seconds, warmUp, overload, settings, out);
+            }
+            return 0;
+        }
         try (BertBackbone backbone = bo.open()) {
             BackboneInfo info = BackboneInfo.of(backbone);
             List<Head> all = new ArrayList<>();
