@@ -52,7 +52,8 @@ final class RowRouter {
             Set<String> names = new LinkedHashSet<>(q.heads().isEmpty() ? model.headNames() : q.heads());
             List<String> unknown = names.stream().filter(h -> !model.headNames().contains(h)).toList();
             if (!unknown.isEmpty()) {
-                errors[i] = "unknown head" + (unknown.size() == 1 ? " '" + unknown.getFirst() + "'" : "s " + unknown)
+                errors[i] = "unknown head" + (unknown.size() == 1 ? " '" + unknown.getFirst() + "'"
+                        : "s " + unknown.stream().map(h -> "'" + h + "'").toList())
                         + " (this model has " + model.headNames() + ")";
                 headsOf.add(null);
                 continue;
