@@ -24,7 +24,7 @@ import java.util.stream.Collectors;
  * </ul>
  *
  * <p>{@link #validate} applies AdapterHub's rules ({@code ALLOWED_NESTINGS} and its depth limits) and the adapter
- * types each block supports; {@link #toString()} prints the block as {@code Stack(a, Average(b, c))}.
+ * types each block supports; {@code toString()} prints the block as {@code Stack(a, Average(b, c))}.
  */
 public sealed interface Composition permits Composition.Use, Composition.Stack, Composition.Average, Composition.Fuse,
         Composition.Parallel, Composition.BatchSplit {
@@ -224,7 +224,7 @@ public sealed interface Composition permits Composition.Use, Composition.Stack, 
         }
     }
 
-    /** Whether {@code text} is a block as {@link #toString()} prints one ("Stack(a, b)"), not an adapter's description. */
+    /** Whether {@code text} is a block as {@code toString()} prints one ("Stack(a, b)"), not an adapter's description. */
     static boolean isBlock(String text) {
         return text.matches("(Stack|Average|Parallel|BatchSplit)\\(.*|Fuse\\[.*");
     }
