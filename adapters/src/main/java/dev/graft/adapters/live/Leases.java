@@ -4,13 +4,9 @@ import dev.graft.backbones.bert.BertEncoder;
 import dev.graft.backbones.bert.EncoderOutput;
 import dev.graft.backbones.sites.SiteHooks;
 import dev.graft.core.backbone.TokenBatch;
-import dev.graft.core.tensor.DType;
-import dev.graft.core.tensor.Tensor;
 import dev.graft.core.tensor.TensorArena;
-import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -101,16 +97,6 @@ public final class Leases implements AutoCloseable {
         }
         return encoder.encode(batch, out, keepAllLayers,
                 SiteHooks.routed(starts.stream().mapToInt(Integer::intValue).toArray(), segments));
-    }
-
-    /** Row i of {@code from} ([n, T, H]) into row {@code members.get(i)} of {@code to} ([rows, T, H]). */
-    private static void copyRows(Tensor from, Tensor to, List<Integer> members) {
-        long rowBytes = from.byteSize() / from.dim(0);
-        MemorySegment src = from.segment();
-        MemorySegment dst = to.segment();
-        for (int i = 0; i < members.size(); i++) {
-            MemorySegment.copy(src, i * rowBytes, dst, members.get(i) * rowBytes, rowBytes);
-        }
     }
 
     /** Gives every lease back. Idempotent. */
