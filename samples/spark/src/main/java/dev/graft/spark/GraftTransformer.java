@@ -114,7 +114,13 @@ public abstract class GraftTransformer extends Transformer implements DefaultPar
     public Dataset<Row> transform(Dataset<?> dataset) {
         StructType out = transformSchema(dataset.schema());
         Dataset<Row> df = dataset.toDF();
-        return df.mapPartitions(partitionFunction(df.schema().fieldIndex(getInputCol())), Encoders.row(out));
+        Dataset<Row> result = df.mapPartitions(partitionFunction(df.schema().fieldIndex(getInputCol())), Encoders.row(out));
+        for (StructField f : java.util.Arrays.copyOfRange(out.fields(), df.schema().size(), out.size())) { // mapPartitions keeps the types, not the fields' metadata (labels)
+            if (!f.metadata().equals(org.apache.spark.sql.types.Metadata.empty())) {
+                result = result.withMetadata(f.name(), f.metadata());
+            }
+        }
+        return result;
     }
 
     @Override
