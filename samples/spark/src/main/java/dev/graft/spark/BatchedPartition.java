@@ -4,8 +4,6 @@ import dev.graft.core.tensor.NonFiniteOutputException;
 import java.io.Serial;
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -16,9 +14,9 @@ import org.apache.spark.sql.RowFactory;
 
 /**
  * Runs a model over one partition in token-budget batches, never row by row: rows are read in chunks of
- * {@link #CHUNK_ROWS}; within a chunk the non-null texts are sorted by length and cut into batches whose padded size
- * (rows × estimated tokens of the longest text) stays within the budget, so short texts travel in large batches and
- * long ones in small batches with little padding. Results come back in the input order, each input row followed by
+ * {@link #CHUNK_ROWS}; within a chunk the non-null texts are cut into batches by {@link TokenBudgetBatches} (sorted by
+ * length, rows × estimated tokens of the longest within the budget), so short texts travel in large batches and long
+ * ones in small batches with little padding. Results come back in the input order, each input row followed by
  * its result columns; a {@code null} text gets {@code null} results without reaching the model.
  *
  * <p>A batch that fails is run again one row at a time to find the row that fails (only on that failure path); the
@@ -32,8 +30,6 @@ abstract class BatchedPartition<R> implements MapPartitionsFunction<Row, Row>, S
     private static final long serialVersionUID = 1L;
     /** Rows read (and sorted by length) at a time. */
     static final int CHUNK_ROWS = 1024;
-    /** WordPiece splits English into about one token per 4 characters; [CLS] and [SEP] come on top. */
-    static final int CHARS_PER_TOKEN = 4;
 
     private final int textIndex;
     private final int batchTokens;
@@ -102,22 +98,18 @@ abstract class BatchedPartition<R> implements MapPartitionsFunction<Row, Row>, S
     /** The chunk's rows with their results; {@code first} is the index of its first row in the partition. */
     List<Row> process(List<Row> chunk, int partition, long first) {
         Object[][] results = new Object[chunk.size()][];
-        List<Integer> order = new ArrayList<>(chunk.size());
-        String[] texts = new String[chunk.size()];
+        List<String> texts = new ArrayList<>(chunk.size());
         for (int i = 0; i < chunk.size(); i++) {
             Row r = chunk.get(i);
-            if (r.isNullAt(textIndex)) {
+            texts.add(r.isNullAt(textIndex) ? null : r.getString(textIndex));
+            if (texts.get(i) == null) {
                 results[i] = new Object[outputs];
-            } else {
-                texts[i] = r.getString(textIndex);
-                order.add(i);
             }
         }
-        order.sort(Comparator.comparingInt(i -> texts[i].length()));
-        for (int[] batch : batches(order, texts)) {
+        for (int[] batch : TokenBudgetBatches.plan(texts, batchTokens, maxBatchRows, maxLength)) {
             List<String> in = new ArrayList<>(batch.length);
             for (int i : batch) {
-                in.add(texts[i]);
+                in.add(texts.get(i));
             }
             R result = runOrName(in, batch, partition, first);
             for (int k = 0; k < batch.length; k++) {
@@ -135,29 +127,6 @@ abstract class BatchedPartition<R> implements MapPartitionsFunction<Row, Row>, S
             rows.add(RowFactory.create(v));
         }
         return rows;
-    }
-
-    /** Cuts the length-sorted row indices into batches within the token budget. */
-    List<int[]> batches(List<Integer> sorted, String[] texts) {
-        List<int[]> batches = new ArrayList<>();
-        int[] current = new int[maxBatchRows];
-        int n = 0;
-        for (int i : sorted) {
-            int tokens = estimatedTokens(texts[i]); // the longest so far: the list is sorted by length
-            if (n > 0 && (n == maxBatchRows || (long) (n + 1) * tokens > batchTokens)) {
-                batches.add(Arrays.copyOf(current, n));
-                n = 0;
-            }
-            current[n++] = i;
-        }
-        if (n > 0) {
-            batches.add(Arrays.copyOf(current, n));
-        }
-        return batches;
-    }
-
-    int estimatedTokens(String text) {
-        return (int) Math.min(maxLength, 2L + (text.length() + CHARS_PER_TOKEN - 1) / CHARS_PER_TOKEN);
     }
 
     private R runOrName(List<String> in, int[] batch, int partition, long first) {
