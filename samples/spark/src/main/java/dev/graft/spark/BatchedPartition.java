@@ -36,6 +36,7 @@ abstract class BatchedPartition<R> implements MapPartitionsFunction<Row, Row>, S
     private final int maxBatchRows;
     private final int maxLength;
     private final int outputs;
+    private final GraftModels.BackboneKey backbone;
 
     /**
      * @param textIndex    the text column's position in the input rows
@@ -43,13 +44,16 @@ abstract class BatchedPartition<R> implements MapPartitionsFunction<Row, Row>, S
      * @param maxBatchRows at most this many texts in a batch, however short they are
      * @param maxLength    the backbone's token limit (an estimate never exceeds it)
      * @param outputs      how many result columns follow each input row
+     * @param backbone     the backbone the batches run on (with several threads, one batch at a time in this JVM)
      */
-    BatchedPartition(int textIndex, int batchTokens, int maxBatchRows, int maxLength, int outputs) {
+    BatchedPartition(int textIndex, int batchTokens, int maxBatchRows, int maxLength, int outputs,
+                     GraftModels.BackboneKey backbone) {
         this.textIndex = textIndex;
         this.batchTokens = batchTokens;
         this.maxBatchRows = maxBatchRows;
         this.maxLength = maxLength;
         this.outputs = outputs;
+        this.backbone = backbone;
     }
 
     /** Runs the model on one batch (executor side; the model comes from {@link GraftModels}). */
@@ -129,9 +133,23 @@ abstract class BatchedPartition<R> implements MapPartitionsFunction<Row, Row>, S
         return rows;
     }
 
-    private R runOrName(List<String> in, int[] batch, int partition, long first) {
+    /** {@link #run}, through the backbone's gate when it has several threads ({@link GraftModels#gate}). */
+    private R runGated(List<String> in) {
+        if (backbone.threads() <= 1) {
+            return run(in);
+        }
+        java.util.concurrent.locks.ReentrantLock gate = GraftModels.gate(backbone);
+        gate.lock();
         try {
             return run(in);
+        } finally {
+            gate.unlock();
+        }
+    }
+
+    private R runOrName(List<String> in, int[] batch, int partition, long first) {
+        try {
+            return runGated(in);
         } catch (NonFiniteOutputException e) {
             int k = e.input() >= 0 && e.input() < batch.length ? e.input() : findFailing(in);
             throw new BadRowException(partition, first + batch[Math.max(k, 0)], in.get(Math.max(k, 0)), e);
@@ -148,7 +166,7 @@ abstract class BatchedPartition<R> implements MapPartitionsFunction<Row, Row>, S
     private int findFailing(List<String> in) {
         for (int k = 0; k < in.size(); k++) {
             try {
-                run(List.of(in.get(k)));
+                runGated(List.of(in.get(k)));
             } catch (RuntimeException e) {
                 return k;
             }

@@ -180,8 +180,8 @@ public final class GraftEmbedder extends GraftTransformer {
     }
 
     @Override
-    BatchedPartition<?> partitionFunction(int textIndex) {
-        return new Embed(textIndex, getBatchTokens(), getMaxBatchRows(), lengthLimit(), backboneKey(getModel()),
+    BatchedPartition<?> partitionFunction(int textIndex, org.apache.spark.SparkContext sc) {
+        return new Embed(textIndex, getBatchTokens(), getMaxBatchRows(), lengthLimit(), backboneKey(getModel(), sc),
                 Pooling.valueOf(getPooling().toUpperCase(Locale.ROOT)), getNormalize(), getOutputType().equals("vector"),
                 getPrefix());
     }
@@ -198,7 +198,7 @@ public final class GraftEmbedder extends GraftTransformer {
 
         Embed(int textIndex, int batchTokens, int maxBatchRows, int maxLength, GraftModels.BackboneKey backbone,
               Pooling pooling, boolean normalize, boolean vector, String prefix) {
-            super(textIndex, batchTokens, maxBatchRows, maxLength, 1);
+            super(textIndex, batchTokens, maxBatchRows, maxLength, 1, backbone);
             this.backbone = backbone;
             this.pooling = pooling;
             this.normalize = normalize;

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import org.apache.spark.SparkFiles;
 
 /**
@@ -37,6 +38,7 @@ public final class GraftModels {
 
     private static final ConcurrentHashMap<BackboneKey, BertBackbone> BACKBONES = new ConcurrentHashMap<>();
     private static final ConcurrentHashMap<ModelKey, ComposedModel> MODELS = new ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<BackboneKey, ReentrantLock> GATES = new ConcurrentHashMap<>();
     private static final AtomicInteger BACKBONES_OPENED = new AtomicInteger();
     private static final AtomicInteger MODELS_OPENED = new AtomicInteger();
 
@@ -87,6 +89,16 @@ public final class GraftModels {
                 throw new UncheckedIOException("cannot load the model at '" + k.dir() + "'", e);
             }
         });
+    }
+
+    /**
+     * The gate of a backbone with several GEMM threads: a batch holds it while it runs, so that the tasks of an
+     * executor take turns at running one batch on all of the backbone's threads (the fastest way on one machine)
+     * instead of running several batches at once on more threads than there are cores. A backbone with one thread
+     * needs none: each task then runs its own batches on its own core.
+     */
+    static ReentrantLock gate(BackboneKey key) {
+        return GATES.computeIfAbsent(key, k -> new ReentrantLock(true));
     }
 
     /** How many backbones this JVM has opened since it started. */

@@ -133,11 +133,11 @@ public final class GraftPredictor extends GraftTransformer {
     }
 
     @Override
-    BatchedPartition<?> partitionFunction(int textIndex) {
+    BatchedPartition<?> partitionFunction(int textIndex, org.apache.spark.SparkContext sc) {
         SavedModelSchema s = schema();
         String on = getBackbone().isEmpty() ? s.backbone() : getBackbone();
         return new Predict(textIndex, getBatchTokens(), getMaxBatchRows(), lengthLimit(),
-                new GraftModels.ModelKey(getModelPath(), backboneKey(on)), List.copyOf(s.heads().keySet()));
+                new GraftModels.ModelKey(getModelPath(), backboneKey(on, sc)), List.copyOf(s.heads().keySet()));
     }
 
     /** The executor side: runs every head of the JVM's composed model on a batch, one backbone pass. */
@@ -149,7 +149,7 @@ public final class GraftPredictor extends GraftTransformer {
 
         Predict(int textIndex, int batchTokens, int maxBatchRows, int maxLength, GraftModels.ModelKey model,
                 List<String> heads) {
-            super(textIndex, batchTokens, maxBatchRows, maxLength, heads.size());
+            super(textIndex, batchTokens, maxBatchRows, maxLength, heads.size(), model.backbone());
             this.model = model;
             this.heads = heads;
         }

@@ -36,15 +36,16 @@ public abstract class GraftTransformer extends Transformer implements DefaultPar
         inputCol = new Param<>(this, "inputCol", "the text column (string; null texts give null results)");
         maxLength = new IntParam(this, "maxLength", "token limit of the backbone; longer texts are truncated"
                 + " (0: the model's own, 512 for the embedded models)", ParamValidators.gtEq(0));
-        threads = new IntParam(this, "threads", "GEMM threads of the executor's backbone; concurrent tasks already run"
-                + " in parallel on one backbone, so 1 unless an executor runs fewer tasks than it has cores",
-                ParamValidators.gtEq(1));
+        threads = new IntParam(this, "threads", "GEMM threads of the executor's backbone (0: as many as the executor"
+                + " runs tasks at once: local[N] → N, else spark.executor.cores). With more than one, the executor's tasks"
+                + " take turns running one batch on all of them; with 1, each task runs its batches on its own core",
+                ParamValidators.gtEq(0));
         batchTokens = new IntParam(this, "batchTokens", "token budget of a batch: texts × padded length",
                 ParamValidators.gtEq(1));
         maxBatchRows = new IntParam(this, "maxBatchRows", "at most this many texts in one batch", ParamValidators.gtEq(1));
         setDefault(inputCol, "text");
         setDefault(maxLength, 0);
-        setDefault(threads, 1);
+        setDefault(threads, 0);
         setDefault(batchTokens, 4096);
         setDefault(maxBatchRows, 64);
     }
@@ -98,11 +99,15 @@ public abstract class GraftTransformer extends Transformer implements DefaultPar
     abstract StructField[] outputFields();
 
     /** The function that runs the model on a partition whose text column is at {@code textIndex}. */
-    abstract BatchedPartition<?> partitionFunction(int textIndex);
+    abstract BatchedPartition<?> partitionFunction(int textIndex, org.apache.spark.SparkContext sc);
 
-    /** The backbone settings the executors open (or share). */
-    GraftModels.BackboneKey backboneKey(String model) {
-        return new GraftModels.BackboneKey(model, getMaxLength(), getThreads());
+    /** The backbone settings the executors open (or share); {@code threads} 0 is resolved here, on the driver. */
+    GraftModels.BackboneKey backboneKey(String model, org.apache.spark.SparkContext sc) {
+        int t = getThreads();
+        if (t == 0) {
+            t = sc.isLocal() ? sc.defaultParallelism() : sc.getConf().getInt("spark.executor.cores", 1);
+        }
+        return new GraftModels.BackboneKey(model, getMaxLength(), Math.max(1, t));
     }
 
     /** The token limit used to estimate batch sizes before the backbone is open. */
@@ -114,7 +119,8 @@ public abstract class GraftTransformer extends Transformer implements DefaultPar
     public Dataset<Row> transform(Dataset<?> dataset) {
         StructType out = transformSchema(dataset.schema());
         Dataset<Row> df = dataset.toDF();
-        Dataset<Row> result = df.mapPartitions(partitionFunction(df.schema().fieldIndex(getInputCol())), Encoders.row(out));
+        Dataset<Row> result = df.mapPartitions(partitionFunction(df.schema().fieldIndex(getInputCol()),
+                dataset.sparkSession().sparkContext()), Encoders.row(out));
         for (StructField f : java.util.Arrays.copyOfRange(out.fields(), df.schema().size(), out.size())) { // mapPartitions keeps the types, not the fields' metadata (labels)
             if (!f.metadata().equals(org.apache.spark.sql.types.Metadata.empty())) {
                 result = result.withMetadata(f.name(), f.metadata());
