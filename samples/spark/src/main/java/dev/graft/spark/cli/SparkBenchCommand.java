@@ -63,7 +63,9 @@ final class SparkBenchCommand implements GraftCli.FlagCommand {
                 DIR/banking77 and DIR/stsbenchmark; default ../shared/datasets) three ways in this JVM, after a warm-up:
                   single-jvm-1x<N>   one caller, backbone with N GEMM threads
                   single-jvm-<N>x1   N callers, backbone with 1 thread each
-                  spark-local[N]     GraftEmbedder on the master (N tasks at once), written to Spark's noop sink
+                  spark-local[N]-Nx1 GraftEmbedder on the master (N tasks at once, 1 thread each; the default),
+                                     written to Spark's noop sink
+                  spark-local[N]-1xN the same with threads 0: the tasks take turns running a batch on N threads
                 and prints texts/s of each and Spark's ratio to the better single-JVM way, per round.
                 """;
     }
@@ -89,7 +91,8 @@ final class SparkBenchCommand implements GraftCli.FlagCommand {
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             Dataset<Row> df = spark.createDataFrame(jsc.parallelize(rows, partitions), schema).cache();
             df.count();
-            GraftEmbedder embedder = new GraftEmbedder().setModel(model).setBatchTokens(batchTokens);
+            GraftEmbedder embedder = new GraftEmbedder().setModel(model).setBatchTokens(batchTokens); // 1 thread per task
+            GraftEmbedder gated = new GraftEmbedder().setModel(model).setBatchTokens(batchTokens).setThreads(0);
             List<int[]> batches = TokenBudgetBatches.plan(texts, batchTokens, embedder.getMaxBatchRows(), 512);
             err.printf(Locale.ROOT, "%d texts (%d banking77, %d STS-B), %d batches of ≤ %d tokens, %s, %d partitions%n",
                     texts.size(), (n + 1) / 2, n / 2, batches.size(), batchTokens, master, partitions);
@@ -99,7 +102,9 @@ final class SparkBenchCommand implements GraftCli.FlagCommand {
                 List<int[]> warmBatches = TokenBudgetBatches.plan(warm, batchTokens, embedder.getMaxBatchRows(), 512);
                 oneCaller(wide, warm, warmBatches);
                 callers(narrow, warm, warmBatches, threads);
-                spark(embedder, spark.createDataFrame(jsc.parallelize(rows.subList(0, warm.size()), partitions), schema));
+                Dataset<Row> warmRows = spark.createDataFrame(jsc.parallelize(rows.subList(0, warm.size()), partitions), schema);
+                spark(embedder, warmRows);
+                spark(gated, warmRows);
                 out.println("round,way,texts,seconds,texts_per_s");
                 for (int r = 1; r <= rounds; r++) {
                     double a = oneCaller(wide, texts, batches);
@@ -107,8 +112,11 @@ final class SparkBenchCommand implements GraftCli.FlagCommand {
                     double b = callers(narrow, texts, batches, threads);
                     report(out, r, "single-jvm-" + threads + "x1", n, b);
                     double s = spark(embedder, df);
-                    report(out, r, "spark-" + master, n, s);
-                    out.printf(Locale.ROOT, "%d,spark/best-single-jvm,%d,,%.3f%n", r, n, Math.min(a, b) / s);
+                    report(out, r, "spark-" + master + "-" + threads + "x1", n, s);
+                    double g = spark(gated, df);
+                    report(out, r, "spark-" + master + "-1x" + threads, n, g);
+                    out.printf(Locale.ROOT, "%d,spark-%dx1/best-single-jvm,%d,,%.3f%n", r, threads, n, Math.min(a, b) / s);
+                    out.printf(Locale.ROOT, "%d,spark-1x%d/best-single-jvm,%d,,%.3f%n", r, threads, n, Math.min(a, b) / g);
                 }
             }
             err.printf("backbones opened for Spark in this JVM: %d%n", GraftModels.backbonesOpened());
