@@ -10,6 +10,8 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.apache.spark.sql.Dataset;
@@ -96,12 +98,17 @@ abstract class SparkJob implements GraftCli.FlagCommand {
             }
             int used = Math.max(want, df.rdd().getNumPartitions());
             Dataset<Row> result = t.transform(df);
-            long[] rows = new long[1];
+            List<String> parts = new ArrayList<>();
             SavedDirectory.write(output, PARQUET, overwrite ? SavedDirectory.Existing.REPLACE : SavedDirectory.Existing.REFUSE,
                     tmp -> {
                         result.write().mode(SaveMode.Overwrite).parquet(tmp.toString());
-                        rows[0] = spark.read().parquet(tmp.toString()).count(); // Parquet footers: no recomputation
+                        try (var files = Files.list(tmp)) {
+                            files.map(f -> f.getFileName().toString()).filter(f -> f.startsWith("part-")).forEach(parts::add);
+                        }
                     });
+            // the rows of this run's part files (from their Parquet footers: no recomputation; other files ignored)
+            long[] rows = {parts.isEmpty() ? 0 : spark.read().parquet(parts.stream().map(f -> output.resolve(f).toString())
+                    .toArray(String[]::new)).count()};
             double s = (System.nanoTime() - t0) / 1e9;
             err.printf(Locale.ROOT, "%s %s on %s in %d partitions in %.1f s (%s, Spark start included) → %s%n", verb(),
                     ProgressText.count(rows[0], "row", "rows"), master, used, s, ProgressText.rate(rows[0], s, "rows"), output);
