@@ -36,16 +36,16 @@ public abstract class GraftTransformer extends Transformer implements DefaultPar
         inputCol = new Param<>(this, "inputCol", "the text column (string; null texts give null results)");
         maxLength = new IntParam(this, "maxLength", "token limit of the backbone; longer texts are truncated"
                 + " (0: the model's own, 512 for the embedded models)", ParamValidators.gtEq(0));
-        threads = new IntParam(this, "threads", "GEMM threads of the executor's backbone. 0 (default): as many as the"
-                + " executor runs tasks at once (local[N] → N, else spark.executor.cores), and the tasks take turns"
-                + " running one batch on all of them; 1: every task runs its own batches on its own core",
+        threads = new IntParam(this, "threads", "GEMM threads of the executor's backbone. 1 (default): every task runs"
+                + " its own batches on its own core; 0: as many as the executor runs tasks at once (local[N] → N, else"
+                + " spark.executor.cores), and the tasks take turns running one batch on all of them",
                 ParamValidators.gtEq(0));
         batchTokens = new IntParam(this, "batchTokens", "token budget of a batch: texts × padded length",
                 ParamValidators.gtEq(1));
         maxBatchRows = new IntParam(this, "maxBatchRows", "at most this many texts in one batch", ParamValidators.gtEq(1));
         setDefault(inputCol, "text");
         setDefault(maxLength, 0);
-        setDefault(threads, 0);
+        setDefault(threads, 1);
         setDefault(batchTokens, 4096);
         setDefault(maxBatchRows, 64);
     }

@@ -63,9 +63,9 @@ final class SparkBenchCommand implements GraftCli.FlagCommand {
                 DIR/banking77 and DIR/stsbenchmark; default ../shared/datasets) three ways in this JVM, after a warm-up:
                   single-jvm-1x<N>   one caller, backbone with N GEMM threads
                   single-jvm-<N>x1   N callers, backbone with 1 thread each
-                  spark-local[N]-Nx1 GraftEmbedder on the master with threads 1 (N tasks at once, 1 thread each),
+                  spark-local[N]-Nx1 GraftEmbedder on the master with threads 1, the default (N tasks at once, 1 thread each),
                                      written to Spark's noop sink
-                  spark-local[N]-1xN the default, threads 0: the tasks take turns running a batch on N threads
+                  spark-local[N]-1xN threads 0: the tasks take turns running a batch on N threads
                 and prints texts/s of each and Spark's ratio to the better single-JVM way, per round.
                 """;
     }
@@ -92,7 +92,7 @@ final class SparkBenchCommand implements GraftCli.FlagCommand {
             Dataset<Row> df = spark.createDataFrame(jsc.parallelize(rows, partitions), schema).cache();
             df.count();
             GraftEmbedder embedder = new GraftEmbedder().setModel(model).setBatchTokens(batchTokens).setThreads(1);
-            GraftEmbedder gated = new GraftEmbedder().setModel(model).setBatchTokens(batchTokens); // the default, threads 0
+            GraftEmbedder gated = new GraftEmbedder().setModel(model).setBatchTokens(batchTokens).setThreads(0);
             List<int[]> batches = TokenBudgetBatches.plan(texts, batchTokens, embedder.getMaxBatchRows(), 512);
             err.printf(Locale.ROOT, "%d texts (%d banking77, %d STS-B), %d batches of ≤ %d tokens, %s, %d partitions%n",
                     texts.size(), (n + 1) / 2, n / 2, batches.size(), batchTokens, master, partitions);
