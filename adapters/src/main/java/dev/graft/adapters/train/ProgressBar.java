@@ -96,6 +96,7 @@ public final class ProgressBar implements TrainingListener {
     @Override
     public void onBatch(int epoch, int batch, int batches, double runningLoss) {
         if (batch == 1) {
+            // onBatch comes after a batch ends: rates count the batches after the first over the time since it ended
             epochStart = nanoTime.getAsLong();
             lastCells = -1;
         }
@@ -106,7 +107,7 @@ public final class ProgressBar implements TrainingListener {
                 lastLine = now;
                 out.println(String.format(Locale.ROOT, "epoch %d/%d batch %,d/%,d (%d %%) loss %.4f %s", epoch, epochs,
                         batch, batches, 100L * batch / batches, runningLoss,
-                        ProgressText.rate(batch, (now - epochStart) / 1e9, "batches")));
+                        ProgressText.rate(batch - 1, (now - epochStart) / 1e9, "batches")));
             }
             return;
         }
@@ -118,7 +119,7 @@ public final class ProgressBar implements TrainingListener {
         double seconds = (nanoTime.getAsLong() - epochStart) / 1e9;
         draw(String.format(Locale.ROOT, "epoch %d/%d [%s%s] loss %.4f %s %s %s", epoch, epochs,
                 "#".repeat(cells), ".".repeat(WIDTH - cells), runningLoss, metricName, format(lastMetric),
-                ProgressText.rate(batch, seconds, "batches")));
+                ProgressText.rate(batch - 1, seconds, "batches")));
     }
 
     @Override

@@ -69,4 +69,19 @@ class ProgressBarTest {
         assertThat(lines.getLast()).startsWith("epoch 1/2 train loss 0.5000 64 ex/s 156.5 s");
         assertThat(bytes.toString(StandardCharsets.UTF_8)).doesNotContain("\r");
     }
+
+    @Test
+    void theFirstBatchOfAnEpochShowsNoRateRatherThanOneOverNoTime() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong();
+        ProgressBar bar = new ProgressBar(out, true, clock::get);
+        bar.onStart(1, 4, 40, 0, "accuracy");
+        clock.addAndGet(500_000_000L);
+        bar.onBatch(1, 1, 4, 1.0); // the clock starts as batch 1 ends: no time has passed for any batch yet
+        assertThat(bytes.toString(StandardCharsets.UTF_8)).contains("- batches/s").doesNotContain("0 batches/s");
+        clock.addAndGet(500_000_000L);
+        bar.onBatch(1, 2, 4, 0.5);
+        assertThat(bytes.toString(StandardCharsets.UTF_8)).contains("2.0 batches/s");
+    }
 }
