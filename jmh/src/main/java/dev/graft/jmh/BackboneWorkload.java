@@ -1,5 +1,7 @@
 package dev.graft.jmh;
 
+import dev.graft.adapters.data.CsvDataset;
+import dev.graft.adapters.data.LabeledText;
 import dev.graft.backbones.bert.BertBackbone;
 import dev.graft.backbones.eval.StsBenchmark;
 import dev.graft.backbones.eval.StsPair;
@@ -10,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * The real texts the backbone benchmark encodes, built deterministically from the STS Benchmark test split
@@ -55,6 +58,20 @@ final class BackboneWorkload {
     static Path sharedDir() {
         String prop = System.getProperty("graft.shared.dir");
         return Path.of(prop != null ? prop : "../shared").toAbsolutePath().normalize();
+    }
+
+    /** The banking77 test split: its questions as {@link #banking77Batch} samples them, and its sorted labels. */
+    record Banking77(List<String> batch, List<String> labels) {
+    }
+
+    /**
+     * {@code size} banking77 test questions spread over the file ({@code test[i·97 mod n]}: many intents, real
+     * lengths) and the split's 77 labels, sorted.
+     */
+    static Banking77 banking77Batch(int size) throws IOException {
+        List<LabeledText> test = CsvDataset.read(sharedDir().resolve("datasets/banking77/test.csv"), "text", "category");
+        List<String> batch = IntStream.range(0, size).mapToObj(i -> test.get(i * 97 % test.size()).text()).toList();
+        return new Banking77(batch, test.stream().map(LabeledText::label).distinct().sorted().toList());
     }
 
     /** Every sentence of the STS-B test split, sentence1 then sentence2 of each row, in file order. */

@@ -3,8 +3,6 @@ package dev.graft.jmh;
 import dev.graft.adapters.classification.ClassificationConfig;
 import dev.graft.adapters.classification.SequenceClassification;
 import dev.graft.adapters.compose.ComposedModel;
-import dev.graft.adapters.data.CsvDataset;
-import dev.graft.adapters.data.LabeledText;
 import dev.graft.adapters.head.BackboneInfo;
 import dev.graft.adapters.head.Head;
 import dev.graft.backbones.Backbones;
@@ -13,7 +11,6 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.IntStream;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -75,10 +72,9 @@ public class CompositionBenchmark {
     public void setUp() throws IOException {
         backbone = Backbones.builder("all-minilm-l6-v2").optThreads(threads).build();
         BackboneInfo info = BackboneInfo.of(backbone);
-        List<LabeledText> test = CsvDataset.read(BackboneWorkload.sharedDir().resolve("datasets/banking77/test.csv"),
-                "text", "category");
-        texts = IntStream.range(0, BATCH).mapToObj(i -> test.get(i * 97 % test.size()).text()).toList();
-        List<String> labels = test.stream().map(LabeledText::label).distinct().sorted().toList();
+        BackboneWorkload.Banking77 banking77 = BackboneWorkload.banking77Batch(BATCH);
+        texts = banking77.batch();
+        List<String> labels = banking77.labels();
         List<Head> heads = new ArrayList<>();
         for (int h = 0; h < HEADS; h++) {
             heads.add(new SequenceClassification().create(ClassificationConfig.of(labels), info, h));

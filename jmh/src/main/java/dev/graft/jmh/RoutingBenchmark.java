@@ -5,8 +5,6 @@ import dev.graft.adapters.classification.ClassificationConfig;
 import dev.graft.adapters.classification.SequenceClassification;
 import dev.graft.adapters.compose.ComposedModel;
 import dev.graft.adapters.compose.Request;
-import dev.graft.adapters.data.CsvDataset;
-import dev.graft.adapters.data.LabeledText;
 import dev.graft.adapters.head.BackboneInfo;
 import dev.graft.adapters.head.Head;
 import dev.graft.adapters.lora.Lora;
@@ -96,10 +94,9 @@ public class RoutingBenchmark {
     public void setUp() throws IOException {
         backbone = Backbones.builder("all-minilm-l6-v2").optThreads(threads).build();
         BackboneInfo info = BackboneInfo.of(backbone);
-        List<LabeledText> test = CsvDataset.read(BackboneWorkload.sharedDir().resolve("datasets/banking77/test.csv"),
-                "text", "category");
-        texts = IntStream.range(0, BATCH).mapToObj(i -> test.get(i * 97 % test.size()).text()).toList();
-        List<String> labels = test.stream().map(LabeledText::label).distinct().sorted().toList();
+        BackboneWorkload.Banking77 banking77 = BackboneWorkload.banking77Batch(BATCH);
+        texts = banking77.batch();
+        List<String> labels = banking77.labels();
         int adapters = switch (mode) {
             case "plain", "one-adapter", "one-adapter-routed" -> 1;
             case "routed-8x4", "grouped-8x4" -> 8;

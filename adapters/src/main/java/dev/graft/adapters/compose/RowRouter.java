@@ -91,7 +91,7 @@ final class RowRouter {
         List<Step.Route> routes = new ArrayList<>();
         if (!passRows.isEmpty()) {
             if (onePass) {
-                int[] lengths = lengths(model, passRows.stream().map(r -> requests.get(r[1]).text()).toList(), byWords);
+                int[] lengths = lengths(model, requests, passRows, byWords);
                 for (List<Integer> bucket : buckets(lengths)) {
                     List<int[]> rows = bucket.stream().map(passRows::get).toList();
                     int tokens = bucket.stream().mapToInt(b -> lengths[b]).max().orElse(0);
@@ -126,12 +126,20 @@ final class RowRouter {
         return segments;
     }
 
-    /** Token count (with [CLS] and [SEP]) of each text as this call tokenises it. */
-    private static int[] lengths(ComposedModel model, List<String> texts, boolean byWords) {
+    /**
+     * Token count (with [CLS] and [SEP]) of each pass-row's text as this call tokenises it; each input is tokenised
+     * once, however many pass-rows (adapters) it has.
+     */
+    private static int[] lengths(ComposedModel model, List<Request> requests, List<int[]> passRows, boolean byWords) {
+        Map<Integer, Integer> slot = new LinkedHashMap<>();
+        passRows.forEach(r -> slot.putIfAbsent(r[1], slot.size()));
+        List<String> texts = slot.keySet().stream().map(i -> requests.get(i).text()).toList();
+        int[] perInput;
         try (BackbonePass tokens = BackbonePass.tokenize(model.backbone(), model.backboneInfo(), new Inputs.Texts(texts),
                 byWords, model.callArena())) {
-            return tokens.encoded().tokens().lengths().clone();
+            perInput = tokens.encoded().tokens().lengths();
         }
+        return passRows.stream().mapToInt(r -> perInput[slot.get(r[1])]).toArray();
     }
 
     /**
